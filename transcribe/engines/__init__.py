@@ -1,0 +1,33 @@
+"""Whisper engines behind one protocol: ``faster-whisper`` (default) and ``openai-whisper``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from callqa.errors import ModelError
+from transcribe.engines.base import Engine, Recognition, RecognitionOptions, Segment
+from transcribe.models import resolve_model
+
+ENGINES = ("faster-whisper", "openai-whisper")
+
+__all__ = ["ENGINES", "Engine", "Recognition", "RecognitionOptions", "Segment", "load_engine"]
+
+
+def load_engine(
+    name: str = "faster-whisper",
+    model: str | None = None,
+    *,
+    cache_dir: Path,
+    device: str = "auto",
+) -> Engine:
+    """Load the engine ``name`` with the model ``model`` (see ``transcribe.models``)."""
+    files = resolve_model(model, cache_dir=cache_dir)
+    if name == "faster-whisper":
+        from transcribe.engines.faster import FasterWhisperEngine
+
+        return FasterWhisperEngine(files, device=device)
+    if name == "openai-whisper":
+        from transcribe.engines.openai import OpenAIWhisperEngine
+
+        return OpenAIWhisperEngine(files, cache_dir=cache_dir, device=device)
+    raise ModelError(f"engine {name}: unknown; choose one of {', '.join(ENGINES)}")
