@@ -68,7 +68,7 @@ def stream_audio(
 ) -> Iterator[np.ndarray]:
     """Decode a recording block by block, each (channels, samples) float32 at 16 kHz.
 
-    Blocks are about ``block_seconds`` long and are cut at the quietest tenth
+    Blocks are at most ``block_seconds`` long and are cut at the quietest tenth
     of a second in their last 15 seconds, so that a cut rarely splits a word.
     Raises AudioError for a missing, empty, corrupt or over-long recording.
     """
@@ -206,9 +206,9 @@ def _check_length(name: str, seconds: float, limit: float) -> None:
 
 
 def _quiet_cut(audio: np.ndarray, block: int) -> int:
-    """Index of the quietest 0.1 s frame in the 15 s before ``block``."""
+    """Index of the quietest 0.1 s frame in the last 15 s (at most a quarter) before ``block``."""
     hop = SAMPLE_RATE // 10
-    start = max(hop, block - 15 * SAMPLE_RATE)
+    start = block - min(15 * SAMPLE_RATE, block // 4)
     window = audio[:, start:block]
     frames = window.shape[1] // hop
     if frames == 0:
