@@ -66,8 +66,13 @@ def _local(spec: str, path: Path) -> ModelFiles:
 
 
 def _ct2(name: str, directory: Path) -> ModelFiles:
-    config = json.loads((directory / "config.json").read_text())
-    return ModelFiles(name, directory, "ctranslate2", multilingual=len(config["lang_ids"]) > 1)
+    # English-only Whisper models have 51864 tokens, multilingual ones 51865 or more.
+    vocabulary = directory / "vocabulary.txt"
+    if vocabulary.is_file():
+        size = sum(1 for _ in vocabulary.open(encoding="utf-8"))
+    else:
+        size = len(json.loads((directory / "vocabulary.json").read_text()))
+    return ModelFiles(name, directory, "ctranslate2", multilingual=size >= 51865)
 
 
 def _pt_is_multilingual(path: Path) -> bool:

@@ -63,10 +63,10 @@ def transcribe_file(
     """
     name = os.fspath(path)
     _check_language(engine, options.recognition)
+    recognition = options.recognition
     stereo: bool | None = None
     sides: dict[int, list[Segment]] = {}
     windows: list[VoiceWindows] = []
-    languages: list[str] = []
     samples = 0
     audible = False
     blocks = stream_audio(name, block_seconds=options.block_seconds, max_duration=options.max_duration)
@@ -75,15 +75,17 @@ def transcribe_file(
         samples += block.shape[1]
         if stereo is None:
             stereo = block.shape[0] == 2 and not same_channels(block)
+            # One language per call, heard on both sides together: a single
+            # side's few words are easily taken for a neighbouring language.
+            if recognition.language is None and not is_silent(block):
+                recognition = replace(recognition, language=engine.detect_language(block.mean(axis=0)))
         channels = [block[0], block[1]] if stereo else [block.mean(axis=0)]
         for channel, audio in enumerate(channels):
             if is_silent(audio):
                 continue
             audible = True
-            recognition = engine.recognize(audio, options.recognition)
-            if recognition.segments:
-                languages.append(recognition.language)
-            sides.setdefault(channel, []).extend(_shifted(recognition.segments, offset))
+            result = engine.recognize(audio, recognition)
+            sides.setdefault(channel, []).extend(_shifted(result.segments, offset))
         if not stereo and encoder is not None and not is_silent(channels[0]):
             windows.append(encoder.embed(channels[0], offset))
     if not audible:
@@ -95,7 +97,7 @@ def transcribe_file(
         utterances, confidence, method = _by_voice(found, windows, options.turn_gap)
     return Transcript(
         utterances=tuple(sorted(utterances, key=lambda u: (u.start, u.channel))),
-        language=options.recognition.language or _most_common(languages) or "en",
+        language=recognition.language or "en",
         duration=round(samples / SAMPLE_RATE, 3),
         engine=engine.name,
         model=engine.model,
@@ -209,7 +211,3 @@ def _utterance(speaker: str, channel: int, words: tuple[Word, ...]) -> Utterance
         words=tuple(replace(w, start=round(w.start, 3), end=round(w.end, 3),
                             probability=round(w.probability, 4)) for w in words),
     )
-
-
-def _most_common(values: Sequence[str]) -> str | None:
-    return max(set(values), key=values.count) if values else None

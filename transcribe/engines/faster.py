@@ -36,6 +36,12 @@ class FasterWhisperEngine:
             str(model.path), device=device, compute_type=compute_type, cpu_threads=cpu_threads
         )
 
+    def detect_language(self, audio: np.ndarray) -> str:
+        if not self.multilingual:
+            return "en"
+        language, _, _ = self._model.detect_language(audio)
+        return str(language)
+
     def recognize(self, audio: np.ndarray, options: RecognitionOptions) -> Recognition:
         segments, info = self._model.transcribe(
             audio,

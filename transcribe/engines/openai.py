@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from transcribe.convert import cached_openai_checkpoint
-from transcribe.engines.base import Recognition, RecognitionOptions, Segment, speech_spans
+from transcribe.engines.base import Recognition, RecognitionOptions, Segment, SpeechOnly
 from transcribe.models import ModelFiles
 from transcribe.transcript import Word
 
@@ -29,12 +29,22 @@ class OpenAIWhisperEngine:
             path = cached_openai_checkpoint(model.path, cache_dir)
         self._model = load_checkpoint(path).to(device)
 
+    def detect_language(self, audio: np.ndarray) -> str:
+        import whisper
+
+        if not self.multilingual:
+            return "en"
+        n_mels = self._model.dims.n_mels
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), n_mels).to(self._device)
+        _, probabilities = self._model.detect_language(mel)
+        return str(max(probabilities, key=probabilities.get))
+
     def recognize(self, audio: np.ndarray, options: RecognitionOptions) -> Recognition:
-        clips: list[float] = []
-        if options.vad:
-            clips = _clip_timestamps(speech_spans(audio), len(audio))
-            if not clips:
+        speech = SpeechOnly(audio) if options.vad else None
+        if speech is not None:
+            if not len(speech.audio):
                 return Recognition(language=options.language or "en", segments=())
+            audio = speech.audio
         prompt = " ".join(filter(None, [options.initial_prompt, *options.hotwords])) or None
         result: dict[str, Any] = self._model.transcribe(
             audio,
@@ -43,38 +53,27 @@ class OpenAIWhisperEngine:
             best_of=options.beam_size,
             word_timestamps=options.word_timestamps,
             initial_prompt=prompt,
-            clip_timestamps=clips or "0",
             fp16=self._device != "cpu",
             verbose=None,
         )
-        return Recognition(
-            language=result["language"],
-            segments=tuple(
-                Segment(
-                    start=float(s["start"]),
-                    end=float(s["end"]),
-                    text=s["text"].strip(),
-                    words=tuple(
-                        Word(w["word"].strip(), float(w["start"]), float(w["end"]),
-                             float(w["probability"]))
-                        for w in s.get("words", ())
-                    ),
-                    avg_logprob=float(s["avg_logprob"]),
-                    no_speech_prob=float(s["no_speech_prob"]),
-                )
-                for s in result["segments"]
-            ),
-        )
+        segments = tuple(_segment(s) for s in result["segments"])
+        if speech is not None:
+            segments = tuple(speech.restore(s) for s in segments)
+        return Recognition(language=result["language"], segments=segments)
 
 
-def _clip_timestamps(spans: list[tuple[float, float]], samples: int) -> list[float]:
-    """VAD spans as openai-whisper clips, kept inside the last whole mel frame.
-
-    A clip ending past the last frame makes openai-whisper loop forever
-    (its segment size becomes zero), so ends are clamped.
-    """
-    last = (samples // 160 - 1) / 100
-    return [t for start, end in spans if start < min(end, last) for t in (start, min(end, last))]
+def _segment(s: dict[str, Any]) -> Segment:
+    return Segment(
+        start=float(s["start"]),
+        end=float(s["end"]),
+        text=s["text"].strip(),
+        words=tuple(
+            Word(w["word"].strip(), float(w["start"]), float(w["end"]), float(w["probability"]))
+            for w in s.get("words", ())
+        ),
+        avg_logprob=float(s["avg_logprob"]),
+        no_speech_prob=float(s["no_speech_prob"]),
+    )
 
 
 def load_checkpoint(path: Path) -> Any:
