@@ -1,0 +1,104 @@
+"""``callqa transcribe`` as a user runs it: a real process, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, SPEECH
+
+STEREO = FIXTURES / "inbound_en.stereo.wav"
+
+
+def callqa(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CALLQA_CACHE_DIR": str(cache)}
+    return subprocess.run(
+        [sys.executable, "-m", "callqa.cli", "transcribe", *args],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+
+
+def test_readable_transcript(cache_dir: Path) -> None:
+    result = callqa(str(STEREO), cache=cache_dir)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(r"\[00:00\.\d\] MANAGER: Thank you for calling .*", lines[0])
+    assert lines[1].startswith("[00:06.") and "CLIENT: " in lines[1]
+
+
+def test_json_on_stdout_only(cache_dir: Path) -> None:
+    result = callqa(str(STEREO), "--json", cache=cache_dir)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["engine"] == "faster-whisper" and data["model"] == "tiny.en"
+    assert data["language"] == "en" and abs(data["duration"] - 26.54) < 0.05
+    assert [u["speaker"] for u in data["utterances"]][:2] == ["manager", "client"]
+    assert all(u["words"] for u in data["utterances"])
+
+
+def test_format_writes_one_file_per_recording(tmp_path: Path, cache_dir: Path) -> None:
+    result = callqa(
+        str(STEREO), str(FIXTURES / "outbound_en.8k.wav"), "--format", "srt", "-o", str(tmp_path),
+        cache=cache_dir,
+    )
+    assert result.returncode == 0, result.stderr
+    srt = (tmp_path / "inbound_en.stereo.srt").read_text()
+    assert srt.startswith("1\n00:00:00,")
+    assert re.search(r"\n2\n00:00:0\d,\d{3} --> 00:00:\d\d,\d{3}\nCLIENT: ", srt)
+    assert (tmp_path / "outbound_en.8k.srt").is_file()
+    vtt = callqa(str(STEREO), "--format", "vtt", "-o", str(tmp_path), cache=cache_dir)
+    assert vtt.returncode == 0
+    assert (tmp_path / "inbound_en.stereo.vtt").read_text().startswith("WEBVTT\n\n00:00:00.")
+
+
+def test_bad_inputs_give_one_line_each_and_the_good_file_is_still_done(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "notes.wav").write_text("not a recording\n")
+    (tmp_path / "cut.wav").write_bytes(STEREO.read_bytes()[:4000])
+    silent = tmp_path / "silent.wav"
+    silent.write_bytes(STEREO.read_bytes()[:44] + bytes(len(STEREO.read_bytes()) - 44))
+    bad = ["empty.wav", "notes.wav", "cut.wav", "silent.wav", "missing.mp3"]
+    args = [str(tmp_path / name) for name in bad] + [str(STEREO)]
+
+    result = callqa(*args, "--json", cache=cache_dir)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == len(bad)
+    for name, line in zip(bad, errors):
+        assert line.startswith(f"callqa: {tmp_path / name}: ")
+    assert "empty" in errors[0] and "not a readable audio file" in errors[1]
+    assert "truncated" in errors[2] and "silent" in errors[3] and "no such file" in errors[4]
+    assert json.loads(result.stdout)["source"] == str(STEREO)
+
+
+def test_too_long_recording_is_refused(cache_dir: Path) -> None:
+    result = callqa(str(SPEECH / "osr_harvard72_8k.wav"), "--max-duration", "30", cache=cache_dir)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "osr_harvard72_8k.wav: the recording is longer than the limit of 30 s" in result.stderr
+
+
+def test_unavailable_model_exits_with_advice(cache_dir: Path) -> None:
+    result = callqa(str(STEREO), "--model", "large-v3", cache=cache_dir)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("callqa: model large-v3 is not on this machine")
+
+
+@pytest.mark.parametrize("engine", ["openai-whisper"])
+def test_openai_engine_from_the_command_line(engine: str, cache_dir: Path) -> None:
+    result = callqa(str(SPEECH / "jfk.flac"), "--engine", engine, "--json", cache=cache_dir)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["engine"] == engine
+    assert "ask not what your country can do for you" in " ".join(
+        u["text"] for u in data["utterances"]
+    ).lower().replace(",", "")
