@@ -1,0 +1,18 @@
+# make install   - a virtual environment in .venv with callqa and its test tools
+# make test      - the whole test suite (real Whisper models, real files)
+# make bench     - the transcription benchmark (both engines, one run)
+PYTHON ?= python3
+VENV := .venv
+
+install:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+
+test:
+	$(VENV)/bin/python -m pytest
+
+bench:
+	$(VENV)/bin/python bench/transcription.py
+
+.PHONY: install test bench
