@@ -45,6 +45,7 @@ def run_engine(
     engine_name: str, cache: Path, long_call: Path | None, beam_size: int
 ) -> dict[str, float]:
     from conftest import wer
+
     from transcribe import RecognitionOptions, TranscribeOptions, load_engine
     from transcribe import transcribe_file as transcribe
 

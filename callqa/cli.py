@@ -5,11 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from callqa.errors import CallqaError
 from callqa.settings import Settings
+
+if TYPE_CHECKING:
+    from transcribe.diarize import SpeakerEncoder
+    from transcribe.engines import Engine
+    from transcribe.pipeline import TranscribeOptions
 
 _EXTENSIONS = {"text": "txt", "txt": "txt", "srt": "srt", "vtt": "vtt", "json": "json"}
 
@@ -102,7 +108,16 @@ def transcribe(
         sys.exit(1)
 
 
-def _transcribe_one(path, recogniser, options, encoder, as_json, fmt, output_dir, several):  # type: ignore[no-untyped-def]
+def _transcribe_one(
+    path: Path,
+    recogniser: Engine,
+    options: TranscribeOptions,
+    encoder: SpeakerEncoder,
+    as_json: bool,
+    fmt: str | None,
+    output_dir: Path | None,
+    several: bool,
+) -> bool:
     """Transcribe and write one recording; False (with one line on stderr) when it fails."""
     from transcribe import transcribe_file
     from transcribe.formats import render

@@ -11,6 +11,8 @@ import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "audio"
 SPEECH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "speech"
+if not SPEECH.is_dir():
+    raise RuntimeError(f"the real speech clips belong in {SPEECH}: shared/ beside the checkout")
 JFK_TEXT = (
     "And so my fellow Americans, ask not what your country can do for you, "
     "ask what you can do for your country."

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FIXTURES, SPEECH, reference
 
 from callqa.errors import AudioError
-from conftest import FIXTURES, SPEECH, reference
 from transcribe.audio import SAMPLE_RATE, decode_audio, probe_audio, stream_audio
 
 SOURCE = FIXTURES / "outbound_en.stereo.wav"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from conftest import FIXTURES, HARVARD_TEXT, JFK_TEXT, SPEECH, reference, wer
 
 from callqa.errors import ModelError
-from conftest import FIXTURES, HARVARD_TEXT, JFK_TEXT, SPEECH, reference, wer
 from transcribe import RecognitionOptions, TranscribeOptions, Transcript, transcribe_file
 from transcribe.audio import decode_audio
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -132,7 +133,7 @@ def _check_riff(name: str) -> None:
             f.seek(length + (length & 1), os.SEEK_CUR)
 
 
-def _open(name: str):  # type: ignore[no-untyped-def]
+def _open(name: str) -> Any:
     import av
 
     try:
@@ -141,7 +142,7 @@ def _open(name: str):  # type: ignore[no-untyped-def]
         raise AudioError(name, f"not a readable audio file ({_reason(error)})") from None
 
 
-def _audio_stream(name: str, container):  # type: ignore[no-untyped-def]
+def _audio_stream(name: str, container: Any) -> Any:
     if not container.streams.audio:
         raise AudioError(name, "the file has no audio stream")
     return container.streams.audio[0]
@@ -182,7 +183,7 @@ def _check_complete(name: str, seconds: float, header: int | None) -> None:
         )
 
 
-def _frames(container, stream):  # type: ignore[no-untyped-def]
+def _frames(container: Any, stream: Any) -> Iterator[Any]:
     """Decoded frames, skipping single damaged packets as FFmpeg's own tools do."""
     import av
 

@@ -10,6 +10,7 @@ on the real clips in shared/data a single speaker scores like two synthetic ones
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -145,7 +146,7 @@ def _voice_runs(
         other[1], other[2] = min(other[1], short[1]), max(other[2], short[2])
         runs.pop(k)
         runs = _joined(runs)
-    bounds = [start] + [(centres[a[2]] + centres[b[1]]) / 2 for a, b in zip(runs, runs[1:])] + [end]
+    bounds = [start] + [(centres[a[2]] + centres[b[1]]) / 2 for a, b in itertools.pairwise(runs)] + [end]
     return [(bounds[i], bounds[i + 1], run[0]) for i, run in enumerate(runs)]
 
 

@@ -13,6 +13,7 @@ A model is named by ``--model``:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -115,10 +116,8 @@ def _downloaded(name: str) -> Path:
             f"model {name}: unknown name; use tiny.en, base, a Whisper name such as "
             "small or large-v3, or a path to a model"
         )
-    try:
+    with contextlib.suppress(Exception):  # any miss in the local cache means: not here
         return Path(download_model(name, local_files_only=True))
-    except Exception:  # noqa: BLE001 - any miss in the local cache means: not here
-        pass
     if not _online():
         raise ModelError(
             f"model {name} is not on this machine and there is no network to download it; "
