@@ -102,37 +102,66 @@ class SpeakerLabels:
     voices: int  # 1 or 2
 
 
+@dataclass(frozen=True)
+class _Run:
+    """Part of a stretch of speech held to be one voice."""
+
+    start: float
+    end: float
+    voice: int
+    members: np.ndarray  # indices of the windows in it
+
+
 def label_words(
     windows: VoiceWindows, word_times: Sequence[tuple[float, float]]
 ) -> SpeakerLabels:
     """Give each word (start, end) the voice of the stretch of speech it falls in.
 
-    Windows are clustered into two voices; each stretch of speech (between
-    pauses of 0.3 s) takes the voice of most of its windows, or is split in
-    two where a run of at least a second of the other voice follows (a reply
-    that came without a pause, or an interruption).
+    Windows are clustered into two voices. Each stretch of speech (between
+    pauses of 0.3 s) takes the voice of most of its windows, or is split where
+    a run of at least a second of the other voice follows (a reply that came
+    without a pause, or an interruption). Then, until nothing changes, every
+    run is given the voice whose centroid is nearest to its mean, and the
+    centroids are recomputed: a whole turn outvotes its odd windows.
     """
     if not word_times:
         return SpeakerLabels((), 1)
     clusters = _two_clusters(windows.embeddings) if len(windows.centres) >= 4 else None
     if clusters is None:
         return SpeakerLabels(tuple(0 for _ in word_times), 1)
-    spans: list[tuple[float, float, int]] = []
+    runs = _runs(windows, clusters)
+    for _ in range(10):
+        centroids = np.stack([windows.embeddings[clusters == k].mean(axis=0) for k in (0, 1)])
+        moved = clusters.copy()
+        for run in runs:
+            moved[run.members] = np.argmax(centroids @ windows.embeddings[run.members].mean(axis=0))
+        if np.array_equal(moved, clusters) or np.bincount(moved, minlength=2).min() == 0:
+            break
+        clusters, runs = moved, _runs(windows, moved)
+    starts = np.array([r.start for r in runs])
+    ends = np.array([r.end for r in runs])
+    middles = np.array([(s + e) / 2 for s, e in word_times])
+    distance = np.maximum(starts[None, :] - middles[:, None], middles[:, None] - ends[None, :])
+    return SpeakerLabels(tuple(runs[i].voice for i in np.argmin(distance, axis=1)), 2)
+
+
+def _runs(windows: VoiceWindows, clusters: np.ndarray) -> list[_Run]:
+    runs: list[_Run] = []
     for index, (start, end) in enumerate(windows.stretches):
         members = np.flatnonzero(windows.stretch == index)
         if len(members):
-            spans.extend(_voice_runs(start, end, windows.centres[members], clusters[members]))
-    starts = np.array([s for s, _, _ in spans])
-    ends = np.array([e for _, e, _ in spans])
-    middles = np.array([(s + e) / 2 for s, e in word_times])
-    distance = np.maximum(starts[None, :] - middles[:, None], middles[:, None] - ends[None, :])
-    nearest = np.argmin(distance, axis=1)
-    return SpeakerLabels(tuple(spans[i][2] for i in nearest), 2)
+            runs.extend(_voice_runs(start, end, members, windows.centres[members], clusters[members]))
+    return runs
 
 
 def _voice_runs(
-    start: float, end: float, centres: np.ndarray, labels: np.ndarray, min_run: int = 4
-) -> list[tuple[float, float, int]]:
+    start: float,
+    end: float,
+    members: np.ndarray,
+    centres: np.ndarray,
+    labels: np.ndarray,
+    min_run: int = 4,
+) -> list[_Run]:
     """A stretch as runs of one voice; runs shorter than ``min_run`` windows join their neighbour."""
     runs: list[list[int]] = []  # [label, first, last] over window indices
     for i, label in enumerate(labels):
@@ -147,7 +176,10 @@ def _voice_runs(
         runs.pop(k)
         runs = _joined(runs)
     bounds = [start] + [(centres[a[2]] + centres[b[1]]) / 2 for a, b in itertools.pairwise(runs)] + [end]
-    return [(bounds[i], bounds[i + 1], run[0]) for i, run in enumerate(runs)]
+    return [
+        _Run(bounds[i], bounds[i + 1], run[0], members[run[1] : run[2] + 1])
+        for i, run in enumerate(runs)
+    ]
 
 
 def _joined(runs: list[list[int]]) -> list[list[int]]:
