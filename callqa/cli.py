@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import click
 
@@ -15,7 +16,7 @@ from callqa.settings import Settings
 if TYPE_CHECKING:
     from transcribe.diarize import SpeakerEncoder
     from transcribe.engines import Engine
-    from transcribe.pipeline import TranscribeOptions
+    from transcribe.pipeline import ManagerChannel, TranscribeOptions
 
 _EXTENSIONS = {"text": "txt", "txt": "txt", "srt": "srt", "vtt": "vtt", "json": "json"}
 
@@ -44,7 +45,7 @@ def main() -> None:
               "a Whisper name, or a path to a CTranslate2 directory or .pt checkpoint.")
 @click.option("--language", help="Language code such as en or ru; detected when omitted.")
 @click.option("--manager-channel", type=click.Choice(["left", "right", "auto"]),
-              help="Stereo channel of the manager [default: left].")
+              help="Stereo channel of the manager [default: the source's rule, else left].")
 @click.option("--beam-size", type=click.IntRange(1, 20), default=5, show_default=True)
 @click.option("--no-vad", is_flag=True, help="Decode silence too instead of skipping it.")
 @click.option("--prompt", "initial_prompt", help="Context text for the recogniser.")
@@ -95,13 +96,15 @@ def transcribe(
             language=language, beam_size=beam_size, vad=not no_vad,
             initial_prompt=initial_prompt, hotwords=hotwords,
         ),
-        manager_channel=manager_channel or settings.manager_channel,  # type: ignore[arg-type]
         max_duration=max_duration or settings.max_duration,
     )
     encoder = ResemblyzerEncoder()
     failed = 0
     for path in files:
-        if not _transcribe_one(path, recogniser, options, encoder, as_json, fmt, output_dir,
+        # The flag wins; otherwise the recording's source rule, then the default.
+        channel = manager_channel or settings.manager_channel_for(path)
+        one = dataclasses.replace(options, manager_channel=cast("ManagerChannel", channel))
+        if not _transcribe_one(path, recogniser, one, encoder, as_json, fmt, output_dir,
                                several=len(files) > 1):
             failed += 1
     if failed:

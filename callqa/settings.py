@@ -1,23 +1,50 @@
-"""The one settings object, read from ``CALLQA_*`` environment variables at the edges.
+"""The one settings object, read at the edges (command line, API, worker), never at import.
 
-| variable                  | default                      | meaning                                  |
-|---------------------------|------------------------------|------------------------------------------|
-| CALLQA_CACHE_DIR          | $XDG_CACHE_HOME/callqa       | joined and converted model weights       |
-| CALLQA_ENGINE             | faster-whisper               | or openai-whisper                        |
-| CALLQA_MODEL              | tiny.en (bundled)            | base (bundled, multilingual), name, path |
-| CALLQA_DEVICE             | auto                         | cpu, cuda, or auto                       |
-| CALLQA_MAX_DURATION       | 14400                        | seconds; longer recordings are refused   |
-| CALLQA_MANAGER_CHANNEL    | left                         | left, right or auto (stereo recordings)  |
+Each setting comes from, in rising order: its default, the config file, a
+``CALLQA_*`` environment variable; a command-line flag overrides them all.
+
+| setting         | variable                | default                | meaning                                   |
+|-----------------|-------------------------|------------------------|-------------------------------------------|
+| cache_dir       | CALLQA_CACHE_DIR        | $XDG_CACHE_HOME/callqa | joined and converted model weights        |
+| engine          | CALLQA_ENGINE           | faster-whisper         | or openai-whisper                         |
+| model           | CALLQA_MODEL            | tiny.en (bundled)      | base (bundled, multilingual), name, path  |
+| device          | CALLQA_DEVICE           | auto                   | cpu, cuda or auto                         |
+| max_duration    | CALLQA_MAX_DURATION     | 14400                  | seconds; longer recordings are refused    |
+| manager_channel | CALLQA_MANAGER_CHANNEL  | left                   | left, right or auto (stereo recordings)   |
+
+The config file is ``CALLQA_CONFIG``, or ``callqa.toml`` in the working
+directory when it exists. Besides the settings above (in a ``[callqa]``
+table) it may say, per source of recordings, which channel is the manager's::
+
+    [callqa]
+    engine = "faster-whisper"
+
+    [[source]]
+    match = "*/office-b/*"      # a glob on the recording's path
+    manager_channel = "right"
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from callqa.errors import InputError
+
+ENGINES = ("faster-whisper", "openai-whisper")
+CHANNELS = ("left", "right", "auto")
+_KEYS = ("cache_dir", "engine", "model", "device", "max_duration", "manager_channel")
+
+
+@dataclass(frozen=True)
+class SourceRule:
+    match: str  # glob on the recording's path
+    manager_channel: str
 
 
 @dataclass(frozen=True)
@@ -28,37 +55,80 @@ class Settings:
     device: str = "auto"
     max_duration: float = 4 * 3600.0
     manager_channel: str = "left"
+    sources: tuple[SourceRule, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        """Settings from the config file and the environment; InputError names a bad value."""
+        raw: dict[str, tuple[Any, str]] = {}  # key -> (value, where it was set)
+        sources: tuple[SourceRule, ...] = ()
+        config = env.get("CALLQA_CONFIG") or ("callqa.toml" if Path("callqa.toml").is_file() else "")
+        if config:
+            table, sources = _read_config(Path(config))
+            raw |= {key: (value, f"{config}: {key}") for key, value in table.items()}
+        for key in _KEYS:
+            if env.get(f"CALLQA_{key.upper()}"):
+                raw[key] = (env[f"CALLQA_{key.upper()}"], f"CALLQA_{key.upper()}")
         cache_root = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache")
         return cls(
-            cache_dir=Path(env.get("CALLQA_CACHE_DIR") or cache_root / "callqa").expanduser(),
-            engine=_choice(env, "CALLQA_ENGINE", ("faster-whisper", "openai-whisper"), cls.engine),
-            model=env.get("CALLQA_MODEL") or None,
-            device=env.get("CALLQA_DEVICE") or cls.device,
-            max_duration=_seconds(env, "CALLQA_MAX_DURATION", cls.max_duration),
-            manager_channel=_choice(
-                env, "CALLQA_MANAGER_CHANNEL", ("left", "right", "auto"), cls.manager_channel
-            ),
+            cache_dir=Path(str(_get(raw, "cache_dir", cache_root / "callqa"))).expanduser(),
+            engine=_choice(raw, "engine", ENGINES, cls.engine),
+            model=str(_get(raw, "model", "")) or None,
+            device=_choice(raw, "device", ("auto", "cpu", "cuda"), cls.device),
+            max_duration=_seconds(raw, "max_duration", cls.max_duration),
+            manager_channel=_choice(raw, "manager_channel", CHANNELS, cls.manager_channel),
+            sources=sources,
         )
 
+    def manager_channel_for(self, recording: str | os.PathLike[str]) -> str:
+        """The manager's channel for a recording: the first source rule it matches, or the default."""
+        path = Path(recording).as_posix()
+        for rule in self.sources:
+            if fnmatch.fnmatch(path, rule.match):
+                return rule.manager_channel
+        return self.manager_channel
 
-def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
-    value = env.get(name) or default
-    if value not in allowed:
-        raise InputError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
-    return value
 
-
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if not raw:
-        return default
+def _read_config(path: Path) -> tuple[dict[str, Any], tuple[SourceRule, ...]]:
     try:
-        value = float(raw)
-    except ValueError:
-        raise InputError(f"{name}={raw!r}: expected a number of seconds") from None
-    if value <= 0:
-        raise InputError(f"{name}={raw!r}: must be positive")
-    return value
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the config file ({error.strerror})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{path}: not valid TOML ({error})") from None
+    unknown = set(data) - {"callqa", "source"}
+    table = data.get("callqa", {})
+    unknown |= {f"callqa.{key}" for key in set(table) - set(_KEYS)}
+    if unknown:
+        raise InputError(f"{path}: unknown setting {', '.join(sorted(unknown))}")
+    rules = []
+    for i, rule in enumerate(data.get("source", []), 1):
+        if set(rule) != {"match", "manager_channel"} or rule["manager_channel"] not in CHANNELS:
+            raise InputError(
+                f"{path}: source #{i} needs exactly match = \"GLOB\" and "
+                f"manager_channel = one of {', '.join(CHANNELS)}"
+            )
+        rules.append(SourceRule(str(rule["match"]), rule["manager_channel"]))
+    return table, tuple(rules)
+
+
+def _get(raw: dict[str, tuple[Any, str]], key: str, default: Any) -> Any:
+    return raw[key][0] if key in raw else default
+
+
+def _choice(raw: dict[str, tuple[Any, str]], key: str, allowed: tuple[str, ...], default: str) -> str:
+    value = _get(raw, key, default)
+    if value not in allowed:
+        raise InputError(f"{raw[key][1]}={value!r}: expected one of {', '.join(allowed)}")
+    return str(value)
+
+
+def _seconds(raw: dict[str, tuple[Any, str]], key: str, default: float) -> float:
+    value = _get(raw, key, default)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{raw[key][1]}={value!r}: expected a number of seconds") from None
+    if seconds <= 0:
+        raise InputError(f"{raw[key][1]}={value!r}: must be positive")
+    return seconds

@@ -101,3 +101,21 @@ def test_openai_engine_from_the_command_line(engine: str, cache_dir: Path) -> No
     assert "ask not what your country can do for you" in " ".join(
         u["text"] for u in data["utterances"]
     ).lower().replace(",", "")
+
+
+def test_manager_channel_per_source_from_the_config_file(tmp_path: Path, cache_dir: Path) -> None:
+    office_b = tmp_path / "office-b"
+    office_b.mkdir()
+    (office_b / "call.wav").write_bytes(STEREO.read_bytes())
+    config = tmp_path / "callqa.toml"
+    config.write_text('[[source]]\nmatch = "*/office-b/*"\nmanager_channel = "right"\n')
+    env = {**os.environ, "CALLQA_CACHE_DIR": str(cache_dir), "CALLQA_CONFIG": str(config)}
+    result = subprocess.run(
+        [sys.executable, "-m", "callqa.cli", "transcribe", str(office_b / "call.wav"),
+         str(STEREO), "--json"],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    swapped, default = (json.loads(line) for line in result.stdout.splitlines())
+    assert swapped["utterances"][0]["speaker"] == "client"  # the left side is the client there
+    assert default["utterances"][0]["speaker"] == "manager"
