@@ -64,7 +64,10 @@ def test_bad_inputs_give_one_line_each_and_the_good_file_is_still_done(
     (tmp_path / "cut.wav").write_bytes(STEREO.read_bytes()[:4000])
     silent = tmp_path / "silent.wav"
     silent.write_bytes(STEREO.read_bytes()[:44] + bytes(len(STEREO.read_bytes()) - 44))
-    bad = ["empty.wav", "notes.wav", "cut.wav", "silent.wav", "missing.mp3"]
+    header = bytearray(STEREO.read_bytes()[:44])
+    header[4:8], header[40:44] = (36).to_bytes(4, "little"), bytes(4)  # RIFF and data sizes
+    (tmp_path / "zero.wav").write_bytes(bytes(header))
+    bad = ["empty.wav", "notes.wav", "cut.wav", "silent.wav", "zero.wav", "missing.mp3"]
     args = [str(tmp_path / name) for name in bad] + [str(STEREO)]
 
     result = callqa(*args, "--json", cache=cache_dir)
@@ -76,7 +79,8 @@ def test_bad_inputs_give_one_line_each_and_the_good_file_is_still_done(
     for name, line in zip(bad, errors):
         assert line.startswith(f"callqa: {tmp_path / name}: ")
     assert "empty" in errors[0] and "not a readable audio file" in errors[1]
-    assert "truncated" in errors[2] and "silent" in errors[3] and "no such file" in errors[4]
+    assert "truncated" in errors[2] and "silent" in errors[3]
+    assert "zero length" in errors[4] and "no such file" in errors[5]
     assert json.loads(result.stdout)["source"] == str(STEREO)
 
 
