@@ -76,7 +76,9 @@ def test_stereo_channels_become_roles(faster, name: str, max_wer: float) -> None
     assert len(transcript.utterances) == len(turns)
     for utterance, turn in zip(transcript.utterances, turns):
         assert utterance.speaker == turn["speaker"]
-        assert abs(utterance.start - turn["start"]) < 0.8
+        # each turn's edges where its sound starts and stops, not where Whisper guessed
+        assert abs(utterance.start - turn["start"]) <= 0.25
+        assert abs(utterance.end - turn["end"]) <= 0.25
 
 
 def test_manager_channel_right_swaps_roles(faster) -> None:  # type: ignore[no-untyped-def]
@@ -92,12 +94,12 @@ def test_manager_channel_right_swaps_roles(faster) -> None:  # type: ignore[no-u
 
 
 def test_interruption_survives_with_its_times(faster) -> None:  # type: ignore[no-untyped-def]
-    # In outbound_en the manager cuts in 0.7 s before the client has finished.
+    # In outbound_en the manager cuts in at 22.48 s, 0.7 s before the client has finished.
     transcript = transcribe_file(FIXTURES / "outbound_en.stereo.wav", faster)
     overlaps = transcript.overlaps()
     assert len(overlaps) == 1
     assert overlaps[0].by == "manager"
-    assert 24.3 < overlaps[0].start < 25.2 and overlaps[0].end - overlaps[0].start > 0.2
+    assert abs(overlaps[0].start - 22.48) < 0.1 and abs(overlaps[0].end - 23.18) < 0.1
 
 
 def test_identical_stereo_channels_are_treated_as_mono(faster, encoder) -> None:  # type: ignore[no-untyped-def]
@@ -107,7 +109,7 @@ def test_identical_stereo_channels_are_treated_as_mono(faster, encoder) -> None:
     assert wer(JFK_TEXT, " ".join(u.text for u in transcript.utterances)) <= 0.05
 
 
-@pytest.mark.parametrize(("name", "min_accuracy"), [("outbound_en", 0.85), ("inbound_en", 0.9)])
+@pytest.mark.parametrize(("name", "min_accuracy"), [("outbound_en", 0.9), ("inbound_en", 0.95)])
 def test_mono_dialogue_is_diarized_and_the_manager_found(
     faster, encoder, name: str, min_accuracy: float  # type: ignore[no-untyped-def]
 ) -> None:
@@ -127,7 +129,8 @@ def test_long_call_in_blocks_keeps_times_and_text(faster) -> None:  # type: igno
     assert word_role_accuracy(blocks, "outbound_en") == 1.0
     for role in ("manager", "client"):
         assert wer(role_text(whole, role), role_text(blocks, role)) <= 0.1
-    assert blocks.utterances[-1].end > 30  # the last block's times carry its offset
+    # the last block's times carry its offset
+    assert abs(blocks.utterances[-1].end - reference("outbound_en")["turns"][-1]["end"]) < 0.25
 
 
 def test_transcript_round_trips_through_json(faster) -> None:  # type: ignore[no-untyped-def]
@@ -156,11 +159,11 @@ def test_russian_call_with_the_bundled_multilingual_model(cache_dir) -> None:  #
     assert base.multilingual
     transcript = transcribe_file(FIXTURES / "outbound_ru.stereo.wav", base)
     assert transcript.language == "ru"  # detected once for the call, on both sides together
-    manager = role_text(transcript, "manager").lower()
-    client = role_text(transcript, "client").lower()
-    # espeak-ng's Russian is hard for the base model (WER about 0.7); its key words come through.
-    assert "компани" in manager and "скажите" in manager and "клиент" in manager
-    assert "хорошо" in client and "что мы хотели" in client
+    # espeak-ng's male Russian voice is hard for the base model (its last line is mush);
+    # the female voice of the client comes through nearly whole.
+    assert wer(reference_text("outbound_ru", "client"), role_text(transcript, "client")) <= 0.25
+    assert wer(reference_text("outbound_ru", "manager"), role_text(transcript, "manager")) <= 0.7
+    assert "добрый день, меня зовут иван, компания" in role_text(transcript, "manager").lower()
 
 
 def test_english_only_model_refuses_russian(faster) -> None:  # type: ignore[no-untyped-def]

@@ -1,8 +1,8 @@
 """Who speaks when in a mono recording: speaker embeddings, clustered into two voices.
 
 Resemblyzer's bundled encoder embeds overlapping 1.6 s windows of speech;
-k-means splits them into two voices, and each recognised word takes the voice
-of the windows around it. A call has two sides, so two voices are assumed;
+k-means splits the stretches of speech into two voices, and each recognised
+word takes the voice of the stretch (or part of one) it falls in. A call has two sides, so two voices are assumed;
 only when one of them is next to absent is the call taken as a single voice.
 (Centroid similarity and silhouette do not tell one voice from two reliably:
 on the real clips in shared/data a single speaker scores like two synthetic ones.)
@@ -117,32 +117,38 @@ def label_words(
 ) -> SpeakerLabels:
     """Give each word (start, end) the voice of the stretch of speech it falls in.
 
-    Windows are clustered into two voices. Each stretch of speech (between
-    pauses of 0.3 s) takes the voice of most of its windows, or is split where
-    a run of at least a second of the other voice follows (a reply that came
-    without a pause, or an interruption). Then, until nothing changes, every
-    run is given the voice whose centroid is nearest to its mean, and the
-    centroids are recomputed: a whole turn outvotes its odd windows.
+    The stretches of speech (between pauses of 0.3 s) are clustered into two
+    voices by the mean of their windows: a whole stretch outvotes its odd
+    windows. Each window then takes the nearer of the two voices, and a
+    stretch is split where a run of at least a second of the other voice
+    follows (a reply that came without a pause, or an interruption).
     """
     if not word_times:
         return SpeakerLabels((), 1)
-    clusters = _two_clusters(windows.embeddings) if len(windows.centres) >= 4 else None
-    if clusters is None:
+    centroids = _two_voices(windows) if len(windows.centres) >= 4 else None
+    if centroids is None:
         return SpeakerLabels(tuple(0 for _ in word_times), 1)
-    runs = _runs(windows, clusters)
-    for _ in range(10):
-        centroids = np.stack([windows.embeddings[clusters == k].mean(axis=0) for k in (0, 1)])
-        moved = clusters.copy()
-        for run in runs:
-            moved[run.members] = np.argmax(centroids @ windows.embeddings[run.members].mean(axis=0))
-        if np.array_equal(moved, clusters) or np.bincount(moved, minlength=2).min() == 0:
-            break
-        clusters, runs = moved, _runs(windows, moved)
+    runs = _runs(windows, np.argmax(windows.embeddings @ centroids.T, axis=1))
     starts = np.array([r.start for r in runs])
     ends = np.array([r.end for r in runs])
     middles = np.array([(s + e) / 2 for s, e in word_times])
     distance = np.maximum(starts[None, :] - middles[:, None], middles[:, None] - ends[None, :])
     return SpeakerLabels(tuple(runs[i].voice for i in np.argmin(distance, axis=1)), 2)
+
+
+def _two_voices(windows: VoiceWindows) -> np.ndarray | None:
+    """The centroids of two voices, or None when one of them is next to absent."""
+    from sklearn.cluster import KMeans
+
+    stretches = np.unique(windows.stretch)
+    means = np.stack([windows.embeddings[windows.stretch == s].mean(axis=0) for s in stretches])
+    if len(means) < 2:
+        return None
+    kmeans = KMeans(n_clusters=2, n_init=10, random_state=0).fit(means)
+    sizes = np.bincount(np.argmax(windows.embeddings @ kmeans.cluster_centers_.T, axis=1), minlength=2)
+    if sizes.min() < max(2, 0.05 * len(windows.centres)):
+        return None
+    return np.asarray(kmeans.cluster_centers_)
 
 
 def _runs(windows: VoiceWindows, clusters: np.ndarray) -> list[_Run]:
@@ -190,13 +196,3 @@ def _joined(runs: list[list[int]]) -> list[list[int]]:
         else:
             out.append(run)
     return out
-
-
-def _two_clusters(embeddings: np.ndarray) -> np.ndarray | None:
-    """Cluster labels 0/1, or None when one of the two voices is next to absent."""
-    from sklearn.cluster import KMeans
-
-    labels = KMeans(n_clusters=2, n_init=10, random_state=0).fit_predict(embeddings)
-    if np.bincount(labels, minlength=2).min() < max(2, 0.05 * len(labels)):
-        return None
-    return np.asarray(labels)

@@ -1,26 +1,30 @@
 """From a recording to a speaker-attributed Transcript.
 
-Stereo calls keep one side per channel: each channel is recognised on its
-own, so overlapping speech and interruptions keep their real times. Mono
-calls (and stereo files whose two channels are the same) are recognised once
-and diarized into two voices. The recording is decoded block by block, so an
+Stereo calls keep one side per channel. The speech of both channels is laid
+end to end in the order it was spoken (``transcribe.speech``) and recognised
+in one pass, so Whisper hears the conversation with both sides' context; each
+word then goes back to its channel at its real time, and each turn's edges
+are set by its channel's loudness, so interruptions and overlaps keep their
+true times. Mono calls (and stereo files whose two channels are the same) are
+diarized into two voices. The recording is decoded block by block, so an
 hour-long call never sits in memory whole.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 
 from callqa.errors import AudioError
-from transcribe.audio import SAMPLE_RATE, is_silent, stream_audio
+from transcribe.audio import SAMPLE_RATE, SILENCE_PEAK, is_silent, stream_audio
 from transcribe.diarize import SpeakerEncoder, VoiceWindows, label_words, merge_windows
 from transcribe.engines.base import Engine, RecognitionOptions, Segment
 from transcribe.roles import guess_manager
+from transcribe.speech import pack_speech
 from transcribe.transcript import ROLES, RoleMethod, Transcript, Utterance, Word
 
 ManagerChannel = Literal["left", "right", "auto"]
@@ -42,14 +46,6 @@ class TranscribeOptions:
     turn_gap: float = 1.0
 
 
-@dataclass(frozen=True)
-class _Side:
-    """What was recognised on one channel (or in the mono mix)."""
-
-    channel: int
-    segments: tuple[Segment, ...]
-
-
 def transcribe_file(
     path: str | os.PathLike[str],
     engine: Engine,
@@ -65,7 +61,7 @@ def transcribe_file(
     _check_language(engine, options.recognition)
     recognition = options.recognition
     stereo: bool | None = None
-    sides: dict[int, list[Segment]] = {}
+    words: dict[int, list[Word]] = {0: [], 1: []}
     windows: list[VoiceWindows] = []
     samples = 0
     audible = False
@@ -73,28 +69,34 @@ def transcribe_file(
     for block in blocks:
         offset = samples / SAMPLE_RATE
         samples += block.shape[1]
+        if is_silent(block):
+            continue
+        audible = True
         if stereo is None:
             stereo = block.shape[0] == 2 and not same_channels(block)
-            # One language per call, heard on both sides together: a single
-            # side's few words are easily taken for a neighbouring language.
-            if recognition.language is None and not is_silent(block):
-                recognition = replace(recognition, language=engine.detect_language(block.mean(axis=0)))
         channels = [block[0], block[1]] if stereo else [block.mean(axis=0)]
-        for channel, audio in enumerate(channels):
-            if is_silent(audio):
-                continue
-            audible = True
-            result = engine.recognize(audio, recognition)
-            sides.setdefault(channel, []).extend(_shifted(result.segments, offset))
-        if not stereo and encoder is not None and not is_silent(channels[0]):
+        if recognition.language is None:
+            recognition = replace(recognition, language=_call_language(engine, channels))
+        packed = pack_speech(channels, vad=recognition.vad)
+        if len(packed.audio):
+            result = engine.recognize(packed.audio, replace(recognition, vad=False))
+            found: dict[int, list[Word]] = {0: [], 1: []}
+            for word in (w for segment in result.segments for w in _words_of(segment)):
+                channel, placed = packed.place(word)
+                found[channel].append(placed)
+            for channel, said in found.items():
+                said.sort(key=lambda w: w.start)
+                if stereo:
+                    said = snap_edges(said, channels[channel], options.turn_gap)
+                words[channel] += [replace(w, start=w.start + offset, end=w.end + offset) for w in said]
+        if not stereo and encoder is not None:
             windows.append(encoder.embed(channels[0], offset))
     if not audible:
         raise AudioError(name, "the recording is silent")
-    found = [_Side(c, tuple(s)) for c, s in sorted(sides.items())]
     if stereo:
-        utterances, confidence, method = _by_channel(found, options)
+        utterances, confidence, method = _by_channel(words, options)
     else:
-        utterances, confidence, method = _by_voice(found, windows, options.turn_gap)
+        utterances, confidence, method = _by_voice(words[0], windows, options.turn_gap)
     return Transcript(
         utterances=tuple(sorted(utterances, key=lambda u: (u.start, u.channel))),
         language=recognition.language or "en",
@@ -115,6 +117,63 @@ def same_channels(block: np.ndarray) -> bool:
     return difference <= 0.05 * level
 
 
+def snap_edges(words: list[Word], audio: np.ndarray, turn_gap: float) -> list[Word]:
+    """Move each turn's first start and last end to where its channel's sound begins and ends.
+
+    Whisper's word times are often 0.1-0.3 s off at the edges of speech, and
+    the analysis measures interruptions and response times from them. On a
+    stereo call each channel holds one side only, so its own loudness shows
+    where a turn really starts and stops (within half a second of Whisper's guess).
+    """
+    hop = SAMPLE_RATE // 100
+    frames = len(audio) // hop
+    if not words or frames == 0:
+        return words
+    level = np.sqrt(np.mean(np.square(audio[: frames * hop].reshape(frames, hop)), axis=1))
+    loud = level > max(SILENCE_PEAK, 0.03 * float(np.percentile(level, 95)))
+    out = list(words)
+    for i, word in enumerate(out):
+        previous_end = out[i - 1].end if i else 0.0
+        next_start = out[i + 1].start if i + 1 < len(out) else frames / 100
+        start, end = word.start, word.end
+        if word.start - previous_end >= turn_gap or i == 0:
+            start = _edge(loud, word.start, max(previous_end, word.start - 0.5), word.start + 0.5, -1)
+        if next_start - word.end >= turn_gap or i + 1 == len(out):
+            end = _edge(loud, word.end, min(next_start, word.end + 0.5), word.end - 0.5, +1)
+        out[i] = replace(word, start=start, end=max(end, start + 0.02))
+    return out
+
+
+def _edge(loud: np.ndarray, time: float, outer: float, inner: float, step: int) -> float:
+    """From ``time``, walk outward (``step``) while loud, up to ``outer``; or inward while quiet, up to ``inner``."""
+    last = len(loud) - 1
+    frame = min(max(round(time * 100), 0), last)
+    if loud[frame]:
+        stop = min(max(round(outer * 100), 0), last)
+        while (stop - frame) * step > 0 and loud[frame + step]:
+            frame += step
+    else:
+        stop = min(max(round(inner * 100), 0), last)
+        while (frame - stop) * step > 0 and not loud[frame]:
+            frame -= step
+    return (frame + (step > 0)) / 100
+
+
+def _call_language(engine: Engine, channels: Sequence[np.ndarray]) -> str:
+    """One language for the whole call, from the speech of each side, their evidence summed.
+
+    One side alone is easily taken for a neighbouring language (an accent, a
+    few words); the other side then usually settles it.
+    """
+    total: dict[str, float] = {}
+    for audio in channels:
+        speech = pack_speech([audio]).audio
+        if len(speech):
+            for language, p in engine.language_probabilities(speech).items():
+                total[language] = total.get(language, 0.0) + p
+    return max(total, key=lambda language: total[language]) if total else "en"
+
+
 def _check_language(engine: Engine, options: RecognitionOptions) -> None:
     from callqa.errors import ModelError
 
@@ -125,24 +184,14 @@ def _check_language(engine: Engine, options: RecognitionOptions) -> None:
         )
 
 
-def _shifted(segments: Iterable[Segment], offset: float) -> Iterable[Segment]:
-    if not offset:
-        return segments
-    return (
-        replace(
-            s,
-            start=s.start + offset,
-            end=s.end + offset,
-            words=tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in s.words),
-        )
-        for s in segments
-    )
-
-
 def _by_channel(
-    sides: Sequence[_Side], options: TranscribeOptions
+    words: dict[int, list[Word]], options: TranscribeOptions
 ) -> tuple[list[Utterance], float, RoleMethod]:
-    pieces = [(side.channel, piece) for side in sides for piece in _pieces(side.segments, options.turn_gap)]
+    pieces = [
+        (channel, piece)
+        for channel, said in words.items()
+        for _, piece in _group(sorted(said, key=lambda w: w.start), [0] * len(said), options.turn_gap)
+    ]
     if options.manager_channel == "auto":
         guess = guess_manager([(c, p[0].start, _text(p)) for c, p in pieces])
         manager, confidence = guess.manager, guess.confidence
@@ -156,11 +205,11 @@ def _by_channel(
 
 
 def _by_voice(
-    sides: Sequence[_Side], windows: list[VoiceWindows], turn_gap: float
+    words: list[Word], windows: list[VoiceWindows], turn_gap: float
 ) -> tuple[list[Utterance], float, RoleMethod]:
-    words = [w for side in sides for s in side.segments for w in _words_of(s)]
     if not words:
         return [], 0.5, "single-speaker"
+    words = sorted(words, key=lambda w: w.start)
     labels = label_words(merge_windows(windows), [(w.start, w.end) for w in words])
     if labels.voices == 1:
         turns = _group(words, [0] * len(words), turn_gap)
@@ -176,12 +225,6 @@ def _words_of(segment: Segment) -> tuple[Word, ...]:
     if segment.words:
         return segment.words
     return (Word(segment.text, segment.start, segment.end, float(np.exp(segment.avg_logprob))),)
-
-
-def _pieces(segments: Sequence[Segment], turn_gap: float) -> list[tuple[Word, ...]]:
-    """One side's words, split wherever that side pauses for ``turn_gap`` or longer."""
-    words = [w for s in segments for w in _words_of(s)]
-    return [t for _, t in _group(words, [0] * len(words), turn_gap)]
 
 
 def _group(

@@ -55,8 +55,8 @@ class Engine(Protocol):
         """Transcribe mono 16 kHz float32 samples; times are seconds from their start."""
         ...
 
-    def detect_language(self, audio: np.ndarray) -> str:
-        """The language spoken in the first 30 s of mono 16 kHz samples."""
+    def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
+        """How likely each language is in the first 30 s of mono 16 kHz samples."""
         ...
 
 

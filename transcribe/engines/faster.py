@@ -36,11 +36,11 @@ class FasterWhisperEngine:
             str(model.path), device=device, compute_type=compute_type, cpu_threads=cpu_threads
         )
 
-    def detect_language(self, audio: np.ndarray) -> str:
+    def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
         if not self.multilingual:
-            return "en"
-        language, _, _ = self._model.detect_language(audio)
-        return str(language)
+            return {"en": 1.0}
+        _, _, probabilities = self._model.detect_language(audio)
+        return {str(language): float(p) for language, p in probabilities}
 
     def recognize(self, audio: np.ndarray, options: RecognitionOptions) -> Recognition:
         segments, info = self._model.transcribe(

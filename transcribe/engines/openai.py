@@ -29,15 +29,15 @@ class OpenAIWhisperEngine:
             path = cached_openai_checkpoint(model.path, cache_dir)
         self._model = load_checkpoint(path).to(device)
 
-    def detect_language(self, audio: np.ndarray) -> str:
+    def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
         import whisper
 
         if not self.multilingual:
-            return "en"
+            return {"en": 1.0}
         n_mels = self._model.dims.n_mels
         mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), n_mels).to(self._device)
         _, probabilities = self._model.detect_language(mel)
-        return str(max(probabilities, key=probabilities.get))
+        return {str(language): float(p) for language, p in probabilities.items()}
 
     def recognize(self, audio: np.ndarray, options: RecognitionOptions) -> Recognition:
         speech = SpeechOnly(audio) if options.vad else None
