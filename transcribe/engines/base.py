@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -58,36 +58,3 @@ class Engine(Protocol):
     def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
         """How likely each language is in the first 30 s of mono 16 kHz samples."""
         ...
-
-
-class SpeechOnly:
-    """Audio with silence cut out by Silero VAD, and the way back to the original times.
-
-    The same cut faster-whisper makes internally, so both engines hear the same speech.
-    """
-
-    def __init__(self, audio: np.ndarray) -> None:
-        from faster_whisper.vad import (
-            SpeechTimestampsMap,
-            VadOptions,
-            collect_chunks,
-            get_speech_timestamps,
-        )
-
-        chunks = get_speech_timestamps(audio, VadOptions())
-        self.audio = np.concatenate(collect_chunks(audio, chunks)[0]) if chunks else audio[:0]
-        self._map = SpeechTimestampsMap(chunks, 16000) if chunks else None
-
-    def restore(self, segment: Segment) -> Segment:
-        """``segment`` with its times and its words' times put back on the original audio."""
-        if self._map is None:
-            return segment
-        original = self._map.get_original_time
-        if not segment.words:
-            return replace(segment, start=original(segment.start),
-                           end=original(segment.end, is_end=True))
-        words = []
-        for w in segment.words:
-            chunk = self._map.get_chunk_index((w.start + w.end) / 2)
-            words.append(replace(w, start=original(w.start, chunk), end=original(w.end, chunk)))
-        return replace(segment, start=words[0].start, end=words[-1].end, words=tuple(words))

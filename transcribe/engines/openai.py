@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from transcribe.convert import cached_openai_checkpoint
-from transcribe.engines.base import Recognition, RecognitionOptions, Segment, SpeechOnly
+from transcribe.engines.base import Recognition, RecognitionOptions, Segment
 from transcribe.models import ModelFiles
+from transcribe.speech import Packed, pack_speech
 from transcribe.transcript import Word
 
 
@@ -40,7 +42,7 @@ class OpenAIWhisperEngine:
         return {str(language): float(p) for language, p in probabilities.items()}
 
     def recognize(self, audio: np.ndarray, options: RecognitionOptions) -> Recognition:
-        speech = SpeechOnly(audio) if options.vad else None
+        speech = pack_speech([audio]) if options.vad else None
         if speech is not None:
             if not len(speech.audio):
                 return Recognition(language=options.language or "en", segments=())
@@ -58,8 +60,17 @@ class OpenAIWhisperEngine:
         )
         segments = tuple(_segment(s) for s in result["segments"])
         if speech is not None:
-            segments = tuple(speech.restore(s) for s in segments)
+            segments = tuple(_restored(s, speech) for s in segments)
         return Recognition(language=result["language"], segments=segments)
+
+
+def _restored(segment: Segment, speech: Packed) -> Segment:
+    """``segment`` with its times put back from the speech-only stream onto the original audio."""
+    if not segment.words:
+        whole = speech.place(Word(segment.text, segment.start, segment.end, 1.0))[1]
+        return replace(segment, start=whole.start, end=whole.end)
+    words = tuple(speech.place(w)[1] for w in segment.words)
+    return replace(segment, start=words[0].start, end=words[-1].end, words=words)
 
 
 def _segment(s: dict[str, Any]) -> Segment:
