@@ -144,6 +144,9 @@ def _transcribe_one(
     except OSError as error:
         _fail(f"{path}: {error.strerror or error}")
         return False
+    except Exception as error:  # noqa: BLE001 - one recording's failure must not stop the rest
+        _fail(f"{path}: unexpected error, please report it: {type(error).__name__}: {error}")
+        return False
     return True
 
 

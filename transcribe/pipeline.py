@@ -165,6 +165,8 @@ def _call_language(engine: Engine, channels: Sequence[np.ndarray]) -> str:
     One side alone is easily taken for a neighbouring language (an accent, a
     few words); the other side then usually settles it.
     """
+    if not engine.multilingual:
+        return "en"
     total: dict[str, float] = {}
     for audio in channels:
         speech = pack_speech([audio]).audio
