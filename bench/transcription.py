@@ -111,7 +111,7 @@ def main() -> None:
             out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
             results[engine] = json.loads(out.strip().splitlines()[-1])
     fast, ref = results["faster-whisper"], results["openai-whisper"]
-    print(f"beam size {args.beam_size}; audio: {fast['audio']:.1f} s in {len(clips())} recordings (both channels of stereo ones)")
+    print(f"beam size {args.beam_size}; audio: {fast['audio']:.1f} s in {len(clips())} recordings")
     print(f"{'engine':16} {'RTF':>7} {'WER':>6} {'peak MB':>8}")
     for name, r in results.items():
         print(f"{name:16} {r['seconds'] / r['audio']:7.4f} {r['wer']:6.3f} {r['peak_mb']:8.0f}")

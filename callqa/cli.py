@@ -79,24 +79,26 @@ def transcribe(
     """
     from transcribe import RecognitionOptions, TranscribeOptions, load_engine
     from transcribe.diarize import ResemblyzerEncoder
+    from transcribe.pipeline import check_language
 
     if as_json and fmt:
         raise click.UsageError("use either --json (to stdout) or --format (to files)")
+    recognition = RecognitionOptions(
+        language=language, beam_size=beam_size, vad=not no_vad,
+        initial_prompt=initial_prompt, hotwords=hotwords,
+    )
     try:
         settings = Settings.from_env()
         recogniser = load_engine(
             engine or settings.engine, model or settings.model,
             cache_dir=settings.cache_dir, device=device or settings.device,
         )
+        check_language(recogniser, recognition)
     except CallqaError as error:
         _fail(str(error))
         sys.exit(2)
     options = TranscribeOptions(
-        recognition=RecognitionOptions(
-            language=language, beam_size=beam_size, vad=not no_vad,
-            initial_prompt=initial_prompt, hotwords=hotwords,
-        ),
-        max_duration=max_duration or settings.max_duration,
+        recognition=recognition, max_duration=max_duration or settings.max_duration
     )
     encoder = ResemblyzerEncoder()
     failed = 0

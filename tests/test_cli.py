@@ -123,3 +123,21 @@ def test_manager_channel_per_source_from_the_config_file(tmp_path: Path, cache_d
     swapped, default = (json.loads(line) for line in result.stdout.splitlines())
     assert swapped["utterances"][0]["speaker"] == "client"  # the left side is the client there
     assert default["utterances"][0]["speaker"] == "manager"
+
+
+def test_language_the_model_cannot_do_is_refused_once(cache_dir: Path) -> None:
+    result = callqa(str(STEREO), str(STEREO), "--language", "ru", cache=cache_dir)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "callqa: model tiny.en is English-only; for --language ru use a multilingual model, "
+        "e.g. --model base"
+    )
+
+
+def test_russian_from_the_command_line_with_the_bundled_base_model(cache_dir: Path) -> None:
+    result = callqa(str(FIXTURES / "outbound_ru.stereo.wav"), "--model", "base", "--json",
+                    cache=cache_dir)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["model"] == "base" and data["language"] == "ru"
+    assert data["utterances"][0]["text"].startswith("Добрый день")

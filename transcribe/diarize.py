@@ -2,10 +2,11 @@
 
 Resemblyzer's bundled encoder embeds overlapping 1.6 s windows of speech;
 k-means splits the stretches of speech into two voices, and each recognised
-word takes the voice of the stretch (or part of one) it falls in. A call has two sides, so two voices are assumed;
-only when one of them is next to absent is the call taken as a single voice.
-(Centroid similarity and silhouette do not tell one voice from two reliably:
-on the real clips in shared/data a single speaker scores like two synthetic ones.)
+word takes the voice of the stretch (or part of one) it falls in. A call has
+two sides, so two voices are assumed; only when one of them is next to absent
+is the call taken as a single voice. (Centroid similarity and silhouette do
+not tell one voice from two reliably: on the real clips in shared/data a
+single speaker scores like two synthetic ones.)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from transcribe.audio import SAMPLE_RATE
+from transcribe.speech import speech_spans
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ class ResemblyzerEncoder:
 
     def embed(self, audio: np.ndarray, offset: float) -> VoiceWindows:
         """Overlapping 1.6 s windows over the whole audio, kept where their centre is speech."""
-        spans = _speech_stretches(audio)
+        # Stretches split at pauses of 0.3 s: a change of speaker is often no longer.
+        spans = speech_spans(audio, min_silence_ms=300, pad_ms=30)
         if len(audio) < SAMPLE_RATE or not spans:
             return EMPTY
         _, partials, slices = self._loaded().embed_utterance(
@@ -86,14 +89,6 @@ class ResemblyzerEncoder:
             offset + stretches,
             np.argmax(inside[keep], axis=1),
         )
-
-
-def _speech_stretches(audio: np.ndarray) -> list[tuple[int, int]]:
-    """Sample ranges of speech, split at pauses of 0.3 s: a turn change is often no longer."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    options = VadOptions(min_silence_duration_ms=300, speech_pad_ms=30)
-    return [(s["start"], s["end"]) for s in get_speech_timestamps(audio, options)]
 
 
 @dataclass(frozen=True)

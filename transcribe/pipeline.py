@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from callqa.errors import AudioError
+from callqa.errors import AudioError, ModelError
 from transcribe.audio import SAMPLE_RATE, SILENCE_PEAK, is_silent, stream_audio
 from transcribe.diarize import SpeakerEncoder, VoiceWindows, label_words, merge_windows
 from transcribe.engines.base import Engine, RecognitionOptions, Segment
@@ -58,7 +58,7 @@ def transcribe_file(
     Raises AudioError (naming the file) for a recording that cannot be used.
     """
     name = os.fspath(path)
-    _check_language(engine, options.recognition)
+    check_language(engine, options.recognition)
     recognition = options.recognition
     stereo: bool | None = None
     words: dict[int, list[Word]] = {0: [], 1: []}
@@ -77,18 +77,9 @@ def transcribe_file(
         channels = [block[0], block[1]] if stereo else [block.mean(axis=0)]
         if recognition.language is None:
             recognition = replace(recognition, language=_call_language(engine, channels))
-        packed = pack_speech(channels, vad=recognition.vad)
-        if len(packed.audio):
-            result = engine.recognize(packed.audio, replace(recognition, vad=False))
-            found: dict[int, list[Word]] = {0: [], 1: []}
-            for word in (w for segment in result.segments for w in _words_of(segment)):
-                channel, placed = packed.place(word)
-                found[channel].append(placed)
-            for channel, said in found.items():
-                said.sort(key=lambda w: w.start)
-                if stereo:
-                    said = snap_edges(said, channels[channel], options.turn_gap)
-                words[channel] += [replace(w, start=w.start + offset, end=w.end + offset) for w in said]
+        found = _recognize(engine, channels, recognition, options.turn_gap)
+        for channel, said in found.items():
+            words[channel] += [replace(w, start=w.start + offset, end=w.end + offset) for w in said]
         if not stereo and encoder is not None:
             windows.append(encoder.embed(channels[0], offset))
     if not audible:
@@ -107,6 +98,25 @@ def transcribe_file(
         role_method=method,
         source=name,
     )
+
+
+def _recognize(
+    engine: Engine, channels: Sequence[np.ndarray], options: RecognitionOptions, turn_gap: float
+) -> dict[int, list[Word]]:
+    """The words said on each channel of one block, in time order, times from its start."""
+    packed = pack_speech(channels, vad=options.vad)
+    found: dict[int, list[Word]] = {0: [], 1: []}
+    if not len(packed.audio):
+        return found
+    result = engine.recognize(packed.audio, replace(options, vad=False))
+    for word in (w for segment in result.segments for w in _words_of(segment)):
+        channel, placed = packed.place(word)
+        found[channel].append(placed)
+    for channel, said in found.items():
+        said.sort(key=lambda w: w.start)
+        if len(channels) == 2:
+            found[channel] = snap_edges(said, channels[channel], turn_gap)
+    return found
 
 
 def same_channels(block: np.ndarray) -> bool:
@@ -176,9 +186,8 @@ def _call_language(engine: Engine, channels: Sequence[np.ndarray]) -> str:
     return max(total, key=lambda language: total[language]) if total else "en"
 
 
-def _check_language(engine: Engine, options: RecognitionOptions) -> None:
-    from callqa.errors import ModelError
-
+def check_language(engine: Engine, options: RecognitionOptions) -> None:
+    """Refuse a language the engine's model cannot transcribe."""
     if options.language not in (None, "en") and not engine.multilingual:
         raise ModelError(
             f"model {engine.model} is English-only; for --language {options.language} "

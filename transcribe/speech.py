@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -32,10 +33,14 @@ class Packed:
     audio: np.ndarray  # mono float32, 16 kHz
     chunks: tuple[Chunk, ...]
 
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [c.at for c in self.chunks]
+
     def place(self, word: Word) -> tuple[int, Word]:
         """The channel ``word`` (timed in the packed stream) was said on, and its real times."""
         middle = (word.start + word.end) / 2 * SAMPLE_RATE
-        index = max(0, bisect.bisect_right([c.at for c in self.chunks], middle) - 1)
+        index = max(0, bisect.bisect_right(self._starts, middle) - 1)
         chunk = self.chunks[index]
         shift = (chunk.start - chunk.at) / SAMPLE_RATE
         first, last = chunk.start / SAMPLE_RATE, chunk.end / SAMPLE_RATE
@@ -49,7 +54,7 @@ def pack_speech(channels: Sequence[np.ndarray], *, vad: bool = True) -> Packed:
     spans = [
         (start, channel, end)
         for channel, audio in enumerate(channels)
-        for start, end in (_speech(audio) if vad else [(0, len(audio))])
+        for start, end in (speech_spans(audio) if vad else [(0, len(audio))])
     ]
     spans.sort()
     chunks, at = [], 0
@@ -62,7 +67,11 @@ def pack_speech(channels: Sequence[np.ndarray], *, vad: bool = True) -> Packed:
     return Packed(audio.astype(np.float32, copy=False), tuple(chunks))
 
 
-def _speech(audio: np.ndarray) -> list[tuple[int, int]]:
+def speech_spans(
+    audio: np.ndarray, *, min_silence_ms: int = 2000, pad_ms: int = 400
+) -> list[tuple[int, int]]:
+    """Sample ranges of speech found by Silero VAD (faster-whisper's defaults unless told)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    return [(s["start"], s["end"]) for s in get_speech_timestamps(audio, VadOptions())]
+    options = VadOptions(min_silence_duration_ms=min_silence_ms, speech_pad_ms=pad_ms)
+    return [(s["start"], s["end"]) for s in get_speech_timestamps(audio, options)]
