@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from callqa.errors import ModelError
+from transcribe import load_engine
 from transcribe.models import resolve_model
 
 
@@ -16,6 +17,8 @@ def test_default_is_the_bundled_english_tiny(cache_dir: Path) -> None:
     assert model.name == "tiny.en" and model.format == "ctranslate2"
     assert not model.multilingual
     assert (model.path / "model.bin").is_file()
+    by_path = resolve_model(str(model.path), cache_dir=cache_dir)  # a CTranslate2 directory
+    assert by_path.format == "ctranslate2" and by_path.path == model.path
 
 
 def test_base_is_joined_once_from_its_two_packages(tmp_path: Path) -> None:
@@ -46,6 +49,8 @@ def test_converted_checkpoint_is_a_plain_openai_whisper_checkpoint(
     model = whisper.load_model(str(checkpoint), device="cpu")
     assert model.dims.n_vocab == 51864 and model.dims.n_text_layer == 4
     assert resolve_model(str(checkpoint), cache_dir=cache_dir).format == "openai"
+    with pytest.raises(ModelError, match="faster-whisper needs a CTranslate2 model directory"):
+        load_engine("faster-whisper", str(checkpoint), cache_dir=cache_dir)
 
 
 def test_name_needing_a_download_fails_at_once_offline(cache_dir: Path) -> None:
