@@ -129,6 +129,8 @@ def _transcribe_one(
 
     try:
         transcript = transcribe_file(path, recogniser, options, encoder=encoder)
+        if not transcript.utterances:
+            click.echo(f"callqa: {path}: no speech recognised", err=True)
         if fmt:
             target = (output_dir or path.parent) / f"{path.stem}.{_EXTENSIONS[fmt]}"
             target.parent.mkdir(parents=True, exist_ok=True)

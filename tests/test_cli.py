@@ -141,3 +141,23 @@ def test_russian_from_the_command_line_with_the_bundled_base_model(cache_dir: Pa
     data = json.loads(result.stdout)
     assert data["model"] == "base" and data["language"] == "ru"
     assert data["utterances"][0]["text"].startswith("Добрый день")
+
+
+def test_noise_without_speech_gives_an_empty_transcript_and_says_so(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    import wave
+
+    import numpy as np
+
+    noise = (np.random.default_rng(0).normal(0, 0.01, 16000 * 3) * 32767).astype(np.int16)
+    path = tmp_path / "hold.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(noise.tobytes())
+    result = callqa(str(path), "--json", cache=cache_dir)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["utterances"] == []
+    assert result.stderr.strip() == f"callqa: {path}: no speech recognised"
