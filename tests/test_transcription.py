@@ -93,6 +93,14 @@ def test_manager_channel_right_swaps_roles(faster) -> None:  # type: ignore[no-u
     assert auto.role_confidence > 0.9
 
 
+def test_without_vad_silence_is_decoded_and_roles_still_hold(faster) -> None:  # type: ignore[no-untyped-def]
+    options = TranscribeOptions(recognition=RecognitionOptions(vad=False))
+    transcript = transcribe_file(FIXTURES / "inbound_en.stereo.wav", faster, options)
+    assert word_role_accuracy(transcript, "inbound_en") == 1.0
+    for role in ("manager", "client"):
+        assert wer(reference_text("inbound_en", role), role_text(transcript, role)) <= 0.2
+
+
 def test_interruption_survives_with_its_times(faster) -> None:  # type: ignore[no-untyped-def]
     # In outbound_en the manager cuts in at 22.48 s, 0.7 s before the client has finished.
     transcript = transcribe_file(FIXTURES / "outbound_en.stereo.wav", faster)
