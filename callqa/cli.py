@@ -154,5 +154,52 @@ def _transcribe_one(
     return True
 
 
+@main.group()
+def script() -> None:
+    """Sales script packs: check the ones trainers write."""
+
+
+@script.command("check")
+@click.argument("packs", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line per pack.")
+def script_check(packs: Sequence[str], as_json: bool) -> None:
+    """Validate script packs (bundled ids or YAML files); say OK or what is wrong and where.
+
+    \b
+    callqa script check b2b_outbound
+    callqa script check my_pack.yaml
+    """
+    import json
+
+    from scripts_lib import ScriptError, load_pack
+
+    failed = 0
+    for name in packs:
+        try:
+            pack = load_pack(name)
+        except ScriptError as error:
+            failed += 1
+            if as_json:
+                click.echo(json.dumps({"pack": name, "ok": False, "error": str(error)}))
+            else:
+                _fail(str(error))
+            continue
+        summary = {
+            "pack": name, "ok": True, "id": pack.id, "version": pack.version,
+            "language": pack.language, "checkpoints": len(pack.checkpoints),
+            "objections": len(pack.objections), "techniques": len(pack.techniques),
+        }
+        if as_json:
+            click.echo(json.dumps(summary))
+        else:
+            click.echo(
+                f"{name}: OK ({pack.id} v{pack.version}, {pack.language}, "
+                f"{len(pack.checkpoints)} checkpoints, {len(pack.objections)} objection types, "
+                f"{len(pack.techniques)} techniques)"
+            )
+    if failed:
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

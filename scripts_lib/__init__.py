@@ -1,0 +1,19 @@
+"""The library of sales scripts: the schema of a pack, loading and validation, the bundled packs.
+
+    from scripts_lib import load_pack
+    pack = load_pack("b2b_outbound")          # a bundled pack, or a path to a YAML file
+"""
+
+from scripts_lib.loader import ScriptError, bundled_packs, find_pack, load_pack
+from scripts_lib.schema import Checkpoint, Objection, ScriptPack, Technique
+
+__all__ = [
+    "Checkpoint",
+    "Objection",
+    "ScriptError",
+    "ScriptPack",
+    "Technique",
+    "bundled_packs",
+    "find_pack",
+    "load_pack",
+]

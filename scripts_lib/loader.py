@@ -1,0 +1,88 @@
+"""Loading script packs from YAML, refusing a bad one with the file, the line and what is wrong."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from callqa.errors import InputError
+from scripts_lib.schema import ScriptPack
+
+PACKS = Path(__file__).parent / "packs"
+
+
+class ScriptError(InputError):
+    """An invalid script pack. ``str(error)`` reads ``"<file>:<line>: <where>: <what>"``."""
+
+
+def bundled_packs() -> dict[str, Path]:
+    """The script packs shipped with callqa, by id."""
+    return {path.stem: path for path in sorted(PACKS.glob("*.yaml"))}
+
+
+def find_pack(name: str | os.PathLike[str]) -> Path:
+    """A bundled pack by id, or a YAML file by path."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    bundled = bundled_packs()
+    if str(name) not in bundled:
+        raise ScriptError(f"{name}: no such script pack (bundled: {', '.join(bundled)})")
+    return bundled[str(name)]
+
+
+def load_pack(name: str | os.PathLike[str]) -> ScriptPack:
+    """Load and validate a pack; ScriptError says where and what is wrong."""
+    path = find_pack(name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScriptError(f"{path}: cannot read ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise ScriptError(f"{path}: not UTF-8 text") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ScriptError(f"{path}{line}: not valid YAML ({problem})") from None
+    if not isinstance(data, dict):
+        raise ScriptError(f"{path}:1: a script pack is a mapping of keys such as id, checkpoints")
+    try:
+        return ScriptPack.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise ScriptError(f"{path}:{_line(root, first['loc'])}: {where}: {_message(first)}") from None
+
+
+def _message(error: Any) -> str:
+    message = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        return "unknown key (a typo?)"
+    return message.removeprefix("Value error, ")
+
+
+def _line(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int:
+    """The line of the YAML node at ``loc``, or of the nearest node above it that exists."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == part), None)
+            key = next((k for k, _ in node.value if k.value == part), None)
+            if key is not None:
+                line = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line

@@ -1,0 +1,88 @@
+"""Script packs: the bundled one loads; a bad one is refused with the file, the line and the reason."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scripts_lib import ScriptError, bundled_packs, load_pack
+
+GOOD = """\
+id: mini
+title: Minimal pack
+language: en
+checkpoints:
+  - id: greeting
+    title: Greeting
+    phrases: [hello]
+    advice: Say hello.
+  - id: next_step
+    title: Next step
+    patterns: ["meet on *"]
+    weight: 2
+    advice: Agree a date.
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pack.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_bundled_pack_is_valid_and_complete() -> None:
+    assert "b2b_outbound" in bundled_packs()
+    pack = load_pack("b2b_outbound")
+    ids = [c.id for c in pack.checkpoints]
+    assert ids[:2] == ["greeting", "introduction"] and "next_step" in ids and "farewell" in ids
+    assert {o.id for o in pack.objections} >= {"price", "timing", "existing_supplier", "send_email", "authority"}
+    assert next(c for c in pack.checkpoints if c.id == "greeting").within_first == 20
+    assert "Brightline Logistics" in pack.product_terms
+
+
+def test_a_trainers_file_loads_with_defaults(tmp_path: Path) -> None:
+    pack = load_pack(write(tmp_path, GOOD))
+    assert pack.version == 1 and pack.checkpoints[0].required
+    assert pack.checkpoints[1].weight == 2 and pack.checkpoints[0].speaker == "manager"
+
+
+@pytest.mark.parametrize(
+    ("edit", "line", "message"),
+    [
+        (("    weight: 2\n", "    wieght: 2\n"), 12, "checkpoints.1.wieght: unknown key (a typo?)"),
+        (("    weight: 2\n", "    weight: heavy\n"), 12, "checkpoints.1.weight: Input should be a valid number"),
+        (("    advice: Say hello.\n", ""), 5, "checkpoints.0.advice: Field required"),
+        (("    phrases: [hello]\n", ""), 5, "checkpoints.0: a checkpoint needs at least one of phrases or patterns"),
+        (("id: next_step", "id: greeting"), 4, "checkpoints: id 'greeting' is used more than once"),
+        (("language: en", "language: de"), 3, "language: Input should be 'en' or 'ru'"),
+        (("phrases: [hello]", "phrases: [hello"), 8, "not valid YAML"),
+    ],
+)
+def test_bad_pack_names_file_line_and_reason(
+    tmp_path: Path, edit: tuple[str, str], line: int, message: str
+) -> None:
+    path = write(tmp_path, GOOD.replace(*edit))
+    with pytest.raises(ScriptError) as error:
+        load_pack(path)
+    assert str(error.value).startswith(f"{path}:{line}: ")
+    assert message in str(error.value)
+
+
+def test_unknown_pack_name_lists_the_bundled_ones() -> None:
+    with pytest.raises(ScriptError, match="no such script pack.*b2b_outbound"):
+        load_pack("b2b_outbund")
+
+
+def test_script_check_command(tmp_path: Path) -> None:
+    bad = write(tmp_path, GOOD.replace("    weight: 2\n", "    wieght: 2\n"))
+    result = subprocess.run(
+        [sys.executable, "-m", "callqa.cli", "script", "check", "b2b_outbound", str(bad)],
+        capture_output=True, text=True, env=dict(os.environ), timeout=60, check=False,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stdout.startswith("b2b_outbound: OK (b2b_outbound v1, en, 7 checkpoints")
+    assert result.stderr.strip() == f"callqa: {bad}:12: checkpoints.1.wieght: unknown key (a typo?)"
