@@ -44,6 +44,19 @@ def test_bundled_pack_is_valid_and_complete() -> None:
     assert "Brightline Logistics" in pack.product_terms
 
 
+@pytest.mark.parametrize(
+    ("name", "language", "first"),
+    [("b2b_outbound", "en", "greeting"), ("inbound_en", "en", "greeting"),
+     ("b2b_outbound_ru", "ru", "greeting")],
+)
+def test_every_bundled_pack_loads(name: str, language: str, first: str) -> None:
+    pack = load_pack(name)
+    assert pack.id == name and pack.language == language
+    assert pack.checkpoints[0].id == first and pack.checkpoints[0].within_first
+    assert all(c.advice for c in pack.checkpoints)
+    assert len(pack.objections) >= 4 and len(pack.techniques) >= 4 and pack.forbidden
+
+
 def test_a_trainers_file_loads_with_defaults(tmp_path: Path) -> None:
     pack = load_pack(write(tmp_path, GOOD))
     assert pack.version == 1 and pack.checkpoints[0].required
