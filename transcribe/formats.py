@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from transcribe.transcript import Transcript
 
-FORMATS = ("text", "txt", "srt", "vtt", "json")
-
 
 def render(transcript: Transcript, fmt: str) -> str:
-    """The transcript in ``fmt``: one of FORMATS."""
+    """The transcript in ``fmt``: text (readable, timed), txt, srt, vtt or json."""
     if fmt == "json":
         return transcript.to_json(indent=1) + "\n"
     if fmt == "srt":

@@ -58,9 +58,6 @@ class Transcript:
     role_method: RoleMethod
     source: str | None = None  # the recording's path or name, when known
 
-    def text_of(self, role: Role) -> str:
-        return " ".join(u.text for u in self.utterances if u.speaker == role)
-
     def overlaps(self, min_seconds: float = 0.2) -> tuple[Overlap, ...]:
         """Stretches of simultaneous speech of at least ``min_seconds``, in time order."""
         found: list[Overlap] = []
