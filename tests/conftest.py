@@ -44,6 +44,33 @@ def reference(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / f"{name}.json").read_text())
 
 
+def encode(
+    target: Path, container: str, codec: str, rate: int, channels: int,
+    source: Path = FIXTURES / "outbound_en.stereo.wav",
+) -> None:
+    """Write a stereo fixture in another format with PyAV (no ffmpeg binary)."""
+    import av
+    import numpy as np
+
+    from transcribe.audio import SAMPLE_RATE, decode_audio
+
+    samples = decode_audio(source)
+    if channels == 1:
+        samples = samples.mean(axis=0, keepdims=True)
+    with av.open(str(target), "w", format=container) as out:
+        stream = out.add_stream(codec, rate=rate, layout="mono" if channels == 1 else "stereo")
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples), format="fltp", layout=stream.layout.name
+        )
+        frame.sample_rate = SAMPLE_RATE
+        resampler = av.AudioResampler(
+            format=stream.codec_context.format.name, layout=stream.layout.name, rate=rate
+        )
+        for piece in resampler.resample(frame) + resampler.resample(None):
+            out.mux(stream.encode(piece))
+        out.mux(stream.encode(None))
+
+
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("callqa-cache")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FIXTURES, SPEECH, reference
+from conftest import FIXTURES, SPEECH, encode, reference
 
 from callqa.errors import AudioError
 from transcribe.audio import SAMPLE_RATE, decode_audio, probe_audio, stream_audio
@@ -25,27 +25,6 @@ FORMATS = [
     ("flac", "flac", "flac", 32000, 1),
     ("ipod", "aac", "m4a", 44100, 2),
 ]
-
-
-def encode(target: Path, container: str, codec: str, rate: int, channels: int) -> None:
-    """Write the stereo fixture in another format with PyAV (no ffmpeg binary)."""
-    import av
-
-    samples = decode_audio(SOURCE)
-    if channels == 1:
-        samples = samples.mean(axis=0, keepdims=True)
-    with av.open(str(target), "w", format=container) as out:
-        stream = out.add_stream(codec, rate=rate, layout="mono" if channels == 1 else "stereo")
-        frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(samples), format="fltp", layout=stream.layout.name
-        )
-        frame.sample_rate = SAMPLE_RATE
-        resampler = av.AudioResampler(
-            format=stream.codec_context.format.name, layout=stream.layout.name, rate=rate
-        )
-        for piece in resampler.resample(frame) + resampler.resample(None):
-            out.mux(stream.encode(piece))
-        out.mux(stream.encode(None))
 
 
 @pytest.mark.parametrize(("container", "codec", "ext", "rate", "channels"), FORMATS)

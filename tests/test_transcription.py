@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import FIXTURES, HARVARD_TEXT, JFK_TEXT, SPEECH, reference, wer
+from conftest import FIXTURES, HARVARD_TEXT, JFK_TEXT, SPEECH, encode, reference, wer
 
 from callqa.errors import ModelError
 from transcribe import RecognitionOptions, TranscribeOptions, Transcript, transcribe_file
@@ -128,6 +128,15 @@ def test_mono_dialogue_is_diarized_and_the_manager_found(
     assert transcript.role_confidence > 0.8
     assert {u.speaker for u in transcript.utterances} == {"manager", "client"}
     assert word_role_accuracy(transcript, name) >= min_accuracy
+
+
+def test_telephone_band_mono_call_is_diarized(faster, encoder, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "call.wav"  # 8 kHz mu-law mono, as many PBXs record
+    encode(path, "wav", "pcm_mulaw", 8000, 1, source=FIXTURES / "outbound_en.stereo.wav")
+    transcript = transcribe_file(path, faster, encoder=encoder)
+    assert transcript.role_method == "diarization"
+    assert transcript.utterances[0].speaker == "manager"
+    assert word_role_accuracy(transcript, "outbound_en") >= 0.9
 
 
 def test_long_call_in_blocks_keeps_times_and_text(faster) -> None:  # type: ignore[no-untyped-def]
