@@ -37,14 +37,13 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
     name = _check_file(path)
     with _open(name) as container:
         stream = _audio_stream(name, container)
-        duration = container.duration / 1_000_000 if container.duration else None
         return AudioInfo(
             path=name,
             container=container.format.name,
             codec=stream.codec_context.name,
             sample_rate=stream.codec_context.sample_rate or stream.sample_rate,
             channels=stream.codec_context.channels or stream.channels,
-            duration=duration if duration is None else float(duration),
+            duration=_header_seconds(container),
         )
 
 
@@ -153,8 +152,9 @@ def _decoded_chunks(name: str, max_duration: float | None) -> Iterator[np.ndarra
 
     with _open(name) as container:
         stream = _audio_stream(name, container)
-        if max_duration is not None and container.duration:
-            _check_length(name, container.duration / 1_000_000, max_duration)
+        announced = _header_seconds(container)
+        if max_duration is not None and announced:
+            _check_length(name, announced, max_duration)
         layout = "mono" if (stream.codec_context.channels or 1) == 1 else "stereo"
         resampler = av.AudioResampler(format="fltp", layout=layout, rate=SAMPLE_RATE)
         decoded = 0
@@ -170,13 +170,17 @@ def _decoded_chunks(name: str, max_duration: float | None) -> Iterator[np.ndarra
                 yield out.to_ndarray().astype(np.float32, copy=False)
         except av.error.FFmpegError as error:
             raise AudioError(name, f"cannot be decoded ({_reason(error)})") from None
-        _check_complete(name, decoded / SAMPLE_RATE, container.duration)
+        _check_complete(name, decoded / SAMPLE_RATE, announced)
 
 
-def _check_complete(name: str, seconds: float, header: int | None) -> None:
+def _header_seconds(container: Any) -> float | None:
+    """The duration the container's header gives (FFmpeg counts in microseconds), if any."""
+    return container.duration / 1_000_000 if container.duration else None
+
+
+def _check_complete(name: str, seconds: float, announced: float | None) -> None:
     """A file whose data stops far short of what its header announces is truncated."""
-    announced = header / 1_000_000 if header else 0.0
-    if announced > 1.0 and seconds < 0.9 * announced:
+    if announced and announced > 1.0 and seconds < 0.9 * announced:
         raise AudioError(
             name, f"the file is truncated or corrupt: its header announces {announced:.1f} s "
             f"but only {seconds:.1f} s could be decoded"

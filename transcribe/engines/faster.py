@@ -21,6 +21,7 @@ class FasterWhisperEngine:
         compute_type: str = "default",
         cpu_threads: int = 0,
     ) -> None:
+        import ctranslate2
         from faster_whisper import WhisperModel
 
         if model.format != "ctranslate2":
@@ -28,8 +29,10 @@ class FasterWhisperEngine:
                 f"model {model.name}: faster-whisper needs a CTranslate2 model directory; "
                 "use --engine openai-whisper for a .pt checkpoint"
             )
+        if device == "auto":
+            device = "cuda" if ctranslate2.get_cuda_device_count() else "cpu"
         if compute_type == "default":
-            compute_type = "int8" if device in ("cpu", "auto") else "float16"
+            compute_type = "int8" if device == "cpu" else "float16"
         self.model = model.name
         self.multilingual = model.multilingual
         self._model = WhisperModel(
