@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -29,6 +30,12 @@ def _fail(message: str) -> None:
 @click.version_option(package_name="callqa")
 def main() -> None:
     """Sales-call quality analysis: transcripts, script checkpoints, scores."""
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message: Warning | str, *_: object, **__: object) -> None:
+    """Warnings as one line for the user, not a source location."""
+    _fail(f"warning: {message}")
 
 
 @main.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,14 @@ from typing import Any
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "audio"
-SPEECH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "speech"
+SPEECH = Path(
+    os.environ.get("CALLQA_SPEECH_DIR")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data" / "speech"
+)
 if not SPEECH.is_dir():
-    raise RuntimeError(f"the real speech clips belong in {SPEECH}: shared/ beside the checkout")
+    raise RuntimeError(
+        f"the real speech clips belong in {SPEECH}: shared/ beside the checkout, or set CALLQA_SPEECH_DIR"
+    )
 JFK_TEXT = (
     "And so my fellow Americans, ask not what your country can do for you, "
     "ask what you can do for your country."

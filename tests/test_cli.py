@@ -96,6 +96,18 @@ def test_unavailable_model_exits_with_advice(cache_dir: Path) -> None:
     assert result.stderr.startswith("callqa: model large-v3 is not on this machine")
 
 
+@pytest.mark.parametrize("engine", ["faster-whisper", "openai-whisper"])
+def test_gpu_asked_for_where_there_is_none_exits_with_advice(engine: str, cache_dir: Path) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    result = callqa(str(STEREO), "--engine", engine, "--device", "cuda", cache=cache_dir)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--device cuda:" in result.stderr and "no CUDA GPU" in result.stderr
+    assert "use --device cpu or auto" in result.stderr
+
+
 @pytest.mark.parametrize("engine", ["openai-whisper"])
 def test_openai_engine_from_the_command_line(engine: str, cache_dir: Path) -> None:
     result = callqa(str(SPEECH / "jfk.flac"), "--engine", engine, "--json", cache=cache_dir)

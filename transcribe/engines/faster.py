@@ -1,6 +1,9 @@
-"""faster-whisper (CTranslate2): the default engine, int8 on the CPU."""
+"""faster-whisper (CTranslate2): the default engine, int8 on the CPU, float16 on CUDA."""
 
 from __future__ import annotations
+
+import warnings
+from typing import Any
 
 import numpy as np
 
@@ -21,23 +24,14 @@ class FasterWhisperEngine:
         compute_type: str = "default",
         cpu_threads: int = 0,
     ) -> None:
-        import ctranslate2
-        from faster_whisper import WhisperModel
-
         if model.format != "ctranslate2":
             raise ModelError(
                 f"model {model.name}: faster-whisper needs a CTranslate2 model directory; "
                 "use --engine openai-whisper for a .pt checkpoint"
             )
-        if device == "auto":
-            device = "cuda" if ctranslate2.get_cuda_device_count() else "cpu"
-        if compute_type == "default":
-            compute_type = "int8" if device == "cpu" else "float16"
         self.model = model.name
         self.multilingual = model.multilingual
-        self._model = WhisperModel(
-            str(model.path), device=device, compute_type=compute_type, cpu_threads=cpu_threads
-        )
+        self._model = _load(str(model.path), device, compute_type, cpu_threads)
 
     def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
         if not self.multilingual:
@@ -63,7 +57,8 @@ class FasterWhisperEngine:
                     end=float(s.end),
                     text=s.text.strip(),
                     words=tuple(
-                        Word(w.word.strip(), float(w.start), float(w.end), float(w.probability)) for w in s.words or ()
+                        Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
+                        for w in s.words or ()
                     ),
                     avg_logprob=s.avg_logprob,
                     no_speech_prob=s.no_speech_prob,
@@ -71,3 +66,46 @@ class FasterWhisperEngine:
                 for s in segments
             ),
         )
+
+
+def _load(path: str, device: str, compute_type: str, cpu_threads: int) -> Any:
+    """A WhisperModel on ``device``; "auto" takes a usable GPU and falls back to the CPU."""
+    import ctranslate2
+    from faster_whisper import WhisperModel
+
+    def load(device: str) -> Any:
+        kind = compute_type
+        if kind == "default":
+            kind = "int8" if device == "cpu" else "float16"
+        return WhisperModel(path, device=device, compute_type=kind, cpu_threads=cpu_threads)
+
+    gpus = ctranslate2.get_cuda_device_count()
+    if device == "cpu" or (device == "auto" and not gpus):
+        return load("cpu")
+    if not gpus:
+        raise ModelError(
+            f"--device {device}: CTranslate2 finds no CUDA GPU; use --device cpu or auto"
+        )
+    try:
+        model = load("cuda" if device == "auto" else device)
+        _probe(model)
+        return model
+    except RuntimeError as error:
+        reason = (
+            f"faster-whisper cannot run on the GPU: {error}. CTranslate2 {ctranslate2.__version__} "
+            "needs the CUDA 12 cuBLAS and cuDNN 9 libraries (pip install nvidia-cublas-cu12 "
+            "'nvidia-cudnn-cu12==9.*' and put their lib folders on LD_LIBRARY_PATH)"
+        )
+        if device != "auto":
+            raise ModelError(f"{reason}; or use --device cpu or --engine openai-whisper") from None
+        warnings.warn(f"{reason}; using the CPU", stacklevel=3)
+        return load("cpu")
+
+
+def _probe(model: Any) -> None:
+    """Encode one second of silence, so missing GPU libraries fail now rather than on the first call."""
+    from faster_whisper.audio import pad_or_trim
+
+    from transcribe.audio import SAMPLE_RATE
+
+    model.encode(pad_or_trim(model.feature_extractor(np.zeros(SAMPLE_RATE, np.float32))))

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from callqa.errors import ModelError
 from transcribe.convert import cached_openai_checkpoint
 from transcribe.engines.base import Recognition, RecognitionOptions, Segment
 from transcribe.models import ModelFiles
@@ -23,6 +24,12 @@ class OpenAIWhisperEngine:
 
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
+        elif device.startswith("cuda") and not torch.cuda.is_available():
+            build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
+            raise ModelError(
+                f"--device {device}: PyTorch {torch.__version__} ({build}) finds no CUDA GPU; "
+                "use --device cpu or auto"
+            )
         self.model = model.name
         self.multilingual = model.multilingual
         self._device = device
