@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
+from callqa.cli_analysis import analyze, evaluate
 from callqa.errors import CallqaError
 from callqa.settings import Settings
 
@@ -207,6 +208,9 @@ def script_check(packs: Sequence[str], as_json: bool) -> None:
     if failed:
         sys.exit(1)
 
+
+main.add_command(analyze)
+main.add_command(evaluate)
 
 if __name__ == "__main__":
     main()

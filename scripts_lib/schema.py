@@ -60,12 +60,21 @@ class Technique(_Model):
 
     id: str = Id
     title: str
-    phrases: tuple[str, ...] = Field(min_length=1)
+    phrases: tuple[str, ...] = ()
+    # Any question the manager asks in answer to an objection counts as this technique.
+    questions: bool = False
+
+    @model_validator(mode="after")
+    def _has_something_to_match(self) -> Technique:
+        if not self.phrases and not self.questions:
+            raise ValueError("a technique needs phrases, or questions: true")
+        return self
 
 
 class ForbiddenPhrase(_Model):
     phrase: str = Field(min_length=1)
     severity: Severity = "medium"
+    advice: str = "Never say this to a client: it reads as not caring. Learn a better answer for the moment."
 
 
 def _default_penalties() -> dict[Severity, float]:
@@ -80,6 +89,17 @@ class Scoring(_Model):
     forbidden_penalty: dict[Severity, float] = Field(default_factory=_default_penalties)
     # Points off for a mistimed or out-of-order checkpoint.
     misplaced_penalty: float = Field(default=3.0, ge=0)
+    # Points off each time the manager talks over the client (counted up to three times).
+    interruption_penalty: float = Field(default=2.0, ge=0)
+    # A manager monologue longer than this many seconds costs monologue_penalty points.
+    max_monologue: float = Field(default=60.0, gt=0)
+    monologue_penalty: float = Field(default=3.0, ge=0)
+    # Silence of nobody speaking longer than this many seconds costs dead_air_penalty points.
+    max_silence: float = Field(default=8.0, gt=0)
+    dead_air_penalty: float = Field(default=2.0, ge=0)
+    # The manager's voice more than this many dB quieter than the client's costs quiet_penalty.
+    quiet_db: float = Field(default=10.0, gt=0)
+    quiet_penalty: float = Field(default=3.0, ge=0)
 
 
 class ScriptPack(_Model):

@@ -1,0 +1,196 @@
+"""Finding a script's phrases in what telephone ASR really writes.
+
+On 8 kHz audio a small Whisper model gets a fair share of words wrong
+("online sharps cut their delivery cards"), so a phrase is looked for in
+several ways, and the best one wins:
+
+- ``lemmas``: the phrase's lemmas appear in a row ("I was calling from" has
+  the lemmas of "I'm calling from"); a pattern's ``*`` stands for any one word;
+- ``fuzzy``: the phrase against every run of about as many words, by edit
+  distance (rapidfuzz), which forgives misspelt and split words;
+- ``phonetic``: the same over a consonant skeleton of each word with voiced
+  and voiceless sounds merged, which forgives words misheard as others that
+  sound alike;
+- ``similar``: cosine similarity of character n-gram TF-IDF vectors
+  (scikit-learn), fitted on the call and the phrases, for paraphrases.
+
+Each way's score is mapped onto one confidence scale: 0.5 at its threshold,
+1.0 for a perfect match. A unit matches an item when the confidence is at
+least 0.5.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis.language import LanguagePipeline
+from analysis.units import Unit, normalise
+
+# Score at which each way counts as a match (fuzzy and phonetic: ratio / 100).
+THRESHOLDS = {"fuzzy": 0.84, "phonetic": 0.88, "similar": 0.62}
+# Single words are easy to hit by accident, so they need more.
+SHORT_THRESHOLD = 0.9
+
+
+@dataclass(frozen=True)
+class Phrase:
+    item: str  # the id of the checkpoint, objection, technique or forbidden phrase
+    text: str
+    words: tuple[str, ...]  # normalised
+    lemmas: tuple[str, ...]  # "*" for a pattern's wildcard
+    is_pattern: bool
+
+
+@dataclass(frozen=True)
+class Match:
+    item: str
+    unit: int  # index into the units
+    confidence: float
+    phrase: str  # the example phrase or pattern that matched
+    method: str  # lemmas, pattern, fuzzy, phonetic or similar
+
+
+def compile_phrases(
+    items: Sequence[tuple[str, Sequence[str], Sequence[str]]], nlp: LanguagePipeline
+) -> tuple[Phrase, ...]:
+    """Phrases from ``(item id, example phrases, patterns)``, lemmatised once."""
+    found = []
+    for item, phrases, patterns in items:
+        for text in phrases:
+            words = tuple(normalise(text, nlp.language).split())
+            found.append(Phrase(item, text, words, nlp.lemmas(text), False))
+        for text in patterns:
+            lemmas = tuple(
+                "*" if token == "*" else lemma
+                for token in text.split()
+                for lemma in ((token,) if token == "*" else nlp.lemmas(token))
+            )
+            found.append(Phrase(item, text, (), lemmas, True))
+    return tuple(found)
+
+
+def match(phrases: Sequence[Phrase], units: Sequence[Unit]) -> list[Match]:
+    """For every item, each unit it matches, with the best confidence and how."""
+    if not phrases or not units:
+        return []
+    scores = {
+        "lemmas": _lemma_scores(phrases, units),
+        "fuzzy": _window_scores([" ".join(p.words) for p in phrases], [u.words for u in units]),
+        "phonetic": _window_scores(
+            [" ".join(map(phonetic, p.words)) for p in phrases],
+            [tuple(map(phonetic, u.words)) for u in units],
+        ),
+        "similar": _tfidf_scores(phrases, units),
+    }
+    confidence = {method: _confidence(method, s, phrases) for method, s in scores.items()}
+    stacked = np.stack(list(confidence.values()))  # (method, phrase, unit)
+    best_method = stacked.argmax(axis=0)
+    best = stacked.max(axis=0)
+    methods = list(confidence)
+    found: dict[tuple[str, int], Match] = {}
+    for p, u in zip(*np.nonzero(best >= 0.5), strict=True):
+        phrase = phrases[p]
+        method = methods[best_method[p, u]]
+        if method == "lemmas" and phrase.is_pattern:
+            method = "pattern"
+        candidate = Match(phrase.item, int(u), round(float(best[p, u]), 3), phrase.text, method)
+        key = (phrase.item, int(u))
+        if key not in found or found[key].confidence < candidate.confidence:
+            found[key] = candidate
+    return sorted(found.values(), key=lambda m: (m.unit, -m.confidence))
+
+
+def _confidence(method: str, scores: np.ndarray, phrases: Sequence[Phrase]) -> np.ndarray:
+    if method == "lemmas":
+        return scores
+    threshold: np.ndarray = np.full(len(phrases), THRESHOLDS[method])
+    if method != "similar":
+        short = np.array([len(p.words) <= 1 for p in phrases])
+        threshold[short] = np.maximum(threshold[short], SHORT_THRESHOLD)
+    threshold = threshold[:, None]
+    confidence = 0.5 + 0.5 * (scores - threshold) / (1 - threshold)
+    return np.asarray(np.where(scores >= threshold, confidence, scores * 0.5 / threshold))
+
+
+def _lemma_scores(phrases: Sequence[Phrase], units: Sequence[Unit]) -> np.ndarray:
+    scores = np.zeros((len(phrases), len(units)))
+    for p, phrase in enumerate(phrases):
+        n = len(phrase.lemmas)
+        if not n:
+            continue
+        for u, unit in enumerate(units):
+            lemmas = unit.lemmas
+            if any(
+                all(want in ("*", got) for want, got in zip(phrase.lemmas, lemmas[i : i + n], strict=True))
+                for i in range(len(lemmas) - n + 1)
+            ):
+                scores[p, u] = 1.0
+    return scores
+
+
+def _window_scores(phrases: Sequence[str], units: Sequence[Sequence[str]]) -> np.ndarray:
+    """Best ratio (0..1) of each phrase against any run of n-1..n+1 words of each unit."""
+    from rapidfuzz import fuzz
+    from rapidfuzz.process import cdist
+
+    scores = np.zeros((len(phrases), len(units)))
+    by_length: dict[int, list[int]] = {}
+    for p, phrase in enumerate(phrases):
+        if phrase:
+            by_length.setdefault(len(phrase.split()), []).append(p)
+    for n, rows in by_length.items():
+        windows, owners = [], []
+        for u, words in enumerate(units):
+            for m in {max(1, n - 1), n, n + 1}:
+                for i in range(max(1, len(words) - m + 1)):
+                    windows.append(" ".join(words[i : i + m]))
+                    owners.append(u)
+        if not windows:
+            continue
+        ratios = cdist([phrases[p] for p in rows], windows, scorer=fuzz.ratio, dtype=np.uint8)
+        owner = np.asarray(owners)
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        best = np.maximum.reduceat(ratios, starts, axis=1) / 100.0
+        scores[np.ix_(np.asarray(rows), owner[starts])] = best
+    return scores
+
+
+def _tfidf_scores(phrases: Sequence[Phrase], units: Sequence[Unit]) -> np.ndarray:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [" ".join(p.words) for p in phrases]
+    unit_texts = [" ".join(u.words) for u in units]
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True)
+    vectors = vectorizer.fit_transform(texts + unit_texts)
+    similarity = (vectors[: len(texts)] @ vectors[len(texts) :].T).toarray()
+    similarity[[not p.words for p in phrases]] = 0.0
+    return np.asarray(similarity)
+
+
+_CYRILLIC = dict(
+    zip(
+        "абвгдежзийклмнопрстуфхцчшщъыьэюя",
+        ["a", "b", "v", "g", "d", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f", "h", "ts", "ch", "sh", "sh", "", "y", "", "e", "iu", "ia"],
+        strict=True,
+    )
+)
+_SOUNDS = [
+    ("ph", "f"), ("ck", "k"), ("gh", ""), ("kn", "n"), ("wr", "r"), ("th", "t"), ("sch", "sh"),
+    ("ch", "sh"), ("zh", "sh"), ("ts", "s"), ("x", "ks"), ("q", "k"), ("c", "k"), ("w", "v"),
+    ("b", "p"), ("d", "t"), ("g", "k"), ("v", "f"), ("z", "s"),
+]  # fmt: skip
+
+
+def phonetic(word: str) -> str:
+    """A rough sound key of one word: consonants, voiced and voiceless alike, vowels gone."""
+    word = "".join(_CYRILLIC.get(ch, ch) for ch in word.lower())
+    if not word:
+        return word
+    for written, sound in _SOUNDS:
+        word = word.replace(written, sound)
+    head, rest = word[0], re.sub(r"[aeiouyh]", "", word[1:])
+    return re.sub(r"(.)\1+", r"\1", head + rest)

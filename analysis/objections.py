@@ -1,0 +1,155 @@
+"""Objections: what the client pushed back with, how the manager answered, and what came of it.
+
+The manager's response to an objection is what the manager says before the
+client speaks again (a short "okay" from the client does not end it). Its
+techniques are the pack's techniques found in it. The outcome is read from
+the client's next turns: the same objection again is ``repeated``; no more
+words from the client, or a last word that is a refusal, is ``ended``;
+anything else is ``moved_on``. An objection is handled when the manager
+used a technique and the client moved on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from analysis.matching import Match
+from analysis.report import ObjectionResult, Outcome, Response
+from analysis.units import Unit
+from scripts_lib.schema import ScriptPack
+
+# A client turn shorter than this many words ("okay", "mm-hm") does not end the manager's answer.
+BACKCHANNEL_WORDS = 3
+# How many of the client's next turns are searched for the same objection.
+REPEAT_TURNS = 2
+_NEGATIONS = frozenset(["no", "not", "never", "nope", "нет", "не", "никогда"])
+
+
+@dataclass(frozen=True)
+class _Raised:
+    type: str
+    units: tuple[int, ...]
+    confidence: float
+
+
+def find_objections(
+    pack: ScriptPack,
+    units: Sequence[Unit],
+    objection_matches: Sequence[Match],
+    technique_matches: Sequence[Match],
+) -> tuple[tuple[ObjectionResult, ...], float]:
+    """The objections in time order, and the seconds the client stayed stuck in them."""
+    raised = _raised(units, objection_matches)
+    titles = {o.id: o.title for o in pack.objections}
+    techniques_by_unit: dict[int, list[str]] = {}
+    for m in technique_matches:
+        if units[m.unit].speaker == "manager":
+            techniques_by_unit.setdefault(m.unit, []).append(m.item)
+    question_techniques = [t.id for t in pack.techniques if t.questions]
+    client_turns = sorted({u.turn for u in units if u.speaker == "client"})
+    type_by_unit = {i: r.type for r in raised for i in r.units}
+    results, stuck = [], []
+    for r in raised:
+        last = units[r.units[-1]]
+        answer_end = _next_client_turn(units, last.turn)
+        answer = [
+            i for i, u in enumerate(units)
+            if u.speaker == "manager" and last.turn < u.turn < answer_end
+        ]  # fmt: skip
+        used: list[str] = []
+        for i in answer:
+            found = techniques_by_unit.get(i, [])
+            if units[i].is_question:
+                found = found + question_techniques
+            used += [t for t in found if t not in used]
+        later = [t for t in client_turns if t >= answer_end]
+        outcome = _outcome(units, r.type, later, type_by_unit)
+        first = units[r.units[0]]
+        results.append(
+            ObjectionResult(
+                type=r.type,
+                title=titles[r.type],
+                start=first.start,
+                end=last.end,
+                text=" ".join(units[i].text for i in r.units),
+                confidence=r.confidence,
+                handled=bool(used) and outcome == "moved_on",
+                techniques=tuple(used),
+                response=_response(units, answer),
+                outcome=outcome,
+            )
+        )
+        resumed = _resumed_at(units, later, type_by_unit)
+        stuck.append((first.start, resumed if resumed is not None else max(u.end for u in units)))
+    return tuple(results), _union_seconds(stuck)
+
+
+def _raised(units: Sequence[Unit], matches: Sequence[Match]) -> list[_Raised]:
+    """The client's objections; sentences of one turn with the same type are one objection."""
+    best: dict[int, Match] = {}
+    for m in matches:
+        if units[m.unit].speaker == "client" and (
+            m.unit not in best or m.confidence > best[m.unit].confidence
+        ):
+            best[m.unit] = m
+    raised: list[_Raised] = []
+    for i in sorted(best):
+        m = best[i]
+        previous = raised[-1] if raised else None
+        if previous and previous.type == m.item and units[previous.units[-1]].turn == units[i].turn:
+            raised[-1] = _Raised(m.item, (*previous.units, i), max(previous.confidence, m.confidence))
+        else:
+            raised.append(_Raised(m.item, (i,), m.confidence))
+    return raised
+
+
+def _next_client_turn(units: Sequence[Unit], after: int) -> int:
+    """The turn index of the client's next real turn after turn ``after`` (a big number if none)."""
+    words: dict[int, int] = {}
+    for u in units:
+        if u.speaker == "client" and u.turn > after:
+            words[u.turn] = words.get(u.turn, 0) + len(u.words)
+    return min((t for t, n in words.items() if n >= BACKCHANNEL_WORDS), default=1 << 30)
+
+
+def _outcome(
+    units: Sequence[Unit], kind: str, later: list[int], type_by_unit: dict[int, str]
+) -> Outcome:
+    if not later:
+        return "ended"
+    for i, u in enumerate(units):
+        if u.turn in later[:REPEAT_TURNS] and type_by_unit.get(i) == kind:
+            return "repeated"
+    if len(later) == 1:
+        last = [u for u in units if u.turn == later[0]]
+        if any(_NEGATIONS.intersection(u.words) for u in last):
+            return "ended"
+    return "moved_on"
+
+
+def _resumed_at(units: Sequence[Unit], later: list[int], type_by_unit: dict[int, str]) -> float | None:
+    """When the client first speaks again without an objection."""
+    for i, u in enumerate(units):
+        if u.turn in later and i not in type_by_unit:
+            return u.start
+    return None
+
+
+def _response(units: Sequence[Unit], answer: list[int]) -> Response | None:
+    if not answer:
+        return None
+    return Response(
+        start=units[answer[0]].start,
+        end=units[answer[-1]].end,
+        text=" ".join(units[i].text for i in answer),
+    )
+
+
+def _union_seconds(spans: list[tuple[float, float]]) -> float:
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(spans):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return round(total, 2)

@@ -1,0 +1,208 @@
+"""``callqa analyze`` and ``callqa evaluate``: scored reports, and their accuracy on a golden set."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from callqa.errors import CallqaError
+from callqa.settings import Settings
+
+if TYPE_CHECKING:
+    from analysis.report import CallReport
+    from callqa.calls import Call
+    from scripts_lib.schema import ScriptPack
+    from transcribe.diarize import SpeakerEncoder
+    from transcribe.engines import Engine
+
+AUDIO = {".wav", ".mp3", ".ogg", ".opus", ".flac", ".m4a", ".aac", ".wma", ".amr", ".webm", ".gsm"}
+
+
+def _fail(message: str) -> None:
+    click.echo(f"callqa: {message}", err=True)
+
+
+class _Loader:
+    """Reads calls: transcripts directly; recordings through one engine, loaded on first need."""
+
+    def __init__(self, settings: Settings, language: str) -> None:
+        self._settings, self._language = settings, language
+        self._engine: tuple[Engine, SpeakerEncoder] | None = None
+
+    def __call__(self, path: Path) -> Call:
+        import dataclasses
+
+        from callqa.calls import is_transcript, load_call
+        from transcribe import RecognitionOptions, TranscribeOptions, load_engine
+        from transcribe.diarize import ResemblyzerEncoder
+
+        options = TranscribeOptions(
+            recognition=RecognitionOptions(language=self._language),
+            max_duration=self._settings.max_duration,
+        )
+        if is_transcript(path):
+            return load_call(path, None, options)
+        if self._engine is None:
+            s = self._settings
+            model = s.model if self._language == "en" or s.model != "tiny.en" else "base"
+            self._engine = (load_engine(s.engine, model, cache_dir=s.cache_dir, device=s.device), ResemblyzerEncoder())
+        engine, encoder = self._engine
+        channel = self._settings.manager_channel_for(path)
+        options = dataclasses.replace(options, manager_channel=channel)  # type: ignore[arg-type]
+        return load_call(path, engine, options, encoder)
+
+
+def _pack(name: str) -> ScriptPack:
+    from scripts_lib import load_pack
+
+    try:
+        return load_pack(name)
+    except CallqaError as error:
+        _fail(str(error))
+        sys.exit(2)
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--script", "script_name", required=True, help="A bundled script pack id or a YAML file.")
+@click.option("--json", "as_json", is_flag=True, help="Print each CallReport as one JSON line.")
+def analyze(files: Sequence[Path], script_name: str, as_json: bool) -> None:
+    """Score calls against a sales script: checkpoints, objections, metrics, mistakes.
+
+    FILES are recordings (transcribed first) or transcript JSON files.
+
+    \b
+    callqa analyze call.wav --script b2b_outbound
+    callqa analyze transcript.json --script my_pack.yaml --json
+    """
+    from analysis.analyze import analyze as analyze_call
+
+    pack = _pack(script_name)
+    load = _Loader(Settings.from_env(), pack.language)
+    failed = 0
+    for path in files:
+        try:
+            call = load(path)
+            report = analyze_call(call.transcript, pack, levels=call.levels)
+        except CallqaError as error:
+            failed += 1
+            _fail(str(error) if str(path) in str(error) else f"{path}: {error}")
+            continue
+        except Exception as error:  # noqa: BLE001 - one call's failure must not stop the rest
+            failed += 1
+            _fail(f"{path}: unexpected error, please report it: {type(error).__name__}: {error}")
+            continue
+        click.echo(report.model_dump_json() if as_json else _readable(path, report))
+    if failed:
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--script", "script_name", required=True, help="A bundled script pack id or a YAML file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON document.")
+def evaluate(directory: Path, script_name: str, as_json: bool) -> None:
+    """Measure the analysis on labelled calls: NAME.labels.json next to each recording or transcript.
+
+    \b
+    callqa evaluate golden/ --script b2b_outbound
+    """
+    from analysis.analyze import analyze as analyze_call
+    from analysis.evaluate import Case, read_labels
+    from analysis.evaluate import evaluate as measure
+
+    pack = _pack(script_name)
+    load = _Loader(Settings.from_env(), pack.language)
+    cases, failed = [], 0
+    labels = sorted(directory.rglob("*.labels.json"))
+    if not labels:
+        _fail(f"{directory}: no label files (NAME.labels.json) found")
+        sys.exit(2)
+    for label_file in labels:
+        name = label_file.name.removesuffix(".labels.json")
+        try:
+            source = _source(label_file.parent, name)
+            call = load(source)
+            report = analyze_call(call.transcript, pack, levels=call.levels)
+            cases.append(Case(name, read_labels(label_file), report))
+        except CallqaError as error:
+            failed += 1
+            _fail(str(error))
+    if not cases:
+        sys.exit(1)
+    result = measure(cases)
+    click.echo(json.dumps(result, ensure_ascii=False) if as_json else _readable_evaluation(result))
+    if failed:
+        sys.exit(1)
+
+
+def _source(folder: Path, name: str) -> Path:
+    """The recording or transcript a label file is about: same name, a transcript preferred."""
+    from callqa.errors import InputError
+
+    candidates = sorted(
+        p for p in folder.glob(f"{name}.*")
+        if p.suffix.lower() in AUDIO or (p.suffix == ".json" and not p.name.endswith(".labels.json"))
+    )  # fmt: skip
+    if not candidates:
+        raise InputError(f"{folder / name}.labels.json: no recording or transcript named {name}.*")
+    return next((p for p in candidates if p.suffix == ".json"), candidates[0])
+
+
+def _readable(path: Path, report: CallReport) -> str:
+    from analysis.checkpoints import clock
+
+    m = report.metrics
+    lines = [f"== {path}: score {report.score:.0f}/100 ({report.script.id} v{report.script.version})", ""]
+    lines.append("Checkpoints:")
+    for c in report.checkpoints:
+        mark = "ok  " if c.passed and not c.misplaced else "late" if c.passed else "MISS"
+        where = f"[{clock(c.evidence[0].start)}] {c.evidence[0].text}" if c.evidence else ""
+        optional = "" if c.required else " (optional)"
+        lines.append(f"  {mark} {c.title}{optional}  {where}".rstrip())
+    if report.objections:
+        lines.append("Objections:")
+        for o in report.objections:
+            verdict = "handled" if o.handled else "NOT handled"
+            used = f" with {', '.join(o.techniques)}" if o.techniques else ""
+            lines.append(f"  [{clock(o.start)}] {o.title}: \u201c{o.text}\u201d {verdict}{used}; client {o.outcome.replace('_', ' ')}")
+    if report.mistakes:
+        lines.append("Mistakes:")
+        for k in report.mistakes:
+            points = f" (-{k.points:g})" if k.points else ""
+            lines.append(f"  [{clock(k.start)}] {k.code}{points}: {k.message}")
+            lines.append(f"      advice: {k.advice}")
+    level = f", voice {m.manager_level_dbfs:.0f} dBFS" if m.manager_level_dbfs is not None else ""
+    lines.append(
+        f"Metrics: manager talk {m.manager_talk_share:.0%}, longest monologue {m.longest_monologue:.0f} s, "
+        f"{m.interruptions_by_manager} interruptions, {m.questions_open} open / {m.questions_closed} closed "
+        f"questions, {m.manager_words_per_minute:.0f} words/min{level}"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _readable_evaluation(result: dict) -> str:  # type: ignore[type-arg]
+    sep = result["separation"]
+    lines = [
+        f"{result['calls']} calls",
+        (f"checkpoint F1 {result['checkpoint_f1']:.3f}   objection-type F1 {result['objection_f1']:.3f}   "
+        f"handled accuracy {result['handled_accuracy']}"),
+        f"forbidden phrases: precision {result['forbidden']['precision']:.2f} recall {result['forbidden']['recall']:.2f}",
+        (f"won vs lost: AUC {sep['auc']}, lowest won {sep.get('lowest_won')}, highest lost {sep.get('highest_lost')}"
+        f", separated: {sep['separated']}"),
+        "",
+        f"{'':22} {'precision':>9} {'recall':>7} {'F1':>6}",
+    ]
+    for group in ("checkpoints", "objections"):
+        for key, c in result[group].items():
+            lines.append(f"{key:22} {c['precision']:9.2f} {c['recall']:7.2f} {c['f1']:6.2f}")
+    lines.append("")
+    for call in result["per_call"]:
+        errors = "; ".join(call["errors"])
+        lines.append(f"{call['name']:28} {call['score']:5.1f} {call['outcome'] or '':5} {errors}")
+    return "\n".join(lines)

@@ -1,0 +1,63 @@
+"""``callqa analyze`` and ``callqa evaluate`` on transcript files: output and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from test_analysis import NOISY_GOOD, transcript
+
+
+def callqa(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "callqa.cli", *args], capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def write_call(path: Path) -> Path:
+    path.write_text(transcript(NOISY_GOOD).to_json())
+    return path
+
+
+def test_analyze_transcripts_one_bad_file_does_not_stop_the_rest(tmp_path: Path) -> None:
+    good = write_call(tmp_path / "good.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"utterances": [{"speaker": "boss", "start": 0, "end": 1, "text": "hi"}]}')
+    result = callqa("analyze", str(broken), str(tmp_path / "missing.json"), str(good),
+                    "--script", "b2b_outbound", "--json")  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    errors = result.stderr.splitlines()
+    assert errors[0].startswith(f"callqa: {broken}: transcript: ")
+    assert errors[1] == f"callqa: {tmp_path / 'missing.json'}: No such file or directory"
+    [line] = result.stdout.splitlines()
+    report = json.loads(line)
+    assert report["script"] == {"id": "b2b_outbound", "version": 1, "title": "B2B outbound call (English)"}
+    assert report["score"] >= 90 and report["objections"][0]["type"] == "price"
+
+
+def test_unknown_script_exits_with_the_bundled_ones(tmp_path: Path) -> None:
+    result = callqa("analyze", str(write_call(tmp_path / "c.json")), "--script", "nope")
+    assert result.returncode == 2
+    assert result.stderr.startswith("callqa: nope: no such script pack (bundled: b2b_outbound")
+
+
+def test_evaluate_reads_labels_and_names_a_bad_label_file(tmp_path: Path) -> None:
+    write_call(tmp_path / "a.json")
+    labels = {"checkpoints": ["greeting", "introduction", "purpose", "needs_discovery", "presentation",
+                              "next_step", "farewell"],
+              "objections": [{"type": "price", "handled": True}], "outcome": "won"}  # fmt: skip
+    (tmp_path / "a.labels.json").write_text(json.dumps(labels))
+    result = callqa("evaluate", str(tmp_path), "--script", "b2b_outbound", "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert (figures["checkpoint_f1"], figures["objection_f1"], figures["handled_accuracy"]) == (1.0, 1.0, 1.0)
+    readable = callqa("evaluate", str(tmp_path), "--script", "b2b_outbound")
+    assert "checkpoint F1 1.000" in readable.stdout
+
+    write_call(tmp_path / "b.json")
+    (tmp_path / "b.labels.json").write_text(json.dumps({"outcome": "maybe"}))
+    result = callqa("evaluate", str(tmp_path), "--script", "b2b_outbound")
+    assert result.returncode == 1
+    assert f"callqa: {tmp_path / 'b.labels.json'}: outcome: String should match pattern" in result.stderr
