@@ -1,6 +1,6 @@
 # make install   - a virtual environment in .venv with callqa and its test tools
 # make test      - the whole test suite (real Whisper models, real files)
-# make bench     - the transcription benchmark (both engines, one run)
+# make bench     - the benchmarks: transcription (both engines, one run) and analysis speed
 PYTHON ?= python3
 VENV := .venv
 
@@ -14,5 +14,6 @@ test:
 
 bench:
 	$(VENV)/bin/python bench/transcription.py
+	$(VENV)/bin/python bench/analysis.py
 
 .PHONY: install test bench

@@ -109,6 +109,13 @@ class LanguagePipeline:
         doc = self._nlp(text)
         return Analysed(text, tuple(self._sentence(s) for s in doc.sents))
 
+    def analyse_many(self, texts: list[str]) -> list[Analysed]:
+        """``analyse`` over many texts at once (spaCy batches them)."""
+        return [
+            Analysed(doc.text, tuple(self._sentence(s) for s in doc.sents))
+            for doc in self._nlp.pipe(texts)
+        ]
+
     def lemmas(self, text: str) -> tuple[str, ...]:
         return self.analyse(text).lemmas
 

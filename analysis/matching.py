@@ -21,6 +21,7 @@ least 0.5.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -118,12 +119,18 @@ def _confidence(method: str, scores: np.ndarray, phrases: Sequence[Phrase]) -> n
 
 def _lemma_scores(phrases: Sequence[Phrase], units: Sequence[Unit]) -> np.ndarray:
     scores = np.zeros((len(phrases), len(units)))
+    holding: dict[str, set[int]] = {}  # lemma -> the units that hold it
+    for u, unit in enumerate(units):
+        for lemma in unit.lemmas:
+            holding.setdefault(lemma, set()).add(u)
     for p, phrase in enumerate(phrases):
         n = len(phrase.lemmas)
-        if not n:
+        anchors = [lemma for lemma in phrase.lemmas if lemma != "*"]
+        if not anchors:
             continue
-        for u, unit in enumerate(units):
-            lemmas = unit.lemmas
+        candidates = set.intersection(*(holding.get(lemma, set()) for lemma in anchors))
+        for u in candidates:
+            lemmas = units[u].lemmas
             if any(
                 all(want in ("*", got) for want, got in zip(phrase.lemmas, lemmas[i : i + n], strict=True))
                 for i in range(len(lemmas) - n + 1)
@@ -185,6 +192,7 @@ _SOUNDS = [
 ]  # fmt: skip
 
 
+@functools.lru_cache(maxsize=65536)
 def phonetic(word: str) -> str:
     """A rough sound key of one word: consonants, voiced and voiceless alike, vowels gone."""
     word = "".join(_CYRILLIC.get(ch, ch) for ch in word.lower())

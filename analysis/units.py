@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from analysis.language import LanguagePipeline
+from analysis.language import Analysed, LanguagePipeline
 from transcribe.transcript import Role, Transcript, Utterance
 
 _CONTRACTIONS = [
@@ -53,14 +53,15 @@ class Unit:
 def units(transcript: Transcript, nlp: LanguagePipeline) -> tuple[Unit, ...]:
     """Every sentence of the call, in time order."""
     ordered = sorted(transcript.utterances, key=lambda u: (u.start, u.end))
+    analysed = nlp.analyse_many([u.text for u in ordered])
     found: list[Unit] = []
-    for turn, utterance in enumerate(ordered):
-        found.extend(_sentences(utterance, turn, nlp))
+    for turn, (utterance, text) in enumerate(zip(ordered, analysed, strict=True)):
+        found.extend(_sentences(utterance, turn, text, nlp.language))
     return tuple(found)
 
 
-def _sentences(utterance: Utterance, turn: int, nlp: LanguagePipeline) -> list[Unit]:
-    sentences = [s for s in nlp.analyse(utterance.text).sentences if s.lemmas]
+def _sentences(utterance: Utterance, turn: int, analysed: Analysed, language: str) -> list[Unit]:
+    sentences = [s for s in analysed.sentences if s.lemmas]
     total = sum(len(s.text) for s in sentences) or 1
     found, used, chars = [], 0, 0
     for sentence in sentences:
@@ -78,7 +79,7 @@ def _sentences(utterance: Utterance, turn: int, nlp: LanguagePipeline) -> list[U
                 start=round(start, 2),
                 end=round(max(end, start), 2),
                 text=sentence.text,
-                words=tuple(normalise(sentence.text, nlp.language).split()),
+                words=tuple(normalise(sentence.text, language).split()),
                 lemmas=sentence.lemmas,
                 is_question=sentence.is_question,
                 turn=turn,
