@@ -37,7 +37,7 @@ def conversation_metrics(
     """Metrics of one call. ``levels``: speech loudness (dBFS) per side, when the audio is at hand."""
     language = transcript.language if transcript.language in _FILLERS else "en"
     utterances = sorted(transcript.utterances, key=lambda u: u.start)
-    talk = {role: _covered([(u.start, u.end) for u in utterances if u.speaker == role]) for role in ("manager", "client")}
+    talk = {role: covered([(u.start, u.end) for u in utterances if u.speaker == role]) for role in ("manager", "client")}
     total_talk = talk["manager"] + talk["client"]
     monologue, monologue_start = _longest_monologue(utterances)
     overlaps = [o for o in transcript.overlaps() if o.end - o.start >= INTERRUPTION]
@@ -98,7 +98,8 @@ def voice_levels(blocks: Iterable[np.ndarray], transcript: Transcript, rate: int
     }
 
 
-def _covered(spans: list[tuple[float, float]]) -> float:
+def covered(spans: list[tuple[float, float]]) -> float:
+    """Seconds covered by the union of ``spans``."""
     total, reach = 0.0, float("-inf")
     for start, end in sorted(spans):
         if end > reach:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analysis.matching import Match
+from analysis.metrics import covered
 from analysis.report import ObjectionResult, Outcome, Response
 from analysis.units import Unit
 from scripts_lib.schema import ScriptPack
@@ -82,7 +83,7 @@ def find_objections(
         )
         resumed = _resumed_at(units, later, type_by_unit)
         stuck.append((first.start, resumed if resumed is not None else max(u.end for u in units)))
-    return tuple(results), _union_seconds(stuck)
+    return tuple(results), round(covered(stuck), 2)
 
 
 def _raised(units: Sequence[Unit], matches: Sequence[Match]) -> list[_Raised]:
@@ -144,12 +145,3 @@ def _response(units: Sequence[Unit], answer: list[int]) -> Response | None:
         end=units[answer[-1]].end,
         text=" ".join(units[i].text for i in answer),
     )
-
-
-def _union_seconds(spans: list[tuple[float, float]]) -> float:
-    total, reach = 0.0, float("-inf")
-    for start, end in sorted(spans):
-        if end > reach:
-            total += end - max(start, reach)
-            reach = end
-    return round(total, 2)
