@@ -21,7 +21,7 @@ from analysis.report import (
     ObjectionResult,
     StageScore,
 )
-from scripts_lib.schema import ScriptPack
+from scripts_lib.schema import BehaviourCode, ScriptPack
 
 # Interruptions and silences cost points this many times at most; the rest are only listed.
 MAX_REPEATS = 3
@@ -68,7 +68,7 @@ def score_call(
             start=o.start,
             message=f"{o.title} objection at {clock(o.start)} (\u201c{o.text}\u201d) not handled: "
             f"{_UNHANDLED[o.outcome]}",
-            advice=_objection_advice(pack),
+            advice=pack.scoring.advice.get("unhandled_objection") or _objection_advice(pack),
             points=round(per_type, 2),
         )
         for o in last.values()
@@ -150,7 +150,7 @@ def _behaviour_mistakes(pack: ScriptPack, forbidden: Sequence[ForbiddenHit], m: 
     ]
     if m.longest_monologue > scoring.max_monologue:
         found.append(
-            _mistake("long_monologue", m.longest_monologue_start, scoring.monologue_penalty,
+            _mistake(pack, "long_monologue", m.longest_monologue_start, scoring.monologue_penalty,
                      f"The manager talked for {m.longest_monologue:.0f} s without the client saying a word")
         )  # fmt: skip
     if (
@@ -159,13 +159,13 @@ def _behaviour_mistakes(pack: ScriptPack, forbidden: Sequence[ForbiddenHit], m: 
         and m.manager_level_dbfs < m.client_level_dbfs - scoring.quiet_db
     ):
         found.append(
-            _mistake("quiet_voice", 0.0, scoring.quiet_penalty,
+            _mistake(pack, "quiet_voice", 0.0, scoring.quiet_penalty,
                      f"The manager's voice ({m.manager_level_dbfs:.0f} dBFS) is "
                      f"{m.client_level_dbfs - m.manager_level_dbfs:.0f} dB quieter than the client's")
         )  # fmt: skip
     if m.pitch_share >= 0.6 and m.questions_open < 2:
         found.append(
-            _mistake("pitching_not_asking", 0.0, 0.0,
+            _mistake(pack, "pitching_not_asking", 0.0, 0.0,
                      f"{m.pitch_share:.0%} of the manager's statements are about the product; "
                      f"{m.questions_open} open questions")
         )  # fmt: skip
@@ -174,7 +174,7 @@ def _behaviour_mistakes(pack: ScriptPack, forbidden: Sequence[ForbiddenHit], m: 
 
 def _interruption_mistakes(pack: ScriptPack, starts: Sequence[float]) -> list[Mistake]:
     return [
-        _mistake("interrupted_client", t, pack.scoring.interruption_penalty if i < MAX_REPEATS else 0.0,
+        _mistake(pack, "interrupted_client", t, pack.scoring.interruption_penalty if i < MAX_REPEATS else 0.0,
                  f"The manager talked over the client at {clock(t)}")
         for i, t in enumerate(starts)
     ]  # fmt: skip
@@ -183,14 +183,15 @@ def _interruption_mistakes(pack: ScriptPack, starts: Sequence[float]) -> list[Mi
 def _silence_mistakes(pack: ScriptPack, silences: Sequence[tuple[float, float]]) -> list[Mistake]:
     long = [(t, s) for t, s in silences if s > pack.scoring.max_silence]
     return [
-        _mistake("dead_air", t, pack.scoring.dead_air_penalty if i < MAX_REPEATS else 0.0,
+        _mistake(pack, "dead_air", t, pack.scoring.dead_air_penalty if i < MAX_REPEATS else 0.0,
                  f"{s:.0f} s of silence at {clock(t)}")
         for i, (t, s) in enumerate(long)
     ]  # fmt: skip
 
 
-def _mistake(code: str, start: float, points: float, message: str) -> Mistake:
-    return Mistake(code=code, start=round(start, 2), message=message, advice=_ADVICE[code], points=points)
+def _mistake(pack: ScriptPack, code: BehaviourCode, start: float, points: float, message: str) -> Mistake:
+    advice = pack.scoring.advice.get(code) or _ADVICE[code]
+    return Mistake(code=code, start=round(start, 2), message=message, advice=advice, points=points)
 
 
 def _objection_advice(pack: ScriptPack) -> str:

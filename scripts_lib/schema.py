@@ -13,6 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Speaker = Literal["manager", "client"]
 Severity = Literal["low", "medium", "high"]
+BehaviourCode = Literal[
+    "unhandled_objection", "interrupted_client", "long_monologue", "dead_air", "quiet_voice",
+    "pitching_not_asking",
+]  # fmt: skip
 Id = Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower_snake_case identifier")
 
 
@@ -100,6 +104,8 @@ class Scoring(_Model):
     # The manager's voice more than this many dB quieter than the client's costs quiet_penalty.
     quiet_db: float = Field(default=10.0, gt=0)
     quiet_penalty: float = Field(default=3.0, ge=0)
+    # The advice shown with these mistakes, in the pack's language (defaults are English).
+    advice: dict[BehaviourCode, str] = Field(default_factory=dict)
 
 
 class ScriptPack(_Model):

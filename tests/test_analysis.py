@@ -169,3 +169,16 @@ def test_the_report_round_trips_through_json_with_the_transcript() -> None:
 def test_a_call_in_another_language_than_the_script_is_refused() -> None:
     with pytest.raises(InputError, match="script b2b_outbound_ru: it is for language 'ru', the call is in 'en'"):
         report_of(NOISY_GOOD, "b2b_outbound_ru")
+
+
+def test_a_pack_gives_its_own_advice_in_its_language() -> None:
+    turns = [
+        ("manager", 0.5, 3.0, "Добрый день, меня зовут Иван."),
+        ("client", 3.5, 8.0, "Слушайте, у нас нет бюджета, и вообще"),
+        ("manager", 7.0, 9.0, "Успокойтесь, пожалуйста."),
+    ]
+    report = report_of(turns, "b2b_outbound_ru", language="ru")
+    advice = {m.code: m.advice for m in report.mistakes}
+    assert advice["interrupted_client"].startswith("Дайте клиенту договорить")
+    assert advice["unhandled_objection:price"].startswith("Не переходите дальше")
+    assert advice["forbidden_phrase"].startswith("Не говорите клиенту «успокойтесь»")
