@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, cast
 import click
 
 from callqa.cli_analysis import analyze, evaluate
+from callqa.cli_batch import batch, calls
 from callqa.errors import CallqaError
 from callqa.settings import Settings
 
@@ -211,6 +212,8 @@ def script_check(packs: Sequence[str], as_json: bool) -> None:
 
 main.add_command(analyze)
 main.add_command(evaluate)
+main.add_command(batch)
+main.add_command(calls)
 
 if __name__ == "__main__":
     main()

@@ -11,6 +11,11 @@ Each setting comes from, in rising order: its default, the config file, a
 | device          | CALLQA_DEVICE           | auto                   | cpu, cuda or auto                         |
 | max_duration    | CALLQA_MAX_DURATION     | 14400                  | seconds; longer recordings are refused    |
 | manager_channel | CALLQA_MANAGER_CHANNEL  | left                   | left, right or auto (stereo recordings)   |
+| data_dir        | CALLQA_DATA_DIR         | $XDG_DATA_HOME/callqa  | stored audio, and the SQLite database     |
+| database_url    | CALLQA_DATABASE_URL     | sqlite:///DATA_DIR/callqa.db | or postgresql+psycopg://...         |
+| redis_url       | CALLQA_REDIS_URL        | redis://127.0.0.1:6379/0 | Celery broker and result backend        |
+| script          | CALLQA_SCRIPT           | (none)                 | script pack for batches without --script  |
+| manager_pattern | CALLQA_MANAGER_PATTERN  | (none)                 | regex with (?P<manager>...) on file names |
 
 The config file is ``CALLQA_CONFIG``, or ``callqa.toml`` in the working
 directory when it exists. Besides the settings above (in a ``[callqa]``
@@ -38,7 +43,10 @@ from callqa.errors import InputError
 
 ENGINES = ("faster-whisper", "openai-whisper")
 CHANNELS = ("left", "right", "auto")
-_KEYS = ("cache_dir", "engine", "model", "device", "max_duration", "manager_channel")
+_KEYS = (
+    "cache_dir", "engine", "model", "device", "max_duration", "manager_channel",
+    "data_dir", "database_url", "redis_url", "script", "manager_pattern",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,15 @@ class Settings:
     max_duration: float = 4 * 3600.0
     manager_channel: str = "left"
     sources: tuple[SourceRule, ...] = ()
+    data_dir: Path = Path("callqa-data")
+    database_url: str = ""  # empty: the SQLite file in data_dir
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    script: str | None = None
+    manager_pattern: str | None = None
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'callqa.db'}"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -70,6 +87,10 @@ class Settings:
             if env.get(f"CALLQA_{key.upper()}"):
                 raw[key] = (env[f"CALLQA_{key.upper()}"], f"CALLQA_{key.upper()}")
         cache_root = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        data_root = Path(env.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+        pattern = str(_get(raw, "manager_pattern", "")) or None
+        if pattern is not None:
+            _check_pattern(pattern, raw["manager_pattern"][1])
         return cls(
             cache_dir=Path(str(_get(raw, "cache_dir", cache_root / "callqa"))).expanduser(),
             engine=_choice(raw, "engine", ENGINES, cls.engine),
@@ -78,6 +99,11 @@ class Settings:
             max_duration=_seconds(raw, "max_duration", cls.max_duration),
             manager_channel=_choice(raw, "manager_channel", CHANNELS, cls.manager_channel),
             sources=sources,
+            data_dir=Path(str(_get(raw, "data_dir", data_root / "callqa"))).expanduser(),
+            database_url=str(_get(raw, "database_url", "")),
+            redis_url=str(_get(raw, "redis_url", cls.redis_url)),
+            script=str(_get(raw, "script", "")) or None,
+            manager_pattern=pattern,
         )
 
     def manager_channel_for(self, recording: str | os.PathLike[str]) -> str:
@@ -132,3 +158,14 @@ def _seconds(raw: dict[str, tuple[Any, str]], key: str, default: float) -> float
     if seconds <= 0:
         raise InputError(f"{raw[key][1]}={value!r}: must be positive")
     return seconds
+
+
+def _check_pattern(pattern: str, where: str) -> None:
+    import re
+
+    try:
+        compiled = re.compile(pattern)
+    except re.error as error:
+        raise InputError(f"{where}={pattern!r}: not a valid regular expression ({error})") from None
+    if "manager" not in compiled.groupindex:
+        raise InputError(f"{where}={pattern!r}: needs a named group (?P<manager>...)")

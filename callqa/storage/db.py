@@ -1,0 +1,57 @@
+"""Opening the database: SQLite by default, PostgreSQL by URL, always migrated to the latest schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from callqa.errors import CallqaError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StorageError(CallqaError):
+    """The database cannot be reached or used; the message says which and why."""
+
+
+def connect(url: str) -> sessionmaker[Session]:
+    """A session factory for ``url``, with the schema migrated to the latest version."""
+    engine = _engine(url)
+    try:
+        migrate(engine)
+    except OperationalError as error:
+        raise StorageError(f"database {engine.url.render_as_string()}: {error.orig}") from None
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection, _record):  # type: ignore[no-untyped-def]
+            # WAL lets the batch write while others read; foreign keys are off by default in SQLite.
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the latest Alembic revision (a new database gets every table)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

@@ -1,0 +1,53 @@
+"""Where recordings are kept: a directory now, an object store later (same three calls)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+from typing import Protocol
+
+
+class FileStore(Protocol):
+    def put(self, source: Path, key: str) -> None: ...
+    def open_path(self, key: str) -> Path: ...
+    def delete(self, key: str) -> None: ...
+
+
+class DirectoryStore:
+    """Files under ``root``, by key (``audio/ab/abcdef....wav``); written atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def put(self, source: Path, key: str) -> None:
+        target = self.open_path(key)
+        if target.exists():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        shutil.copyfile(source, partial)
+        partial.replace(target)
+
+    def open_path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ValueError(f"file key {key!r} leaves the store")
+        return path
+
+    def delete(self, key: str) -> None:
+        self.open_path(key).unlink(missing_ok=True)
+
+
+def content_hash(path: Path) -> str:
+    """sha256 of a file, read in 1 MB pieces."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while piece := f.read(1 << 20):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
+def audio_key(digest: str, suffix: str) -> str:
+    return f"audio/{digest[:2]}/{digest}{suffix.lower()}"

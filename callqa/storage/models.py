@@ -1,0 +1,114 @@
+"""The tables: calls and their metadata, transcripts, reports per script version, managers, scripts, jobs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(
+        tzinfo=None
+    )  # stored as UTC, naive, the same on every database
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Manager(Base):
+    __tablename__ = "managers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Script(Base):
+    """One version of a script pack, with its YAML as the trainer wrote it."""
+
+    __tablename__ = "scripts"
+    __table_args__ = (UniqueConstraint("pack_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pack_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(Text)  # the YAML
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Call(Base):
+    __tablename__ = "calls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the audio file
+    audio_key: Mapped[str] = mapped_column(String(500))  # where the file store keeps it
+    original_name: Mapped[str] = mapped_column(
+        String(500)
+    )  # the path it came from, relative to its batch
+    duration: Mapped[float | None]
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("managers.id"))
+    direction: Mapped[str | None] = mapped_column(String(10))  # inbound or outbound
+    started_at: Mapped[datetime | None] = mapped_column(index=True)
+    client_phone: Mapped[str | None] = mapped_column(String(50))
+    deal_id: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str | None] = mapped_column(String(20))  # won, lost, or what the CRM says
+    created_at: Mapped[datetime] = mapped_column(default=now, index=True)
+
+    manager: Mapped[Manager | None] = relationship()
+    transcript: Mapped[Transcript | None] = relationship(back_populates="call")
+    reports: Mapped[list[Report]] = relationship(back_populates="call")
+    jobs: Mapped[list[Job]] = relationship(back_populates="call")
+
+
+class Transcript(Base):
+    __tablename__ = "transcripts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    engine: Mapped[str] = mapped_column(String(50))
+    model: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8))
+    data: Mapped[dict[str, Any]] = mapped_column(Json)  # the Transcript as JSON
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    call: Mapped[Call] = relationship(back_populates="transcript")
+
+
+class Report(Base):
+    """A CallReport, one per call and script version."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("call_id", "script_id"), Index("ix_reports_score", "score"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    script_id: Mapped[int] = mapped_column(ForeignKey("scripts.id"))
+    score: Mapped[float]
+    data: Mapped[dict[str, Any]] = mapped_column(
+        Json
+    )  # the CallReport as JSON, transcript left out
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    call: Mapped[Call] = relationship(back_populates="reports")
+    script: Mapped[Script] = relationship()
+
+
+class Job(Base):
+    """One piece of work on a call: queued, running, done or failed (with the reason)."""
+
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calls.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))  # process or rescore
+    source: Mapped[str] = mapped_column(String(500))  # the recording's path as given
+    state: Mapped[str] = mapped_column(String(10), default="queued", index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    script_id: Mapped[int | None] = mapped_column(ForeignKey("scripts.id"))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+    call: Mapped[Call | None] = relationship(back_populates="jobs")

@@ -1,0 +1,118 @@
+"""``callqa batch`` and ``callqa calls`` end to end: real recordings, both databases, bad input, reruns."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from callqa.storage import connect
+from callqa.storage.models import Call, Job, Report, Transcript
+from worker.metadata import CallInfo, MetadataError, manager_from_name, read_call_log, read_sidecar
+
+CALLS = Path(__file__).parent / "fixtures" / "calls"
+
+
+def callqa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "callqa.cli", *args], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=600, check=False)  # fmt: skip
+
+
+@pytest.fixture
+def day(tmp_path: Path) -> Path:
+    """A day's folder as the PBX leaves it: calls in subfolders, a call log, a corrupt file, a link out."""
+    folder = tmp_path / "2026-11-27"
+    (folder / "office-b").mkdir(parents=True)
+    (folder / "won_quick.8k.wav").write_bytes((CALLS / "won_quick.8k.wav").read_bytes())
+    (folder / "office-b" / "lost_timing_ended.8k.wav").write_bytes((CALLS / "lost_timing_ended.8k.wav").read_bytes())
+    (folder / "broken.wav").write_bytes(b"RIFF....WAVEfmt garbage")
+    (folder / "outside.wav").symlink_to(CALLS / "won_honest.8k.wav")
+    (folder / "calls.csv").write_text(
+        "file,manager,direction,started_at,client_phone,deal_id,outcome\n"
+        "won_quick.8k.wav,Daniel,outbound,2026-11-20T09:15:00,+44 20 7946 0000,D-17,Won\n"
+        "office-b/lost_timing_ended.8k.wav,Emma,outbound,27/11/2026,,,lost\n"
+    )
+    return folder
+
+
+def test_batch_stores_every_good_call_records_the_bad_one_and_reruns_skip(
+    day: Path, database: str, tmp_path: Path, cache_dir: Path
+) -> None:
+    env = {"CALLQA_DATABASE_URL": database, "CALLQA_DATA_DIR": str(tmp_path / "data"),
+           "CALLQA_CACHE_DIR": str(cache_dir)}  # fmt: skip
+    result = callqa("batch", str(day), "--script", "b2b_outbound", "--json", env=env)
+    assert result.returncode == 1, result.stderr  # one recording failed
+    summary = json.loads(result.stdout)
+    assert (summary["done"], summary["skipped"]) == (2, 0)
+    assert summary["failed"] == [{"file": "broken.wav", "reason": summary["failed"][0]["reason"]}]
+    assert "not a readable audio file" in summary["failed"][0]["reason"]
+    assert summary["warnings"] == [f"{day / 'calls.csv'}:3: started_at: '27/11/2026' is not a date and time (ISO 8601)"]
+    assert [w["file"] for w in summary["worst"]] == ["office-b/lost_timing_ended.8k.wav", "won_quick.8k.wav"]
+
+    sessions = connect(database)
+    with sessions() as db:
+        calls = {c.original_name: c for c in db.scalars(select(Call))}
+        assert set(calls) == {"won_quick.8k.wav", "office-b/lost_timing_ended.8k.wav", "broken.wav"}
+        won = calls["won_quick.8k.wav"]
+        assert won.manager is not None and won.manager.name == "Daniel"
+        assert (won.direction, won.deal_id, won.outcome) == ("outbound", "D-17", "won")
+        assert str(won.started_at) == "2026-11-20 09:15:00" and won.duration == pytest.approx(25.2, abs=0.3)
+        assert (tmp_path / "data" / won.audio_key).read_bytes() == (CALLS / "won_quick.8k.wav").read_bytes()
+        assert calls["office-b/lost_timing_ended.8k.wav"].manager is None  # its log row was bad
+        assert db.scalar(select(Transcript).where(Transcript.call_id == won.id)) is not None
+        scores = {r.call.original_name: r.score for r in db.scalars(select(Report))}
+        assert scores["won_quick.8k.wav"] > 60 > scores["office-b/lost_timing_ended.8k.wav"]
+        [failed] = db.scalars(select(Job).where(Job.state == "failed"))
+        assert failed.call_id == calls["broken.wav"].id and "not a readable audio file" in (failed.error or "")
+
+    again = callqa("batch", str(day), "--script", "b2b_outbound", "--json", env=env)
+    rerun = json.loads(again.stdout)
+    assert (rerun["done"], rerun["skipped"], len(rerun["failed"])) == (0, 2, 1)
+    with sessions() as db:
+        assert len(list(db.scalars(select(Report)))) == 2  # nothing duplicated
+
+    listed = callqa("calls", "--date", "2026-11-20", "--sort", "score", "--json", env=env)
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [r["file"] for r in rows] == ["won_quick.8k.wav"]  # the only call of that day (the others have no start time and were stored today)
+    listed = callqa("calls", "--sort", "-score", env=env)
+    assert listed.stdout.splitlines()[0].split()[1] == f"{scores['won_quick.8k.wav']:.1f}"
+    assert "FAILED: not a readable audio file" in listed.stdout
+
+
+def test_batch_refuses_a_missing_or_empty_folder(tmp_path: Path) -> None:
+    env = {"CALLQA_DATA_DIR": str(tmp_path / "data")}
+    missing = callqa("batch", str(tmp_path / "nope"), "--script", "b2b_outbound", env=env)
+    assert missing.returncode == 2 and missing.stderr == f"callqa: {tmp_path / 'nope'}: no such folder\n"
+    (tmp_path / "empty").mkdir()
+    empty = callqa("batch", str(tmp_path / "empty"), "--script", "b2b_outbound", env=env)
+    assert empty.returncode == 1 and "no recordings found" in empty.stderr
+    no_script = callqa("batch", str(tmp_path / "empty"), env=env)
+    assert no_script.returncode == 2 and "pass --script or set CALLQA_SCRIPT" in no_script.stderr
+
+
+def test_call_logs_and_sidecars(tmp_path: Path) -> None:
+    (tmp_path / "calls.jsonl").write_text(
+        '{"file": "a.wav", "manager": "Anna", "direction": "Inbound"}\n'
+        "not json\n"
+        '{"file": "b.wav", "colour": "red"}\n'
+    )
+    log, problems = read_call_log(tmp_path)
+    assert log == {"a.wav": CallInfo(manager="Anna", direction="inbound")}
+    assert problems[0] == f"{tmp_path / 'calls.jsonl'}:2: not JSON (Expecting value)"
+    assert problems[1].startswith(f"{tmp_path / 'calls.jsonl'}:3: colour: unknown field")
+    (tmp_path / "calls.csv").write_text("name,manager\nx.wav,Bo\n")
+    _, problems = read_call_log(tmp_path)
+    assert f"{tmp_path / 'calls.csv'}:1: the header row needs a 'file' column" in problems
+
+    (tmp_path / "c.json").write_text('{"manager": "Cy", "started_at": "2026-11-27T09:00:00+01:00"}')
+    info = read_sidecar(tmp_path / "c.wav")
+    assert info is not None and info.manager == "Cy" and info.started_at is not None
+    (tmp_path / "d.json").write_text("[1]")
+    with pytest.raises(MetadataError, match="d.json: not a JSON object"):
+        read_sidecar(tmp_path / "d.wav")
+    assert manager_from_name("anna/2026-11-27_0915.wav", r"^(?P<manager>[^/]+)/") == "anna"

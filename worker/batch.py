@@ -1,0 +1,134 @@
+"""The batch runner: every recording under a folder, stored, transcribed, analysed; reruns skip what is done."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from callqa.errors import InputError
+from callqa.storage import content_hash
+from callqa.storage.models import Call, Job, Report
+from worker.metadata import CallInfo, MetadataError, manager_from_name, read_call_log, read_sidecar
+from worker.pipeline import Context, ingest, process_call
+
+AUDIO = frozenset(
+    [
+        ".wav",
+        ".mp3",
+        ".ogg",
+        ".opus",
+        ".oga",
+        ".flac",
+        ".m4a",
+        ".aac",
+        ".wma",
+        ".amr",
+        ".webm",
+        ".gsm",
+        ".mp4",
+    ]
+)
+
+
+@dataclass
+class Summary:
+    done: list[tuple[str, float]] = field(default_factory=list)  # (recording, score)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (recording, reason)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def average(self) -> float | None:
+        return sum(s for _, s in self.done) / len(self.done) if self.done else None
+
+    def worst(self, n: int = 5) -> list[tuple[str, float]]:
+        return sorted(self.done, key=lambda d: d[1])[:n]
+
+
+def find_recordings(folder: Path) -> Iterator[Path]:
+    """Recordings under ``folder``, subfolders included, in name order.
+
+    Links are followed only while they stay inside ``folder``; hidden files are skipped.
+    """
+    root = folder.resolve()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if name.startswith(".") or path.suffix.lower() not in AUDIO:
+                continue
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                continue
+            yield path
+
+
+def run_batch(
+    ctx: Context,
+    folder: Path,
+    script_id: int,
+    progress: Callable[[str], None] = lambda name: None,
+) -> Summary:
+    """Process every recording under ``folder``; one bad recording never stops the rest."""
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such folder")
+    log, problems = read_call_log(folder)
+    summary = Summary(warnings=problems)
+    for path in find_recordings(folder):
+        relative = path.relative_to(folder).as_posix()
+        progress(relative)
+        try:
+            info = _info(ctx, path, relative, log, summary)
+            digest = content_hash(path)
+            if _already_done(ctx, digest, script_id):
+                summary.skipped.append(relative)
+                continue
+            call_id, _ = ingest(ctx, path, relative, info, digest)
+            job_id = _new_job(ctx, call_id, relative, script_id)
+            summary.done.append((relative, process_call(ctx, call_id, script_id, job_id)))
+        except Exception as error:  # noqa: BLE001 - recorded in its job; the batch goes on
+            reason = (
+                str(error)
+                if isinstance(error, InputError | OSError)
+                else f"{type(error).__name__}: {error}"
+            )
+            reason = reason.replace(str(path), relative).removeprefix(f"{relative}: ")
+            summary.failed.append((relative, reason))
+    return summary
+
+
+def _info(
+    ctx: Context, path: Path, relative: str, log: dict[str, CallInfo], summary: Summary
+) -> CallInfo:
+    info = log.get(relative)
+    try:
+        info = read_sidecar(path) or info
+    except MetadataError as error:
+        summary.warnings.append(str(error))
+    info = info or CallInfo()
+    if info.manager is None:
+        manager = manager_from_name(relative, ctx.settings.manager_pattern)
+        if manager:
+            info = CallInfo(**{**info.__dict__, "manager": manager})
+    return info
+
+
+def _already_done(ctx: Context, digest: str, script_id: int) -> bool:
+    with ctx.sessions() as db:
+        found = db.scalar(
+            select(Report.id)
+            .join(Call)
+            .where(Call.content_hash == digest, Report.script_id == script_id)
+        )
+    return found is not None
+
+
+def _new_job(ctx: Context, call_id: int, source: str, script_id: int) -> int:
+    with ctx.sessions.begin() as db:
+        job = Job(call_id=call_id, kind="process", source=source, script_id=script_id)
+        db.add(job)
+        db.flush()
+        return job.id
