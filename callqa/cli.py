@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, cast
 import click
 
 from callqa.cli_analysis import analyze, evaluate
-from callqa.cli_batch import batch, calls
+from callqa.cli_batch import batch, calls, rescore, worker
 from callqa.errors import CallqaError
 from callqa.settings import Settings
 
@@ -214,6 +214,8 @@ main.add_command(analyze)
 main.add_command(evaluate)
 main.add_command(batch)
 main.add_command(calls)
+main.add_command(rescore)
+main.add_command(worker)
 
 if __name__ == "__main__":
     main()

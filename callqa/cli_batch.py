@@ -22,8 +22,10 @@ def _fail(message: str) -> None:
 @click.option(
     "--script", "script_name", help="Script pack id or YAML file [default: CALLQA_SCRIPT]."
 )
+@click.option("--queue", is_flag=True, help="Hand the calls to Celery workers (CALLQA_REDIS_URL) instead.")
+@click.option("--no-wait", is_flag=True, help="With --queue: return once queued, without waiting.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def batch(folder: Path, script_name: str | None, as_json: bool) -> None:
+def batch(folder: Path, script_name: str | None, queue: bool, no_wait: bool, as_json: bool) -> None:
     """Process every recording under FOLDER (subfolders too): store, transcribe, analyse.
 
     A rerun skips recordings already analysed with this script version (same content).
@@ -45,6 +47,8 @@ def batch(folder: Path, script_name: str | None, as_json: bool) -> None:
         sessions = connect(settings.database)
         ctx = Context(sessions, DirectoryStore(settings.data_dir), settings)
         script_id = register_script(sessions, name)
+        if queue:
+            _check_redis(settings.redis_url)
     except CallqaError as error:
         _fail(str(error))
         sys.exit(2)
@@ -63,12 +67,21 @@ def batch(folder: Path, script_name: str | None, as_json: bool) -> None:
             bar.current_item = name
             bar.render_progress()
 
-        summary = run_batch(ctx, folder, script_id, progress=step)
+        if queue:
+            from worker.batch import enqueue_folder
+            from worker.tasks import dispatch
+
+            summary = enqueue_folder(ctx, folder, script_id, dispatch, progress=step)
+        else:
+            summary = run_batch(ctx, folder, script_id, progress=step)
         bar.update(1)
+    if queue and summary.queued and not no_wait:
+        _wait(ctx, summary)
     if as_json:
         click.echo(json.dumps({
             "done": len(summary.done), "skipped": len(summary.skipped),
             "failed": [{"file": f, "reason": r} for f, r in summary.failed],
+            "queued": len(summary.queued),
             "average_score": summary.average, "worst": [{"file": f, "score": s} for f, s in summary.worst()],
             "warnings": summary.warnings,
         }))  # fmt: skip
@@ -76,6 +89,44 @@ def batch(folder: Path, script_name: str | None, as_json: bool) -> None:
         click.echo(_summary_text(summary))
     if summary.failed:
         sys.exit(1)
+
+
+def _check_redis(url: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as error:
+        raise CallqaError(f"Redis at {url}: not reachable ({error}); start it, or run without --queue") from None
+
+
+def _wait(ctx, summary) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the workers to finish the queued calls, showing progress; fill in the summary."""
+    import time
+
+    from sqlalchemy import select
+
+    from callqa.storage.models import Job, Report
+
+    pending = dict(summary.queued)  # recording -> job id
+    with click.progressbar(length=len(pending), label="processed by workers", file=sys.stderr) as bar:
+        while pending:
+            time.sleep(1)
+            with ctx.sessions() as db:
+                jobs = {j.id: j for j in db.scalars(select(Job).where(Job.id.in_(pending.values())))}
+                for name, job_id in list(pending.items()):
+                    job = jobs[job_id]
+                    if job.state == "done":
+                        score = db.scalar(select(Report.score).where(Report.call_id == job.call_id,
+                                                                     Report.script_id == job.script_id))  # fmt: skip
+                        summary.done.append((name, score))
+                    elif job.state == "failed":
+                        summary.failed.append((name, job.error or "failed"))
+                    else:
+                        continue
+                    del pending[name]
+                    bar.update(1)
+    summary.queued.clear()
 
 
 def _summary_text(summary) -> str:  # type: ignore[no-untyped-def]
@@ -131,3 +182,58 @@ def calls(day: datetime | None, manager: str | None, sort: str, limit: int, as_j
             when = row["started_at"] or row["created_at"]
             click.echo(f"{row['id']:6} {score}  {str(when)[:16]}  {row['manager'] or '-':16} {row['file']}"
                        f"{'  FAILED: ' + row['error'] if row['error'] else ''}")  # fmt: skip
+
+
+@click.command()
+@click.option("--concurrency", type=click.IntRange(1), default=1, show_default=True,
+              help="Worker processes; each loads the model once.")  # fmt: skip
+@click.option("--beat", is_flag=True, help="Also run the schedule that scans CALLQA_INCOMING_DIR.")
+@click.option("--loglevel", default="info", show_default=True)
+def worker(concurrency: int, beat: bool, loglevel: str) -> None:
+    """A Celery worker: takes calls from Redis (CALLQA_REDIS_URL), transcribes, analyses, stores.
+
+    \b
+    callqa worker --concurrency 2
+    """
+    try:
+        _check_redis(Settings.from_env().redis_url)
+    except CallqaError as error:
+        _fail(str(error).replace(", or run without --queue", ""))
+        sys.exit(2)
+    from worker.tasks import run_worker
+
+    run_worker(concurrency, beat, loglevel)
+
+
+@click.command()
+@click.option("--script", "script_name", required=True,
+              help="The new script: a pack id or YAML file, or ID@VERSION for a stored version.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def rescore(script_name: str, as_json: bool) -> None:
+    """Re-analyse every stored transcript against a script version, without transcribing again.
+
+    \b
+    callqa rescore --script b2b_outbound_v2.yaml
+    callqa rescore --script b2b_outbound@1
+    """
+    from callqa.storage import DirectoryStore, connect
+    from worker.pipeline import Context, rescore_all
+
+    try:
+        settings = Settings.from_env()
+        sessions = connect(settings.database)
+        ctx = Context(sessions, DirectoryStore(settings.data_dir), settings)
+        done, failed = rescore_all(ctx, script_name)
+    except CallqaError as error:
+        _fail(str(error))
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps({"rescored": len(done), "failed": [{"call": c, "reason": r} for c, r in failed],
+                               "average_score": sum(done.values()) / len(done) if done else None}))  # fmt: skip
+    else:
+        average = f", average score {sum(done.values()) / len(done):.1f}" if done else ""
+        click.echo(f"rescored {len(done)} calls{average}")
+        for call, reason in failed:
+            click.echo(f"  call {call}: {reason}")
+    if failed:
+        sys.exit(1)

@@ -16,6 +16,10 @@ Each setting comes from, in rising order: its default, the config file, a
 | redis_url       | CALLQA_REDIS_URL        | redis://127.0.0.1:6379/0 | Celery broker and result backend        |
 | script          | CALLQA_SCRIPT           | (none)                 | script pack for batches without --script  |
 | manager_pattern | CALLQA_MANAGER_PATTERN  | (none)                 | regex with (?P<manager>...) on file names |
+| task_time_limit | CALLQA_TASK_TIME_LIMIT  | 3600                   | seconds one worker task may run           |
+| visibility_timeout | CALLQA_VISIBILITY_TIMEOUT | 7200             | seconds before a dead worker's call is redelivered |
+| incoming_dir    | CALLQA_INCOMING_DIR     | (none)                 | folder the beat schedule scans            |
+| scan_interval   | CALLQA_SCAN_INTERVAL    | 300                    | seconds between scans of incoming_dir     |
 
 The config file is ``CALLQA_CONFIG``, or ``callqa.toml`` in the working
 directory when it exists. Besides the settings above (in a ``[callqa]``
@@ -46,6 +50,7 @@ CHANNELS = ("left", "right", "auto")
 _KEYS = (
     "cache_dir", "engine", "model", "device", "max_duration", "manager_channel",
     "data_dir", "database_url", "redis_url", "script", "manager_pattern",
+    "task_time_limit", "visibility_timeout", "incoming_dir", "scan_interval",
 )  # fmt: skip
 
 
@@ -69,6 +74,10 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     script: str | None = None
     manager_pattern: str | None = None
+    task_time_limit: float = 3600.0
+    visibility_timeout: float = 7200.0
+    incoming_dir: Path | None = None
+    scan_interval: float = 300.0
 
     @property
     def database(self) -> str:
@@ -104,6 +113,10 @@ class Settings:
             redis_url=str(_get(raw, "redis_url", cls.redis_url)),
             script=str(_get(raw, "script", "")) or None,
             manager_pattern=pattern,
+            task_time_limit=_seconds(raw, "task_time_limit", cls.task_time_limit),
+            visibility_timeout=_seconds(raw, "visibility_timeout", cls.visibility_timeout),
+            incoming_dir=Path(str(_get(raw, "incoming_dir", ""))) if _get(raw, "incoming_dir", "") else None,
+            scan_interval=_seconds(raw, "scan_interval", cls.scan_interval),
         )
 
     def manager_channel_for(self, recording: str | os.PathLike[str]) -> str:

@@ -39,6 +39,7 @@ class Summary:
     done: list[tuple[str, float]] = field(default_factory=list)  # (recording, score)
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (recording, reason)
+    queued: list[tuple[str, int]] = field(default_factory=list)  # (recording, job id)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -72,7 +73,38 @@ def run_batch(
     script_id: int,
     progress: Callable[[str], None] = lambda name: None,
 ) -> Summary:
-    """Process every recording under ``folder``; one bad recording never stops the rest."""
+    """Process every recording under ``folder`` in this process; one bad recording never stops the rest."""
+
+    def work(call_id: int, job_id: int, relative: str, summary: Summary) -> None:
+        summary.done.append((relative, process_call(ctx, call_id, script_id, job_id)))
+
+    return _each(ctx, folder, script_id, work, progress, skip_queued=False)
+
+
+def enqueue_folder(
+    ctx: Context,
+    folder: Path,
+    script_id: int,
+    dispatch: Callable[[int, int, int], None],
+    progress: Callable[[str], None] = lambda name: None,
+) -> Summary:
+    """Store every new recording under ``folder`` and hand each to ``dispatch(call, script, job)``."""
+
+    def work(call_id: int, job_id: int, relative: str, summary: Summary) -> None:
+        dispatch(call_id, script_id, job_id)
+        summary.queued.append((relative, job_id))
+
+    return _each(ctx, folder, script_id, work, progress, skip_queued=True)
+
+
+def _each(
+    ctx: Context,
+    folder: Path,
+    script_id: int,
+    work: Callable[[int, int, str, Summary], None],
+    progress: Callable[[str], None],
+    skip_queued: bool,
+) -> Summary:
     if not folder.is_dir():
         raise InputError(f"{folder}: no such folder")
     log, problems = read_call_log(folder)
@@ -83,18 +115,13 @@ def run_batch(
         try:
             info = _info(ctx, path, relative, log, summary)
             digest = content_hash(path)
-            if _already_done(ctx, digest, script_id):
+            if _already_done(ctx, digest, script_id, skip_queued):
                 summary.skipped.append(relative)
                 continue
             call_id, _ = ingest(ctx, path, relative, info, digest)
-            job_id = _new_job(ctx, call_id, relative, script_id)
-            summary.done.append((relative, process_call(ctx, call_id, script_id, job_id)))
+            work(call_id, _new_job(ctx, call_id, relative, script_id), relative, summary)
         except Exception as error:  # noqa: BLE001 - recorded in its job; the batch goes on
-            reason = (
-                str(error)
-                if isinstance(error, InputError | OSError)
-                else f"{type(error).__name__}: {error}"
-            )
+            reason = str(error) if isinstance(error, InputError | OSError) else f"{type(error).__name__}: {error}"
             reason = reason.replace(str(path), relative).removeprefix(f"{relative}: ")
             summary.failed.append((relative, reason))
     return summary
@@ -116,14 +143,16 @@ def _info(
     return info
 
 
-def _already_done(ctx: Context, digest: str, script_id: int) -> bool:
+def _already_done(ctx: Context, digest: str, script_id: int, queued: bool) -> bool:
+    """Analysed with this script version already (or, with ``queued``, waiting in the queue for it)."""
     with ctx.sessions() as db:
-        found = db.scalar(
-            select(Report.id)
+        report = select(Report.id).join(Call).where(Call.content_hash == digest, Report.script_id == script_id)
+        pending = (
+            select(Job.id)
             .join(Call)
-            .where(Call.content_hash == digest, Report.script_id == script_id)
+            .where(Call.content_hash == digest, Job.script_id == script_id, Job.state.in_(("queued", "running")))
         )
-    return found is not None
+        return db.scalar(report) is not None or (queued and db.scalar(pending) is not None)
 
 
 def _new_job(ctx: Context, call_id: int, source: str, script_id: int) -> int:

@@ -7,12 +7,15 @@ for its (call, script version).
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from callqa.errors import InputError
@@ -75,6 +78,36 @@ def register_script(sessions: sessionmaker[Session], name: str) -> int:
         return stored.id
 
 
+def resolve_script(sessions: sessionmaker[Session], name: str) -> int:
+    """``ID@VERSION``: a stored version; anything else: a pack to store (see ``register_script``)."""
+    if "@" in name and not Path(name).exists():
+        pack_id, _, version = name.rpartition("@")
+        with sessions() as db:
+            found = db.scalar(
+                select(Script.id).where(Script.pack_id == pack_id, Script.version == int(version))
+            ) if version.isdigit() else None  # fmt: skip
+        if found is None:
+            raise InputError(
+                f"script {name}: no such stored version (give ID@VERSION, or a pack file)"
+            )
+        return found
+    return register_script(sessions, name)
+
+
+def rescore_all(ctx: Context, name: str) -> tuple[dict[int, float], list[tuple[int, str]]]:
+    """Analyse every stored transcript against the script ``name``: scores by call, and failures."""
+    script_id = resolve_script(ctx.sessions, name)
+    with ctx.sessions() as db:
+        calls = list(db.scalars(select(Transcript.call_id).order_by(Transcript.call_id)))
+    done, failed = {}, []
+    for call_id in calls:
+        try:
+            done[call_id] = analyse_call(ctx, call_id, script_id)
+        except InputError as error:
+            failed.append((call_id, str(error)))
+    return done, failed
+
+
 def load_pack_text(source: str) -> ScriptPack:
     import tempfile
 
@@ -112,64 +145,89 @@ def process_call(ctx: Context, call_id: int, script_id: int, job_id: int | None 
 
     The job, if given, is marked running, then done or failed with the reason.
     """
-    from analysis import analyze
+    with job_state(ctx, job_id):
+        transcribe_call(ctx, call_id, script_id)
+        return analyse_call(ctx, call_id, script_id)
+
+
+@contextlib.contextmanager
+def job_state(
+    ctx: Context, job_id: int | None, first: bool = True, finish: bool = True
+) -> Iterator[None]:
+    """Mark the job running (an attempt more, if this is its ``first`` step); failed with the reason
+    on an error; done at the end if ``finish``."""
+    _set_job(ctx, job_id, "running", attempt=first)
+    try:
+        yield
+    except Exception as error:
+        _set_job(ctx, job_id, "failed", str(error))
+        raise
+    if finish:
+        _set_job(ctx, job_id, "done")
+
+
+def transcribe_call(ctx: Context, call_id: int, script_id: int) -> None:
+    """Transcribe the call's recording in the script's language and store it, unless stored already."""
     from callqa.calls import load_call
     from transcribe import RecognitionOptions, TranscribeOptions
+
+    with ctx.sessions() as db:
+        call = db.get_one(Call, call_id)
+        if call.transcript is not None:
+            return
+        language = db.get_one(Script, script_id).language
+        audio, name = ctx.store.open_path(call.audio_key), call.original_name
+    options = TranscribeOptions(
+        recognition=RecognitionOptions(language=language),
+        manager_channel=ctx.settings.manager_channel_for(name),  # type: ignore[arg-type]
+        max_duration=ctx.settings.max_duration,
+    )
+    engine, encoder = ctx.engine(language)
+    try:
+        loaded = load_call(audio, engine, options, encoder)
+    except InputError as error:
+        raise InputError(str(error).replace(f"{audio}: ", "")) from None  # the job names the call
+    data = json.loads(loaded.transcript.to_json()) | {"levels": loaded.levels}
+    try:
+        with ctx.sessions.begin() as db:
+            db.add(Transcript(call_id=call_id, engine=loaded.transcript.engine, model=loaded.transcript.model,
+                              language=loaded.transcript.language, data=data))  # fmt: skip
+            db.get_one(Call, call_id).duration = loaded.transcript.duration
+    except IntegrityError:
+        pass  # another worker stored it first: one transcript per call
+
+
+def analyse_call(ctx: Context, call_id: int, script_id: int) -> float:
+    """Analyse the stored transcript against the script version; store (or replace) the report."""
+    from analysis import analyze
     from transcribe.transcript import Transcript as TranscriptValue
 
-    _set_job(ctx, job_id, "running")
-    name = ""
-    try:
-        with ctx.sessions() as db:
-            call = db.get_one(Call, call_id)
-            script = db.get_one(Script, script_id)
-            pack = load_pack_text(script.source)
-            stored = call.transcript.data if call.transcript else None
-            audio = ctx.store.open_path(call.audio_key)
-            name = call.original_name
-        levels = None
-        if stored is None:
-            options = TranscribeOptions(
-                recognition=RecognitionOptions(language=pack.language),
-                manager_channel=ctx.settings.manager_channel_for(name),  # type: ignore[arg-type]
-                max_duration=ctx.settings.max_duration,
-            )
-            engine, encoder = ctx.engine(pack.language)
-            try:
-                loaded = load_call(audio, engine, options, encoder)
-            except InputError as error:
-                raise InputError(str(error).replace(str(audio), name)) from None
-            transcript, levels = loaded.transcript, loaded.levels
-        else:
-            transcript = TranscriptValue.from_dict(stored)
-            levels = stored.get("levels")
-        report = analyze(transcript, pack, levels=levels)
-        _save(ctx, call_id, script_id, transcript, levels, report.model_dump(mode="json"))
-    except Exception as error:
-        _set_job(ctx, job_id, "failed", str(error).removeprefix(f"{name}: "))  # the job names the file
-        raise
-    _set_job(ctx, job_id, "done")
-    return report.score
-
-
-def _save(
-    ctx: Context, call_id: int, script_id: int, transcript: Any, levels: Any, report: dict[str, Any]
-) -> None:
-    report.pop("transcript", None)  # kept once, in the transcripts table
-    with ctx.sessions.begin() as db:
+    with ctx.sessions() as db:
         call = db.get_one(Call, call_id)
         if call.transcript is None:
-            data = json.loads(transcript.to_json()) | {"levels": levels}
-            db.add(Transcript(call_id=call_id, engine=transcript.engine, model=transcript.model,
-                              language=transcript.language, data=data))  # fmt: skip
-            call.duration = transcript.duration
-        stored = db.scalar(
-            select(Report).where(Report.call_id == call_id, Report.script_id == script_id)
-        )
-        if stored is None:
-            db.add(Report(call_id=call_id, script_id=script_id, score=report["score"], data=report))
-        else:
-            stored.score, stored.data, stored.created_at = report["score"], report, now()
+            raise InputError(f"call {call_id}: not transcribed yet")
+        stored = call.transcript.data
+        pack = load_pack_text(db.get_one(Script, script_id).source)
+    report = analyze(TranscriptValue.from_dict(stored), pack, levels=stored.get("levels"))
+    data = report.model_dump(mode="json")
+    data.pop("transcript")  # kept once, in the transcripts table
+    for _ in range(2):  # a second try if another worker inserted the same report meanwhile
+        try:
+            with ctx.sessions.begin() as db:
+                query = select(Report).where(
+                    Report.call_id == call_id, Report.script_id == script_id
+                )
+                existing = db.scalar(query)
+                if existing is None:
+                    db.add(
+                        Report(call_id=call_id, script_id=script_id, score=report.score, data=data)
+                    )
+                else:
+                    existing.score, existing.data, existing.created_at = report.score, data, now()
+            break
+        except IntegrityError:
+            continue
+    return report.score
 
 
 def _manager(db: Session, name: str | None) -> Manager | None:
@@ -182,11 +240,12 @@ def _manager(db: Session, name: str | None) -> Manager | None:
     return manager
 
 
-def _set_job(ctx: Context, job_id: int | None, state: str, error: str | None = None) -> None:
+def _set_job(
+    ctx: Context, job_id: int | None, state: str, error: str | None = None, attempt: bool = False
+) -> None:
     if job_id is None:
         return
     with ctx.sessions.begin() as db:
         job = db.get_one(Job, job_id)
         job.state, job.error = state, error
-        if state == "running":
-            job.attempts += 1
+        job.attempts += attempt

@@ -1,0 +1,117 @@
+"""Real Celery worker processes on the real Redis, with PostgreSQL: the queue, and a worker killed mid-call."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from callqa.storage import connect
+from callqa.storage.models import Job, Report, Transcript
+
+CALLS = Path(__file__).parent / "fixtures" / "calls"
+REDIS_DB = 11  # a database of its own on the machine's Redis
+
+
+@pytest.fixture
+def env(database: str, tmp_path: Path, cache_dir: Path) -> Iterator[dict[str, str]]:
+    import redis
+
+    url = f"redis://127.0.0.1:6379/{REDIS_DB}"
+    redis.Redis.from_url(url).flushdb()
+    yield {**os.environ, "CALLQA_DATABASE_URL": database, "CALLQA_DATA_DIR": str(tmp_path / "data"),
+           "CALLQA_CACHE_DIR": str(cache_dir), "CALLQA_REDIS_URL": url,
+           "CALLQA_VISIBILITY_TIMEOUT": "8"}  # fmt: skip
+    redis.Redis.from_url(url).flushdb()
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "callqa.cli", "worker", "--concurrency", "1"],
+        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while b"ready." not in log.read_bytes():
+        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+    return process
+
+
+def stop(process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM) -> None:
+    os.killpg(process.pid, sig)  # the worker and its pool processes
+    process.wait(timeout=60)
+
+
+def folder_of(tmp_path: Path, names: list[str]) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in names:
+        (folder / f"{name}.8k.wav").write_bytes((CALLS / f"{name}.8k.wav").read_bytes())
+    return folder
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_batch_through_the_queue(env: dict[str, str], tmp_path: Path) -> None:
+    folder = folder_of(tmp_path, ["won_quick", "lost_timing_ended"])
+    (folder / "bad.wav").write_bytes(b"not audio at all")
+    worker = start_worker(env, tmp_path / "worker.log")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "callqa.cli", "batch", str(folder), "--script", "b2b_outbound", "--queue",
+             "--json"], env=env, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+    finally:
+        stop(worker)
+    summary = json.loads(result.stdout)
+    assert (summary["done"], summary["queued"]) == (2, 0)
+    assert summary["failed"] == [{"file": "bad.wav", "reason": summary["failed"][0]["reason"]}]
+    assert "not a readable audio file" in summary["failed"][0]["reason"]
+    log = (tmp_path / "worker.log").read_text()
+    assert log.count("Retry in") == 0  # bad input is not retried
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_worker_killed_mid_call_loses_nothing_and_duplicates_nothing(
+    env: dict[str, str], database: str, tmp_path: Path
+) -> None:
+    folder = folder_of(tmp_path, ["won_price_handled", "won_quick", "lost_timing_ended"])
+    first = start_worker(env, tmp_path / "first.log")
+    queued = subprocess.run(
+        [sys.executable, "-m", "callqa.cli", "batch", str(folder), "--script", "b2b_outbound", "--queue",
+         "--no-wait", "--json"], env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert json.loads(queued.stdout)["queued"] == 3, queued.stderr
+    sessions = connect(database)
+    deadline = time.monotonic() + 60
+    while True:  # kill the worker while it transcribes the first call
+        with sessions() as db:
+            if db.scalar(select(func.count()).select_from(Job).where(Job.state == "running")):
+                break
+        assert time.monotonic() < deadline, (tmp_path / "first.log").read_text()
+        time.sleep(0.1)
+    stop(first, signal.SIGKILL)
+    second = start_worker(env, tmp_path / "second.log")
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            with sessions() as db:
+                states = list(db.scalars(select(Job.state)))
+            if states.count("done") == 3:
+                break
+            assert time.monotonic() < deadline and "failed" not in states, (tmp_path / "second.log").read_text()
+            time.sleep(0.5)
+    finally:
+        stop(second)
+    with sessions() as db:
+        assert db.scalar(select(func.count()).select_from(Transcript)) == 3
+        assert db.scalar(select(func.count()).select_from(Report)) == 3
+        attempts = sorted(db.scalars(select(Job.attempts)))
+    assert attempts == [1, 1, 2]  # the killed call was delivered again, the others once

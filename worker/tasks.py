@@ -1,0 +1,126 @@
+"""Celery workers on Redis: each call is a chain of two tasks, transcribe then analyse (each stores).
+
+    callqa worker --concurrency 2             # or: celery -A worker.tasks worker
+    callqa batch DIR --queue                  # enqueue instead of processing in-process
+    celery -A worker.tasks flower             # monitoring
+
+Tasks take ids, never payloads. ``acks_late`` with ``reject_on_worker_lost``
+means a call whose worker dies is delivered again (after Redis's visibility
+timeout, ``CALLQA_VISIBILITY_TIMEOUT``), and since every step is idempotent
+it is finished once. Bad input fails at once; database or broker hiccups are
+retried with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from celery import Celery, chain
+from celery.signals import worker_process_init
+from sqlalchemy.exc import OperationalError
+
+from callqa.settings import Settings
+
+# Retried with backoff. Bad input (InputError, AudioError) is not among them: it fails the job at once.
+TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
+
+
+def make_app(settings: Settings) -> Celery:
+    app = Celery("callqa", broker=settings.redis_url, backend=settings.redis_url)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,  # a worker holds one call at a time
+        task_time_limit=settings.task_time_limit,
+        task_soft_time_limit=settings.task_time_limit * 0.9,
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout,
+            # Sweep for the calls of dead workers every few seconds, not kombu's default ~100 s.
+            "unacked_restore_interval": max(1.0, min(10.0, settings.visibility_timeout / 4)),
+            "unacked_restore_throttle": 1,
+        },
+        result_backend_transport_options={"visibility_timeout": settings.visibility_timeout},
+        broker_connection_retry_on_startup=True,
+        result_expires=7 * 24 * 3600,
+        task_serializer="json",
+        accept_content=["json"],
+        beat_schedule=(
+            {"scan-incoming": {"task": "callqa.scan_incoming", "schedule": settings.scan_interval}}
+            if settings.incoming_dir
+            else {}
+        ),
+    )
+    return app
+
+
+# The worker's entry point (``celery -A worker.tasks``) needs the app at import: settings are read here.
+app = make_app(Settings.from_env())
+_context: Any = None
+
+
+def context() -> Any:
+    """This worker process's Context: database, file store, settings; the model loads on first use."""
+    global _context
+    if _context is None:
+        from callqa.storage import DirectoryStore, connect
+        from worker.pipeline import Context
+
+        settings = Settings.from_env()
+        _context = Context(connect(settings.database), DirectoryStore(settings.data_dir), settings)
+    return _context
+
+
+@worker_process_init.connect
+def _fresh_context(**_: Any) -> None:
+    global _context
+    _context = None  # database connections are not shared across fork
+
+
+@app.task(name="callqa.transcribe", bind=True, autoretry_for=TRANSIENT, retry_backoff=True,
+          retry_backoff_max=300, max_retries=5)  # fmt: skip
+def transcribe_task(self: Any, call_id: int, script_id: int, job_id: int | None = None) -> int:
+    from worker.pipeline import job_state, transcribe_call
+
+    with job_state(context(), job_id, finish=False):
+        transcribe_call(context(), call_id, script_id)
+    return call_id
+
+
+@app.task(name="callqa.analyse", bind=True, autoretry_for=TRANSIENT, retry_backoff=True,
+          retry_backoff_max=300, max_retries=5)  # fmt: skip
+def analyse_task(self: Any, call_id: int, script_id: int, job_id: int | None = None) -> float:
+    from worker.pipeline import analyse_call, job_state
+
+    with job_state(context(), job_id, first=False):
+        return analyse_call(context(), call_id, script_id)
+
+
+@app.task(name="callqa.scan_incoming")
+def scan_incoming() -> int:
+    """Enqueue the recordings in the incoming folder that are not stored yet; how many."""
+    from worker.batch import enqueue_folder
+
+    ctx = context()
+    folder, script = ctx.settings.incoming_dir, ctx.settings.script
+    if not folder or not script:
+        return 0
+    from worker.pipeline import register_script
+
+    return len(enqueue_folder(ctx, folder, register_script(ctx.sessions, script), dispatch).queued)
+
+
+def dispatch(call_id: int, script_id: int, job_id: int) -> None:
+    """Send one call through the chain: transcribe, then analyse (ids only)."""
+    chain(
+        transcribe_task.si(call_id, script_id, job_id), analyse_task.si(call_id, script_id, job_id)
+    ).apply_async()
+
+
+def run_worker(concurrency: int, beat: bool, loglevel: str = "info") -> None:
+    argv = ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--pool=prefork",
+            f"--hostname=callqa-{os.getpid()}@%h"]  # fmt: skip
+    if beat:
+        argv.append("--beat")
+    app.worker_main(argv)
+
