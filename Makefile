@@ -1,6 +1,6 @@
 # make install   - a virtual environment in .venv with callqa and its test tools
 # make test      - the whole test suite (real Whisper models, real files)
-# make bench     - the benchmarks: transcription (both engines, one run) and analysis speed
+# make bench     - the benchmarks: transcription (both engines), analysis speed, worker throughput
 PYTHON ?= python3
 VENV := .venv
 
@@ -15,5 +15,6 @@ test:
 bench:
 	$(VENV)/bin/python bench/transcription.py
 	$(VENV)/bin/python bench/analysis.py
+	$(VENV)/bin/python bench/batch.py
 
 .PHONY: install test bench

@@ -19,6 +19,7 @@ Each setting comes from, in rising order: its default, the config file, a
 | task_time_limit | CALLQA_TASK_TIME_LIMIT  | 3600                   | seconds one worker task may run           |
 | visibility_timeout | CALLQA_VISIBILITY_TIMEOUT | 7200             | seconds before a dead worker's call is redelivered |
 | incoming_dir    | CALLQA_INCOMING_DIR     | (none)                 | folder the beat schedule scans            |
+| threads         | CALLQA_THREADS          | 0 (all); workers: 1    | CPU threads per recognition               |
 | scan_interval   | CALLQA_SCAN_INTERVAL    | 300                    | seconds between scans of incoming_dir     |
 
 The config file is ``CALLQA_CONFIG``, or ``callqa.toml`` in the working
@@ -50,7 +51,7 @@ CHANNELS = ("left", "right", "auto")
 _KEYS = (
     "cache_dir", "engine", "model", "device", "max_duration", "manager_channel",
     "data_dir", "database_url", "redis_url", "script", "manager_pattern",
-    "task_time_limit", "visibility_timeout", "incoming_dir", "scan_interval",
+    "task_time_limit", "visibility_timeout", "incoming_dir", "scan_interval", "threads",
 )  # fmt: skip
 
 
@@ -78,6 +79,7 @@ class Settings:
     visibility_timeout: float = 7200.0
     incoming_dir: Path | None = None
     scan_interval: float = 300.0
+    threads: int = 0  # 0: every core (one process); Celery workers default to 1 each
 
     @property
     def database(self) -> str:
@@ -88,7 +90,9 @@ class Settings:
         """Settings from the config file and the environment; InputError names a bad value."""
         raw: dict[str, tuple[Any, str]] = {}  # key -> (value, where it was set)
         sources: tuple[SourceRule, ...] = ()
-        config = env.get("CALLQA_CONFIG") or ("callqa.toml" if Path("callqa.toml").is_file() else "")
+        config = env.get("CALLQA_CONFIG") or (
+            "callqa.toml" if Path("callqa.toml").is_file() else ""
+        )
         if config:
             table, sources = _read_config(Path(config))
             raw |= {key: (value, f"{config}: {key}") for key, value in table.items()}
@@ -115,8 +119,11 @@ class Settings:
             manager_pattern=pattern,
             task_time_limit=_seconds(raw, "task_time_limit", cls.task_time_limit),
             visibility_timeout=_seconds(raw, "visibility_timeout", cls.visibility_timeout),
-            incoming_dir=Path(str(_get(raw, "incoming_dir", ""))) if _get(raw, "incoming_dir", "") else None,
+            incoming_dir=Path(str(_get(raw, "incoming_dir", "")))
+            if _get(raw, "incoming_dir", "")
+            else None,
             scan_interval=_seconds(raw, "scan_interval", cls.scan_interval),
+            threads=_count(raw, "threads", cls.threads),
         )
 
     def manager_channel_for(self, recording: str | os.PathLike[str]) -> str:
@@ -144,7 +151,7 @@ def _read_config(path: Path) -> tuple[dict[str, Any], tuple[SourceRule, ...]]:
     for i, rule in enumerate(data.get("source", []), 1):
         if set(rule) != {"match", "manager_channel"} or rule["manager_channel"] not in CHANNELS:
             raise InputError(
-                f"{path}: source #{i} needs exactly match = \"GLOB\" and "
+                f'{path}: source #{i} needs exactly match = "GLOB" and '
                 f"manager_channel = one of {', '.join(CHANNELS)}"
             )
         rules.append(SourceRule(str(rule["match"]), rule["manager_channel"]))
@@ -155,7 +162,9 @@ def _get(raw: dict[str, tuple[Any, str]], key: str, default: Any) -> Any:
     return raw[key][0] if key in raw else default
 
 
-def _choice(raw: dict[str, tuple[Any, str]], key: str, allowed: tuple[str, ...], default: str) -> str:
+def _choice(
+    raw: dict[str, tuple[Any, str]], key: str, allowed: tuple[str, ...], default: str
+) -> str:
     value = _get(raw, key, default)
     if value not in allowed:
         raise InputError(f"{raw[key][1]}={value!r}: expected one of {', '.join(allowed)}")
@@ -182,3 +191,14 @@ def _check_pattern(pattern: str, where: str) -> None:
         raise InputError(f"{where}={pattern!r}: not a valid regular expression ({error})") from None
     if "manager" not in compiled.groupindex:
         raise InputError(f"{where}={pattern!r}: needs a named group (?P<manager>...)")
+
+
+def _count(raw: dict[str, tuple[Any, str]], key: str, default: int) -> int:
+    value = _get(raw, key, default)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{raw[key][1]}={value!r}: expected a whole number") from None
+    if number < 0:
+        raise InputError(f"{raw[key][1]}={value!r}: must not be negative")
+    return number

@@ -116,3 +116,53 @@ def test_call_logs_and_sidecars(tmp_path: Path) -> None:
     with pytest.raises(MetadataError, match="d.json: not a JSON object"):
         read_sidecar(tmp_path / "d.wav")
     assert manager_from_name("anna/2026-11-27_0915.wav", r"^(?P<manager>[^/]+)/") == "anna"
+
+
+def test_rescore_with_a_new_script_version_reuses_the_transcripts(tmp_path: Path, cache_dir: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "call.wav").write_bytes((CALLS / "won_quick.8k.wav").read_bytes())
+    env = {"CALLQA_DATA_DIR": str(tmp_path / "data"), "CALLQA_CACHE_DIR": str(cache_dir)}
+    assert callqa("batch", str(folder), "--script", "b2b_outbound", env=env).returncode == 0
+
+    from scripts_lib import find_pack
+
+    bundled = find_pack("b2b_outbound").read_text()
+    v2 = tmp_path / "b2b_outbound_v2.yaml"
+    v2.write_text(bundled.replace("version: 1", "version: 2").replace("checkpoints_share: 0.8", "checkpoints_share: 0.5"))
+    result = callqa("rescore", "--script", str(v2), "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["rescored"] == 1
+
+    sessions = connect(f"sqlite:///{tmp_path / 'data' / 'callqa.db'}")
+    with sessions() as db:
+        reports = {r.script.version: r for r in db.scalars(select(Report))}
+        assert set(reports) == {1, 2} and len(list(db.scalars(select(Transcript)))) == 1
+        assert reports[2].data["script"] == {"id": "b2b_outbound", "version": 2, "title": reports[2].script.title}
+    assert callqa("rescore", "--script", "b2b_outbound@1", env=env).stdout.startswith("rescored 1 calls")
+    missing = callqa("rescore", "--script", "b2b_outbound@7", env=env)
+    assert missing.returncode == 2 and "b2b_outbound@7: no such stored version" in missing.stderr
+    v2.write_text(v2.read_text().replace("checkpoints_share: 0.5", "checkpoints_share: 0.6"))
+    changed = callqa("rescore", "--script", str(v2), env=env)
+    assert changed.returncode == 2 and "v2 is already stored with other content: raise its version" in changed.stderr
+
+
+def test_the_beat_scan_enqueues_only_new_recordings(tmp_path: Path, cache_dir: Path) -> None:
+    from callqa.settings import Settings
+    from callqa.storage import DirectoryStore
+    from worker.batch import enqueue_folder
+    from worker.pipeline import Context, register_script
+
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "a.wav").write_bytes((CALLS / "won_quick.8k.wav").read_bytes())
+    settings = Settings.from_env({"CALLQA_DATA_DIR": str(tmp_path / "data"), "CALLQA_CACHE_DIR": str(cache_dir)})
+    sessions = connect(settings.database)
+    ctx = Context(sessions, DirectoryStore(settings.data_dir), settings)
+    script_id = register_script(sessions, "b2b_outbound")
+    sent: list[tuple[int, int, int]] = []
+    first = enqueue_folder(ctx, incoming, script_id, lambda *ids: sent.append(ids))
+    assert [name for name, _ in first.queued] == ["a.wav"] and len(sent) == 1
+    (incoming / "b.wav").write_bytes((CALLS / "lost_timing_ended.8k.wav").read_bytes())
+    second = enqueue_folder(ctx, incoming, script_id, lambda *ids: sent.append(ids))
+    assert [name for name, _ in second.queued] == ["b.wav"] and second.skipped == ["a.wav"]  # a.wav is queued

@@ -121,7 +121,11 @@ def _each(
             call_id, _ = ingest(ctx, path, relative, info, digest)
             work(call_id, _new_job(ctx, call_id, relative, script_id), relative, summary)
         except Exception as error:  # noqa: BLE001 - recorded in its job; the batch goes on
-            reason = str(error) if isinstance(error, InputError | OSError) else f"{type(error).__name__}: {error}"
+            reason = (
+                str(error)
+                if isinstance(error, InputError | OSError)
+                else f"{type(error).__name__}: {error}"
+            )
             reason = reason.replace(str(path), relative).removeprefix(f"{relative}: ")
             summary.failed.append((relative, reason))
     return summary
@@ -146,11 +150,19 @@ def _info(
 def _already_done(ctx: Context, digest: str, script_id: int, queued: bool) -> bool:
     """Analysed with this script version already (or, with ``queued``, waiting in the queue for it)."""
     with ctx.sessions() as db:
-        report = select(Report.id).join(Call).where(Call.content_hash == digest, Report.script_id == script_id)
+        report = (
+            select(Report.id)
+            .join(Call)
+            .where(Call.content_hash == digest, Report.script_id == script_id)
+        )
         pending = (
             select(Job.id)
             .join(Call)
-            .where(Call.content_hash == digest, Job.script_id == script_id, Job.state.in_(("queued", "running")))
+            .where(
+                Call.content_hash == digest,
+                Job.script_id == script_id,
+                Job.state.in_(("queued", "running")),
+            )
         )
         return db.scalar(report) is not None or (queued and db.scalar(pending) is not None)
 

@@ -48,7 +48,9 @@ class Context:
         if language != "en" and model == "tiny.en":
             model = "base"  # the bundled multilingual model
         if model not in self._engines:
-            engine = load_engine(s.engine, model, cache_dir=s.cache_dir, device=s.device)
+            engine = load_engine(
+                s.engine, model, cache_dir=s.cache_dir, device=s.device, threads=s.threads
+            )
             self._engines[model] = (engine, ResemblyzerEncoder())
         return self._engines[model]  # type: ignore[no-any-return]
 

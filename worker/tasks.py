@@ -13,6 +13,7 @@ retried with exponential backoff.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -67,6 +68,9 @@ def context() -> Any:
         from worker.pipeline import Context
 
         settings = Settings.from_env()
+        if not settings.threads:
+            # One thread per worker process: run as many processes as cores (--concurrency).
+            settings = dataclasses.replace(settings, threads=1)
         _context = Context(connect(settings.database), DirectoryStore(settings.data_dir), settings)
     return _context
 
@@ -123,4 +127,3 @@ def run_worker(concurrency: int, beat: bool, loglevel: str = "info") -> None:
     if beat:
         argv.append("--beat")
     app.worker_main(argv)
-

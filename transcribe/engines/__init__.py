@@ -19,15 +19,19 @@ def load_engine(
     *,
     cache_dir: Path,
     device: str = "auto",
+    threads: int = 0,
 ) -> Engine:
-    """Load the engine ``name`` with the model ``model`` (see ``transcribe.models``)."""
+    """Load the engine ``name`` with the model ``model`` (see ``transcribe.models``).
+
+    ``threads``: CPU threads for one recognition (0: the library's default, every core).
+    """
     files = resolve_model(model, cache_dir=cache_dir)
     if name == "faster-whisper":
         from transcribe.engines.faster import FasterWhisperEngine
 
-        return FasterWhisperEngine(files, device=device)
+        return FasterWhisperEngine(files, device=device, cpu_threads=threads)
     if name == "openai-whisper":
         from transcribe.engines.openai import OpenAIWhisperEngine
 
-        return OpenAIWhisperEngine(files, cache_dir=cache_dir, device=device)
+        return OpenAIWhisperEngine(files, cache_dir=cache_dir, device=device, threads=threads)
     raise ModelError(f"engine {name}: unknown; choose one of {', '.join(ENGINES)}")

@@ -19,9 +19,13 @@ from transcribe.transcript import Word
 class OpenAIWhisperEngine:
     name = "openai-whisper"
 
-    def __init__(self, model: ModelFiles, *, cache_dir: Path, device: str = "auto") -> None:
+    def __init__(
+        self, model: ModelFiles, *, cache_dir: Path, device: str = "auto", threads: int = 0
+    ) -> None:
         import torch
 
+        if threads:
+            torch.set_num_threads(threads)
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         elif device.startswith("cuda") and not torch.cuda.is_available():
