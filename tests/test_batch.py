@@ -166,3 +166,37 @@ def test_the_beat_scan_enqueues_only_new_recordings(tmp_path: Path, cache_dir: P
     (incoming / "b.wav").write_bytes((CALLS / "lost_timing_ended.8k.wav").read_bytes())
     second = enqueue_folder(ctx, incoming, script_id, lambda *ids: sent.append(ids))
     assert [name for name, _ in second.queued] == ["b.wav"] and second.skipped == ["a.wav"]  # a.wav is queued
+
+
+def test_a_pushed_recording_is_stored_once_and_processed_or_queued(tmp_path: Path, cache_dir: Path) -> None:
+    from callqa.errors import InputError
+    from callqa.settings import Settings
+    from callqa.storage import DirectoryStore
+    from worker.pipeline import Context, accept_recording, register_script
+
+    settings = Settings.from_env({"CALLQA_DATA_DIR": str(tmp_path / "data"), "CALLQA_CACHE_DIR": str(cache_dir)})
+    sessions = connect(settings.database)
+    ctx = Context(sessions, DirectoryStore(settings.data_dir), settings)
+    script_id = register_script(sessions, "b2b_outbound")
+    upload = tmp_path / "upload.wav"
+    upload.write_bytes((CALLS / "won_quick.8k.wav").read_bytes())
+    info = CallInfo(manager="Daniel", outcome="won")
+    call_id, job_id = accept_recording(ctx, upload, "pbx/0915.wav", info, script_id)
+    with sessions() as db:
+        job = db.get_one(Job, job_id)
+        assert job.state == "done" and job.call is not None and job.call.original_name == "pbx/0915.wav"
+    assert accept_recording(ctx, upload, "again.wav", info, script_id) == (call_id, None)
+
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF0000WAVE")
+    with pytest.raises(InputError, match="not a readable audio file"):
+        accept_recording(ctx, bad, "pbx/bad.wav", CallInfo(), script_id)
+    with sessions() as db:
+        failed = db.scalar(select(Job).where(Job.source == "pbx/bad.wav"))
+        assert failed is not None and failed.state == "failed" and "not a readable audio file" in (failed.error or "")
+
+    other = tmp_path / "other.wav"
+    other.write_bytes((CALLS / "lost_timing_ended.8k.wav").read_bytes())
+    sent: list[tuple[int, int, int]] = []
+    call, job = accept_recording(ctx, other, "pbx/1000.wav", CallInfo(), script_id, lambda *ids: sent.append(ids))
+    assert sent == [(call, script_id, job)]

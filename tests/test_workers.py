@@ -115,3 +115,44 @@ def test_a_worker_killed_mid_call_loses_nothing_and_duplicates_nothing(
         assert db.scalar(select(func.count()).select_from(Report)) == 3
         attempts = sorted(db.scalars(select(Job.attempts)))
     assert attempts == [1, 1, 2]  # the killed call was delivered again, the others once
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_flower_sees_the_workers_and_their_tasks(env: dict[str, str], tmp_path: Path) -> None:
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    worker = start_worker(env, tmp_path / "worker.log")
+    flower = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "worker.tasks", "flower", f"--port={port}", "--address=127.0.0.1"],
+        env={**env, "FLOWER_UNAUTHENTICATED_API": "true"},  # a local test; deployments set --basic-auth
+        stdout=(tmp_path / "flower.log").open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while b"Visit me at" not in (tmp_path / "flower.log").read_bytes():
+            assert flower.poll() is None and time.monotonic() < deadline, (tmp_path / "flower.log").read_text()
+            time.sleep(0.2)
+        time.sleep(1)  # connected to the broker's event stream
+        folder = folder_of(tmp_path, ["won_quick"])
+        subprocess.run([sys.executable, "-m", "callqa.cli", "batch", str(folder), "--script", "b2b_outbound",
+                        "--queue"], env=env, capture_output=True, timeout=300, check=True)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/tasks") as response:
+                    tasks = json.loads(response.read())
+                if {t["name"] for t in tasks.values() if t["state"] == "SUCCESS"} >= {"callqa.transcribe", "callqa.analyse"}:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, (tmp_path / "flower.log").read_text()
+            time.sleep(0.5)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/workers?refresh=1") as response:
+            assert any(name.startswith("callqa-") for name in json.loads(response.read()))
+    finally:
+        stop(flower)
+        stop(worker)

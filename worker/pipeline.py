@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -251,3 +251,32 @@ def _set_job(
         job = db.get_one(Job, job_id)
         job.state, job.error = state, error
         job.attempts += attempt
+
+
+def accept_recording(
+    ctx: Context,
+    recording: Path,
+    name: str,
+    info: CallInfo,
+    script_id: int,
+    dispatch: Callable[[int, int, int], None] | None = None,
+) -> tuple[int, int | None]:
+    """A recording pushed by a PBX or CRM: stored once, then queued (``dispatch``) or processed here.
+
+    Returns (call id, job id); the job id is None when this content was already analysed with
+    the script. Bad audio is stored as a failed job, and InputError is raised with the reason.
+    """
+    call_id, _ = ingest(ctx, recording, name, info)
+    with ctx.sessions.begin() as db:
+        done = db.scalar(select(Report.id).where(Report.call_id == call_id, Report.script_id == script_id))
+        if done is not None:
+            return call_id, None
+        job = Job(call_id=call_id, kind="process", source=name, script_id=script_id)
+        db.add(job)
+        db.flush()
+        job_id = job.id
+    if dispatch is not None:
+        dispatch(call_id, script_id, job_id)
+    else:
+        process_call(ctx, call_id, script_id, job_id)
+    return call_id, job_id

@@ -45,6 +45,9 @@ def make_app(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         result_expires=7 * 24 * 3600,
         task_serializer="json",
+        # Events, so Flower (and `celery events`) see every task as it is sent, started and done.
+        worker_send_task_events=True,
+        task_send_sent_event=True,
         accept_content=["json"],
         beat_schedule=(
             {"scan-incoming": {"task": "callqa.scan_incoming", "schedule": settings.scan_interval}}
