@@ -156,3 +156,19 @@ def test_flower_sees_the_workers_and_their_tasks(env: dict[str, str], tmp_path: 
     finally:
         stop(flower)
         stop(worker)
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_call_over_the_time_limit_fails_with_the_reason(env: dict[str, str], tmp_path: Path) -> None:
+    folder = folder_of(tmp_path, ["won_price_handled"])
+    worker = start_worker({**env, "CALLQA_TASK_TIME_LIMIT": "1.5"}, tmp_path / "worker.log")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "callqa.cli", "batch", str(folder), "--script", "b2b_outbound", "--queue",
+             "--json"], env=env, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+    finally:
+        stop(worker)
+    summary = json.loads(result.stdout)
+    assert summary["failed"] == [{"file": "won_price_handled.8k.wav",
+                                  "reason": "took longer than the time limit of 1.5 s (CALLQA_TASK_TIME_LIMIT)"}]  # fmt: skip

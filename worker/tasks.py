@@ -13,14 +13,18 @@ retried with exponential backoff.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from celery import Celery, chain
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 from sqlalchemy.exc import OperationalError
 
+from callqa.errors import InputError
 from callqa.settings import Settings
 
 # Retried with backoff. Bad input (InputError, AudioError) is not among them: it fails the job at once.
@@ -89,7 +93,7 @@ def _fresh_context(**_: Any) -> None:
 def transcribe_task(self: Any, call_id: int, script_id: int, job_id: int | None = None) -> int:
     from worker.pipeline import job_state, transcribe_call
 
-    with job_state(context(), job_id, finish=False):
+    with job_state(context(), job_id, finish=False), _time_limit():
         transcribe_call(context(), call_id, script_id)
     return call_id
 
@@ -99,8 +103,18 @@ def transcribe_task(self: Any, call_id: int, script_id: int, job_id: int | None 
 def analyse_task(self: Any, call_id: int, script_id: int, job_id: int | None = None) -> float:
     from worker.pipeline import analyse_call, job_state
 
-    with job_state(context(), job_id, first=False):
+    with job_state(context(), job_id, first=False), _time_limit():
         return analyse_call(context(), call_id, script_id)
+
+
+@contextlib.contextmanager
+def _time_limit() -> Iterator[None]:
+    """The soft time limit as a plain reason on the job, not retried."""
+    try:
+        yield
+    except SoftTimeLimitExceeded:
+        limit = context().settings.task_time_limit
+        raise InputError(f"took longer than the time limit of {limit:g} s (CALLQA_TASK_TIME_LIMIT)") from None
 
 
 @app.task(name="callqa.scan_incoming")
