@@ -40,6 +40,7 @@ class _Loader:
         from callqa.calls import is_transcript, load_call
         from transcribe import RecognitionOptions, TranscribeOptions, load_engine
         from transcribe.diarize import ResemblyzerEncoder
+        from transcribe.models import model_for
 
         options = TranscribeOptions(
             recognition=RecognitionOptions(language=self._language),
@@ -49,8 +50,9 @@ class _Loader:
             return load_call(path, None, options)
         if self._engine is None:
             s = self._settings
-            model = s.model if self._language == "en" or s.model != "tiny.en" else "base"
-            self._engine = (load_engine(s.engine, model, cache_dir=s.cache_dir, device=s.device), ResemblyzerEncoder())
+            model = model_for(s.model, self._language)
+            engine = load_engine(s.engine, model, cache_dir=s.cache_dir, device=s.device, threads=s.threads)
+            self._engine = (engine, ResemblyzerEncoder())
         engine, encoder = self._engine
         channel = self._settings.manager_channel_for(path)
         options = dataclasses.replace(options, manager_channel=channel)  # type: ignore[arg-type]

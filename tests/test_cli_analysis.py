@@ -61,3 +61,19 @@ def test_evaluate_reads_labels_and_names_a_bad_label_file(tmp_path: Path) -> Non
     result = callqa("evaluate", str(tmp_path), "--script", "b2b_outbound")
     assert result.returncode == 1
     assert f"callqa: {tmp_path / 'b.labels.json'}: outcome: String should match pattern" in result.stderr
+
+
+def test_a_russian_recording_is_transcribed_with_the_multilingual_model(cache_dir: Path) -> None:
+    import os
+
+    recording = Path(__file__).parent / "fixtures" / "audio" / "outbound_ru.stereo.wav"
+    result = subprocess.run(
+        [sys.executable, "-m", "callqa.cli", "analyze", str(recording), "--script", "b2b_outbound_ru", "--json"],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "CALLQA_CACHE_DIR": str(cache_dir)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["transcript"]["model"], report["transcript"]["language"]) == ("base", "ru")
+    passed = {c["id"] for c in report["checkpoints"] if c["passed"]}
+    assert {"greeting", "introduction"} <= passed

@@ -38,6 +38,13 @@ class ModelFiles:
     multilingual: bool
 
 
+def model_for(spec: str | None, language: str) -> str:
+    """The model to use for calls in ``language``: the bundled multilingual base instead of the
+    English-only default when the calls are not in English."""
+    name = spec or DEFAULT_MODEL
+    return "base" if language != "en" and name == DEFAULT_MODEL else name
+
+
 def resolve_model(spec: str | None, *, cache_dir: Path) -> ModelFiles:
     """Locate the model named by ``spec``; raise ModelError saying how to fix it."""
     spec = spec or DEFAULT_MODEL

@@ -42,11 +42,10 @@ class Context:
         """The Whisper engine (and mono diarizer) for a language, loaded on first use."""
         from transcribe import load_engine
         from transcribe.diarize import ResemblyzerEncoder
+        from transcribe.models import model_for
 
         s = self.settings
-        model = s.model or "tiny.en"
-        if language != "en" and model == "tiny.en":
-            model = "base"  # the bundled multilingual model
+        model = model_for(s.model, language)
         if model not in self._engines:
             engine = load_engine(
                 s.engine, model, cache_dir=s.cache_dir, device=s.device, threads=s.threads
