@@ -13,6 +13,7 @@ import click
 
 from callqa.cli_analysis import analyze, evaluate
 from callqa.cli_batch import batch, calls, rescore, worker
+from callqa.cli_serve import serve, user
 from callqa.errors import CallqaError
 from callqa.settings import Settings
 
@@ -216,6 +217,8 @@ main.add_command(batch)
 main.add_command(calls)
 main.add_command(rescore)
 main.add_command(worker)
+main.add_command(serve)
+main.add_command(user)
 
 if __name__ == "__main__":
     main()

@@ -112,3 +112,17 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
     call: Mapped[Call | None] = relationship(back_populates="jobs")
+
+
+class User(Base):
+    """A person or a machine that uses the API: a role, an API token (stored hashed), a password."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20))  # admin, quality, trainer or manager
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the token
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("managers.id"))  # a manager's own calls
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    manager: Mapped[Manager | None] = relationship()

@@ -1,0 +1,219 @@
+"""Calls: list with filters, detail, audio with Range, upload."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    UploadFile,
+)
+from fastapi.responses import FileResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.deps import ContextDep, DbDep, UserDep, role
+from callqa.errors import InputError
+from callqa.storage.models import Call, Manager, Report, Script, User
+
+router = APIRouter(tags=["calls"])
+Uploader = Annotated[User, Depends(role("admin", "quality"))]
+MAX_UPLOAD = 500 * 1024 * 1024
+MEDIA = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".opus": "audio/ogg",
+         ".flac": "audio/flac", ".m4a": "audio/mp4", ".aac": "audio/aac", ".webm": "audio/webm"}  # fmt: skip
+
+
+def _own(user: User, call: Call | None) -> Call:
+    """The call, if this user may see it: managers see only their own (others get 404, not a hint)."""
+    if call is None or (user.role == "manager" and call.manager_id != user.manager_id):
+        raise HTTPException(404, "no such call")
+    return call
+
+
+def _latest_reports(db: Session) -> Any:
+    latest = select(Report.call_id, func.max(Report.id).label("report_id")).group_by(Report.call_id)
+    return latest.subquery()
+
+
+@router.get("/calls")
+def list_calls(
+    db: DbDep,
+    user: UserDep,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    manager: str | None = None,
+    script: str | None = Query(None, description="script pack id"),
+    score_min: float | None = Query(None, ge=0, le=100),
+    score_max: float | None = Query(None, ge=0, le=100),
+    outcome: str | None = None,
+    sort: Literal["time", "-time", "score", "-score"] = "-time",
+    page: int = Query(1, ge=1),
+    per_page: int = Query(50, ge=1, le=200),
+) -> dict[str, Any]:
+    """Calls with their newest report's score; filters, sorting and pagination."""
+    latest = _latest_reports(db)
+    query = (
+        select(Call, Manager.name, Report.score, Script.pack_id, Script.version)
+        .outerjoin(Manager, Call.manager_id == Manager.id)
+        .outerjoin(latest, latest.c.call_id == Call.id)
+        .outerjoin(Report, Report.id == latest.c.report_id)
+        .outerjoin(Script, Script.id == Report.script_id)
+    )
+    when = func.coalesce(Call.started_at, Call.created_at)
+    conditions = []
+    if user.role == "manager":
+        conditions.append(Call.manager_id == user.manager_id)
+    if date_from:
+        conditions.append(when >= datetime.combine(date_from, datetime.min.time()))
+    if date_to:
+        conditions.append(when < datetime.combine(date_to + timedelta(days=1), datetime.min.time()))
+    if manager:
+        conditions.append(Manager.name == manager)
+    if script:
+        conditions.append(Script.pack_id == script)
+    if score_min is not None:
+        conditions.append(Report.score >= score_min)
+    if score_max is not None:
+        conditions.append(Report.score <= score_max)
+    if outcome:
+        conditions.append(Call.outcome == outcome.lower())
+    query = query.where(*conditions)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    orders: dict[str, Any] = {"time": when.asc(), "-time": when.desc(), "score": Report.score.asc().nulls_last(),
+             "-score": Report.score.desc().nulls_last()}  # fmt: skip
+    order = orders[sort]
+    rows = db.execute(
+        query.order_by(order, Call.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    )
+    items = [
+        {
+            "id": call.id,
+            "file": call.original_name,
+            "manager": name,
+            "score": score,
+            "script": {"id": pack, "version": version} if pack else None,
+            "duration": call.duration,
+            "direction": call.direction,
+            "started_at": call.started_at,
+            "created_at": call.created_at,
+            "outcome": call.outcome,
+            "deal_id": call.deal_id,
+        }
+        for call, name, score, pack, version in rows
+    ]
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+@router.get("/calls/{call_id}")
+def call_detail(call_id: int, db: DbDep, user: UserDep) -> dict[str, Any]:
+    """Metadata, transcript, every report (one per script version) and the jobs of one call."""
+    call = _own(user, db.get(Call, call_id))
+    return {
+        "id": call.id, "file": call.original_name, "duration": call.duration,
+        "manager": call.manager.name if call.manager else None, "direction": call.direction,
+        "started_at": call.started_at, "created_at": call.created_at, "client_phone": call.client_phone,
+        "deal_id": call.deal_id, "outcome": call.outcome,
+        "transcript": call.transcript.data if call.transcript else None,
+        "reports": [r.data | {"created_at": r.created_at} for r in sorted(call.reports, key=lambda r: r.id)],
+        "jobs": [{"id": j.id, "kind": j.kind, "state": j.state, "error": j.error, "attempts": j.attempts,
+                  "updated_at": j.updated_at} for j in call.jobs],
+        "audio": f"/api/calls/{call.id}/audio",
+    }  # fmt: skip
+
+
+@router.get("/calls/{call_id}/audio", response_class=FileResponse)
+def call_audio(call_id: int, db: DbDep, user: UserDep, ctx: ContextDep) -> FileResponse:
+    """The recording; supports HTTP Range, so a player can seek."""
+    call = _own(user, db.get(Call, call_id))
+    path = ctx.store.open_path(call.audio_key)
+    return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"))
+
+
+@router.post("/calls", status_code=202)
+def upload_call(
+    ctx: ContextDep,
+    user: Uploader,
+    background: BackgroundTasks,
+    file: Annotated[UploadFile, File(description="the recording")],
+    script: Annotated[
+        str | None, Form(description="script pack id [default: CALLQA_SCRIPT]")
+    ] = None,
+    manager: Annotated[str | None, Form()] = None,
+    direction: Annotated[Literal["inbound", "outbound"] | None, Form()] = None,
+    started_at: Annotated[datetime | None, Form()] = None,
+    client_phone: Annotated[str | None, Form()] = None,
+    deal_id: Annotated[str | None, Form()] = None,
+    outcome: Annotated[str | None, Form()] = None,
+) -> dict[str, Any]:
+    """Upload one recording with its metadata; it is processed in the background. A call id back.
+
+    The file is checked for being audio before anything is stored.
+    """
+    from transcribe.audio import probe_audio
+    from worker.metadata import CallInfo
+    from worker.pipeline import accept_recording, resolve_script
+
+    name = Path(file.filename or "upload").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in MEDIA and suffix not in (".gsm", ".amr", ".wma"):
+        raise InputError(
+            f"file {name}: not a recording (expected one of {', '.join(sorted(MEDIA))})"
+        )
+    script_name = script or ctx.settings.script
+    if not script_name:
+        raise InputError("script: missing (send the field, or set CALLQA_SCRIPT on the server)")
+    script_id = resolve_script(ctx.sessions, script_name)
+    with tempfile.TemporaryDirectory() as tmp:
+        upload = Path(tmp) / f"upload{suffix}"
+        with upload.open("wb") as out:
+            copied = _copy_limited(file, out)
+        if copied == 0:
+            raise InputError(f"file {name}: empty")
+        try:
+            probe_audio(upload)
+        except InputError as error:
+            raise InputError(str(error).replace(str(upload), name)) from None
+        info = CallInfo(manager=manager, direction=direction, started_at=started_at, client_phone=client_phone,
+                        deal_id=deal_id, outcome=outcome.lower() if outcome else None)  # fmt: skip
+        call_id, job_id = accept_recording(
+            ctx, upload, name, info, script_id, _deferred(background, ctx)
+        )
+    return {"call": call_id, "job": job_id, "status": "queued" if job_id else "already analysed"}
+
+
+def _copy_limited(file: UploadFile, out: Any) -> int:
+    copied = 0
+    while piece := file.file.read(1 << 20):
+        copied += len(piece)
+        if copied > MAX_UPLOAD:
+            raise HTTPException(
+                413, f"file {file.filename}: larger than {MAX_UPLOAD // (1 << 20)} MB"
+            )
+        out.write(piece)
+    return copied
+
+
+def _deferred(background: BackgroundTasks, ctx: Any) -> Any:
+    """Process after the response: on the workers' queue with --queue servers (later), here otherwise."""
+    from worker.pipeline import process_call
+
+    def dispatch(call_id: int, script_id: int, job_id: int) -> None:
+        background.add_task(_process_quietly, ctx, call_id, script_id, job_id, process_call)
+
+    return dispatch
+
+
+def _process_quietly(ctx: Any, call_id: int, script_id: int, job_id: int, process: Any) -> None:
+    try:
+        process(ctx, call_id, script_id, job_id)
+    except Exception:  # noqa: BLE001, S110 - the job records the failure
+        pass

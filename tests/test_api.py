@@ -1,0 +1,117 @@
+"""The JSON API against the real app and real databases: auth and roles, filters, detail, Range audio, upload."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import create_app
+from callqa.settings import Settings
+from callqa.storage.users import add_user
+from worker.metadata import CallInfo
+from worker.pipeline import accept_recording, register_script
+
+CALLS = Path(__file__).parent / "fixtures" / "calls"
+
+
+@pytest.fixture
+def api(database: str, tmp_path: Path, cache_dir: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """The app over a database holding two analysed calls, one per manager; a token per role."""
+    settings = Settings.from_env({"CALLQA_DATABASE_URL": database, "CALLQA_DATA_DIR": str(tmp_path / "data"),
+                                  "CALLQA_CACHE_DIR": str(cache_dir), "CALLQA_SCRIPT": "b2b_outbound"})  # fmt: skip
+    app = create_app(settings)
+    ctx = app.state.context
+    script = register_script(ctx.sessions, "b2b_outbound")
+    for name, manager, outcome in (("won_quick", "Daniel", "won"), ("lost_timing_ended", "Emma", "lost")):
+        accept_recording(ctx, CALLS / f"{name}.8k.wav", f"{name}.wav", CallInfo(manager=manager, outcome=outcome), script)
+    tokens = {role: add_user(ctx.sessions, f"{role}-user", role) for role in ("admin", "quality", "trainer")}
+    tokens["manager"] = add_user(ctx.sessions, "Emma", "manager")
+    with TestClient(app) as client:
+        yield client, tokens
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_every_route_but_health_needs_a_valid_token(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, _ = api
+    assert client.get("/health").json() == {"status": "ok"}
+    for method, path in (("get", "/api/calls"), ("get", "/api/calls/1"), ("get", "/api/calls/1/audio"),
+                         ("post", "/api/calls")):  # fmt: skip
+        response = getattr(client, method)(path)
+        assert response.status_code == 401 and response.json()["error"].startswith("authentication required")
+        response = getattr(client, method)(path, headers=auth("wrong"))
+        assert response.status_code == 401 and response.json() == {"error": "invalid token"}
+
+
+def test_list_filters_sorts_and_pages(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    listed = client.get("/api/calls", params={"sort": "-score"}, headers=auth(tokens["quality"])).json()
+    assert listed["total"] == 2 and [c["file"] for c in listed["items"]] == ["won_quick.wav", "lost_timing_ended.wav"]
+    assert listed["items"][0]["script"] == {"id": "b2b_outbound", "version": 1}
+    low = client.get("/api/calls", params={"score_max": 50}, headers=auth(tokens["quality"])).json()
+    assert [c["manager"] for c in low["items"]] == ["Emma"]
+    won = client.get("/api/calls", params={"outcome": "WON", "manager": "Daniel"}, headers=auth(tokens["trainer"]))
+    assert [c["file"] for c in won.json()["items"]] == ["won_quick.wav"]
+    paged = client.get("/api/calls", params={"per_page": 1, "page": 2, "sort": "score"}, headers=auth(tokens["admin"]))
+    assert paged.json()["total"] == 2 and [c["file"] for c in paged.json()["items"]] == ["won_quick.wav"]
+    bad = client.get("/api/calls", params={"score_min": 101}, headers=auth(tokens["admin"]))
+    assert bad.status_code == 422 and bad.json()["error"].startswith("query.score_min:")
+
+
+def test_a_manager_sees_only_their_own_calls(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    mine = client.get("/api/calls", headers=auth(tokens["manager"])).json()
+    assert [c["manager"] for c in mine["items"]] == ["Emma"]
+    own_id = mine["items"][0]["id"]
+    other_id = next(c["id"] for c in client.get("/api/calls", headers=auth(tokens["admin"])).json()["items"]
+                    if c["manager"] == "Daniel")  # fmt: skip
+    assert client.get(f"/api/calls/{own_id}", headers=auth(tokens["manager"])).status_code == 200
+    for path in (f"/api/calls/{other_id}", f"/api/calls/{other_id}/audio"):
+        response = client.get(path, headers=auth(tokens["manager"]))
+        assert response.status_code == 404 and response.json() == {"error": "no such call"}
+
+
+def test_call_detail_and_audio_with_range(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    call_id = client.get("/api/calls", params={"manager": "Daniel"}, headers=auth(tokens["quality"])).json()["items"][0]["id"]
+    detail = client.get(f"/api/calls/{call_id}", headers=auth(tokens["quality"])).json()
+    assert detail["manager"] == "Daniel" and detail["outcome"] == "won"
+    assert detail["transcript"]["utterances"][0]["speaker"] == "manager"
+    [report] = detail["reports"]
+    assert report["script"]["id"] == "b2b_outbound" and {c["id"] for c in report["checkpoints"]} >= {"greeting"}
+    whole = (CALLS / "won_quick.8k.wav").read_bytes()
+    part = client.get(detail["audio"], headers={**auth(tokens["quality"]), "Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == whole[100:200]
+    assert part.headers["content-range"] == f"bytes 100-199/{len(whole)}" and part.headers["content-type"] == "audio/wav"
+
+
+def test_upload_checks_the_file_before_storing_and_processes_it(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    before = client.get("/api/calls", headers=auth(tokens["admin"])).json()["total"]
+    fake = client.post("/api/calls", headers=auth(tokens["quality"]),
+                       files={"file": ("call.wav", b"RIFF0000WAVEnot really", "audio/wav")})  # fmt: skip
+    assert fake.status_code == 422 and fake.json()["error"].startswith("call.wav: ")
+    text = client.post("/api/calls", headers=auth(tokens["quality"]), files={"file": ("notes.txt", b"hi", "text/plain")})
+    assert text.status_code == 422 and "not a recording" in text.json()["error"]
+    trainer = client.post("/api/calls", headers=auth(tokens["trainer"]), files={"file": ("a.wav", b"x", "audio/wav")})
+    assert trainer.status_code == 403 and "needs the role admin or quality" in trainer.json()["error"]
+    assert client.get("/api/calls", headers=auth(tokens["admin"])).json()["total"] == before  # nothing stored
+
+    audio = (CALLS / "won_honest.8k.wav").read_bytes()
+    sent = client.post("/api/calls", headers=auth(tokens["quality"]), files={"file": ("0915.wav", audio, "audio/wav")},
+                       data={"manager": "Daniel", "direction": "outbound", "deal_id": "D-9"})  # fmt: skip
+    assert sent.status_code == 202, sent.text
+    call_id = sent.json()["call"]
+    deadline = time.monotonic() + 120
+    while not (detail := client.get(f"/api/calls/{call_id}", headers=auth(tokens["quality"])).json())["reports"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    assert detail["deal_id"] == "D-9" and detail["jobs"][0]["state"] == "done"
+    again = client.post("/api/calls", headers=auth(tokens["quality"]), files={"file": ("copy.wav", audio, "audio/wav")})
+    assert again.json() == {"call": call_id, "job": None, "status": "already analysed"}
