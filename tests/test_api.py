@@ -115,3 +115,53 @@ def test_upload_checks_the_file_before_storing_and_processes_it(api: tuple[TestC
     assert detail["deal_id"] == "D-9" and detail["jobs"][0]["state"] == "done"
     again = client.post("/api/calls", headers=auth(tokens["quality"]), files={"file": ("copy.wav", audio, "audio/wav")})
     assert again.json() == {"call": call_id, "job": None, "status": "already analysed"}
+
+
+def test_filters_on_verdicts_and_transcript_words(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+
+    def files(**params: object) -> list[str]:
+        listed = client.get("/api/calls", params=params, headers=auth(tokens["quality"]))
+        assert listed.status_code == 200, listed.text
+        return [c["file"] for c in listed.json()["items"]]
+
+    assert files(objection="timing", handled=False) == ["lost_timing_ended.wav"]
+    assert files(objection="timing", handled=True) == []
+    assert files(failed_checkpoint="next_step") == ["lost_timing_ended.wav"]
+    assert files(q="BRIGHTLINE", sort="score") == ["lost_timing_ended.wav", "won_quick.wav"]
+    assert files(q="busy") == ["lost_timing_ended.wav"]
+
+
+def test_a_review_overrides_a_verdict_and_both_scores_are_kept(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    call = client.get("/api/calls", params={"manager": "Emma"}, headers=auth(tokens["quality"])).json()["items"][0]
+    machine = call["score"]
+    dispute = client.post(f"/api/calls/{call['id']}/disputes", headers=auth(tokens["manager"]),
+                          json={"target": "objection:timing", "comment": "The client had to go; I offered a call back."})  # fmt: skip
+    assert dispute.status_code == 201 and dispute.json()["kind"] == "dispute"
+    wrong_role = client.post(f"/api/calls/{call['id']}/reviews", headers=auth(tokens["manager"]),
+                             json={"target": "objection:timing", "verdict": True})  # fmt: skip
+    assert wrong_role.status_code == 403
+
+    reviewed = client.post(f"/api/calls/{call['id']}/reviews", headers=auth(tokens["quality"]),
+                           json={"target": "objection:timing", "verdict": True, "comment": "Agreed."})  # fmt: skip
+    assert reviewed.status_code == 201, reviewed.text
+    entry = reviewed.json()
+    assert entry["score_before"] == machine and entry["score_after"] > machine
+    second = client.post(f"/api/calls/{call['id']}/reviews", headers=auth(tokens["quality"]),
+                         json={"target": "checkpoint:next_step", "verdict": True})  # fmt: skip
+    assert second.json()["score_before"] == entry["score_after"] < second.json()["score_after"]
+
+    detail = client.get(f"/api/calls/{call['id']}", headers=auth(tokens["quality"])).json()
+    [report] = detail["reports"]
+    assert report["score"] == machine and report["reviewed_score"] == second.json()["score_after"]
+    assert [(r["kind"], r["target"], r["user"]) for r in detail["reviews"]] == [
+        ("dispute", "objection:timing", "Emma"),
+        ("review", "objection:timing", "quality-user"),
+        ("review", "checkpoint:next_step", "quality-user"),
+    ]
+    bad = client.post(f"/api/calls/{call['id']}/reviews", headers=auth(tokens["quality"]),
+                      json={"target": "checkpoint:nonsense", "verdict": True})  # fmt: skip
+    assert bad.status_code == 422 and "checkpoint:nonsense" in bad.json()["error"]
+    malformed = client.post(f"/api/calls/{call['id']}/reviews", headers=auth(tokens["quality"]), json={"target": "x"})
+    assert malformed.status_code == 422 and malformed.json()["error"].startswith("body.")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from callqa.errors import InputError
 from callqa.settings import Settings
 from callqa.storage import FileStore, audio_key, content_hash
-from callqa.storage.models import Call, Job, Manager, Report, Script, Transcript, now
+from callqa.storage.models import Call, Job, Manager, Report, ReportItem, Script, Transcript, now
 from worker.metadata import CallInfo
 
 if TYPE_CHECKING:
@@ -77,6 +77,15 @@ def register_script(sessions: sessionmaker[Session], name: str) -> int:
                 f"script {pack.id} v{pack.version} is already stored with other content: raise its version"
             )
         return stored.id
+
+
+def report_items(report: dict[str, Any]) -> list[ReportItem]:
+    """The verdicts of a report as rows: each checkpoint, and each objection type (its last raise)."""
+    items = [
+        ReportItem(kind="checkpoint", key=c["id"], ok=c["passed"]) for c in report["checkpoints"]
+    ]
+    last = {o["type"]: o["handled"] for o in report["objections"]}
+    return items + [ReportItem(kind="objection", key=k, ok=v) for k, v in last.items()]
 
 
 def resolve_script(sessions: sessionmaker[Session], name: str) -> int:
@@ -198,8 +207,13 @@ def transcribe_call(ctx: Context, call_id: int, script_id: int) -> None:
         pass  # another worker stored it first: one transcript per call
 
 
-def analyse_call(ctx: Context, call_id: int, script_id: int) -> float:
-    """Analyse the stored transcript against the script version; store (or replace) the report."""
+def analyse_call(
+    ctx: Context, call_id: int, script_id: int, overrides: dict[str, bool] | None = None
+) -> float:
+    """Analyse the stored transcript against the script version; store (or replace) the report.
+
+    With reviewers' ``overrides``, the result is the reviewed score; the stored report is untouched.
+    """
     from analysis import analyze
     from transcribe.transcript import Transcript as TranscriptValue
 
@@ -209,7 +223,11 @@ def analyse_call(ctx: Context, call_id: int, script_id: int) -> float:
             raise InputError(f"call {call_id}: not transcribed yet")
         stored = call.transcript.data
         pack = load_pack_text(db.get_one(Script, script_id).source)
-    report = analyze(TranscriptValue.from_dict(stored), pack, levels=stored.get("levels"))
+    report = analyze(
+        TranscriptValue.from_dict(stored), pack, levels=stored.get("levels"), overrides=overrides
+    )
+    if overrides:
+        return report.score
     data = report.model_dump(mode="json")
     data.pop("transcript")  # kept once, in the transcripts table
     for _ in range(2):  # a second try if another worker inserted the same report meanwhile
@@ -220,11 +238,14 @@ def analyse_call(ctx: Context, call_id: int, script_id: int) -> float:
                 )
                 existing = db.scalar(query)
                 if existing is None:
-                    db.add(
-                        Report(call_id=call_id, script_id=script_id, score=report.score, data=data)
+                    existing = Report(
+                        call_id=call_id, script_id=script_id, score=report.score, data=data
                     )
+                    db.add(existing)
                 else:
                     existing.score, existing.data, existing.created_at = report.score, data, now()
+                    existing.reviewed_score = None  # reviews were of the old verdicts
+                existing.items = report_items(data)
             break
         except IntegrityError:
             continue
@@ -267,7 +288,9 @@ def accept_recording(
     """
     call_id, _ = ingest(ctx, recording, name, info)
     with ctx.sessions.begin() as db:
-        done = db.scalar(select(Report.id).where(Report.call_id == call_id, Report.script_id == script_id))
+        done = db.scalar(
+            select(Report.id).where(Report.call_id == call_id, Report.script_id == script_id)
+        )
         if done is not None:
             return call_id, None
         job = Job(call_id=call_id, kind="process", source=name, script_id=script_id)

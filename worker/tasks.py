@@ -114,7 +114,9 @@ def _time_limit() -> Iterator[None]:
         yield
     except SoftTimeLimitExceeded:
         limit = context().settings.task_time_limit
-        raise InputError(f"took longer than the time limit of {limit:g} s (CALLQA_TASK_TIME_LIMIT)") from None
+        raise InputError(
+            f"took longer than the time limit of {limit:g} s (CALLQA_TASK_TIME_LIMIT)"
+        ) from None
 
 
 @app.task(name="callqa.scan_incoming")

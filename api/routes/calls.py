@@ -18,12 +18,12 @@ from fastapi import (
     UploadFile,
 )
 from fastapi.responses import FileResponse
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from api.deps import ContextDep, DbDep, UserDep, role
 from callqa.errors import InputError
-from callqa.storage.models import Call, Manager, Report, Script, User
+from callqa.storage.models import Call, Manager, Report, ReportItem, Script, Transcript, User
 
 router = APIRouter(tags=["calls"])
 Uploader = Annotated[User, Depends(role("admin", "quality"))]
@@ -32,7 +32,7 @@ MEDIA = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".opus"
          ".flac": "audio/flac", ".m4a": "audio/mp4", ".aac": "audio/aac", ".webm": "audio/webm"}  # fmt: skip
 
 
-def _own(user: User, call: Call | None) -> Call:
+def own_call(user: User, call: Call | None) -> Call:
     """The call, if this user may see it: managers see only their own (others get 404, not a hint)."""
     if call is None or (user.role == "manager" and call.manager_id != user.manager_id):
         raise HTTPException(404, "no such call")
@@ -55,6 +55,10 @@ def list_calls(
     score_min: float | None = Query(None, ge=0, le=100),
     score_max: float | None = Query(None, ge=0, le=100),
     outcome: str | None = None,
+    failed_checkpoint: str | None = Query(None, description="a checkpoint id that was missed"),
+    objection: str | None = Query(None, description="an objection type the client raised"),
+    handled: bool | None = Query(None, description="with objection: handled or not"),
+    q: str | None = Query(None, min_length=2, description="words in the transcript"),
     sort: Literal["time", "-time", "score", "-score"] = "-time",
     page: int = Query(1, ge=1),
     per_page: int = Query(50, ge=1, le=200),
@@ -86,6 +90,14 @@ def list_calls(
         conditions.append(Report.score <= score_max)
     if outcome:
         conditions.append(Call.outcome == outcome.lower())
+    if failed_checkpoint:
+        conditions.append(_has_item(Report.id, "checkpoint", failed_checkpoint, False))
+    if objection:
+        conditions.append(_has_item(Report.id, "objection", objection, handled))
+    if q:
+        conditions.append(
+            Call.transcript.has(func.lower(cast(Transcript.data, String)).contains(q.lower()))
+        )
     query = query.where(*conditions)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     orders: dict[str, Any] = {"time": when.asc(), "-time": when.desc(), "score": Report.score.asc().nulls_last(),
@@ -113,27 +125,39 @@ def list_calls(
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
+def _has_item(report_id: Any, kind: str, key: str, ok: bool | None) -> Any:
+    item = select(ReportItem.id).where(ReportItem.report_id == report_id, ReportItem.kind == kind,
+                                       ReportItem.key == key)  # fmt: skip
+    if ok is not None:
+        item = item.where(ReportItem.ok == ok)
+    return item.exists()
+
+
 @router.get("/calls/{call_id}")
 def call_detail(call_id: int, db: DbDep, user: UserDep) -> dict[str, Any]:
-    """Metadata, transcript, every report (one per script version) and the jobs of one call."""
-    call = _own(user, db.get(Call, call_id))
+    """Metadata, transcript, every report (one per script version), jobs and review history of one call."""
+    from api.routes.reviews import history
+
+    call = own_call(user, db.get(Call, call_id))
     return {
         "id": call.id, "file": call.original_name, "duration": call.duration,
         "manager": call.manager.name if call.manager else None, "direction": call.direction,
         "started_at": call.started_at, "created_at": call.created_at, "client_phone": call.client_phone,
         "deal_id": call.deal_id, "outcome": call.outcome,
         "transcript": call.transcript.data if call.transcript else None,
-        "reports": [r.data | {"created_at": r.created_at} for r in sorted(call.reports, key=lambda r: r.id)],
+        "reports": [r.data | {"reviewed_score": r.reviewed_score, "created_at": r.created_at}
+                    for r in sorted(call.reports, key=lambda r: r.id)],
         "jobs": [{"id": j.id, "kind": j.kind, "state": j.state, "error": j.error, "attempts": j.attempts,
                   "updated_at": j.updated_at} for j in call.jobs],
         "audio": f"/api/calls/{call.id}/audio",
+        "reviews": history(call, db),
     }  # fmt: skip
 
 
 @router.get("/calls/{call_id}/audio", response_class=FileResponse)
 def call_audio(call_id: int, db: DbDep, user: UserDep, ctx: ContextDep) -> FileResponse:
     """The recording; supports HTTP Range, so a player can seek."""
-    call = _own(user, db.get(Call, call_id))
+    call = own_call(user, db.get(Call, call_id))
     path = ctx.store.open_path(call.audio_key)
     return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"))
 

@@ -87,12 +87,26 @@ class Report(Base):
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
     script_id: Mapped[int] = mapped_column(ForeignKey("scripts.id"))
     score: Mapped[float]
-    data: Mapped[dict[str, Any]] = mapped_column(
-        Json
-    )  # the CallReport as JSON, transcript left out
+    # The CallReport as JSON, transcript left out.
+    data: Mapped[dict[str, Any]] = mapped_column(Json)
+    # The score after reviewers' overrides (None until reviewed); the machine's stays in ``score``.
+    reviewed_score: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=now)
     call: Mapped[Call] = relationship(back_populates="reports")
     script: Mapped[Script] = relationship()
+    items: Mapped[list[ReportItem]] = relationship(cascade="all, delete-orphan")
+
+
+class ReportItem(Base):
+    """One verdict of a report, as a row, so lists can filter on it: checkpoint greeting failed, ..."""
+
+    __tablename__ = "report_items"
+    __table_args__ = (Index("ix_report_items_verdict", "kind", "key", "ok"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # checkpoint or objection
+    key: Mapped[str] = mapped_column(String(100))  # the checkpoint id or objection type
+    ok: Mapped[bool]  # passed, or handled
 
 
 class Job(Base):
@@ -126,3 +140,21 @@ class User(Base):
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("managers.id"))  # a manager's own calls
     created_at: Mapped[datetime] = mapped_column(default=now)
     manager: Mapped[Manager | None] = relationship()
+
+
+class Review(Base):
+    """A reviewer's confirmation or override of one verdict, or a manager's dispute of it."""
+
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # review or dispute
+    target: Mapped[str] = mapped_column(String(120))  # checkpoint:greeting, objection:price
+    verdict: Mapped[bool | None]  # passed / handled as the reviewer sees it; None for a dispute
+    comment: Mapped[str] = mapped_column(Text, default="")
+    score_before: Mapped[float | None]
+    score_after: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    user: Mapped[User] = relationship()

@@ -1,0 +1,67 @@
+"""Reviews of a call's verdicts, and managers' disputes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from api.deps import ContextDep, DbDep, role
+from api.routes.calls import own_call
+from callqa.storage.models import Call, Review, User
+
+router = APIRouter(tags=["reviews"])
+Reviewer = Annotated[User, Depends(role("admin", "quality"))]
+Manager = Annotated[User, Depends(role("manager"))]
+Target = Field(
+    pattern=r"^(checkpoint|objection):[a-z][a-z0-9_]*$", examples=["checkpoint:greeting"]
+)
+
+
+class ReviewIn(BaseModel):
+    target: str = Target
+    verdict: bool = Field(
+        description="checkpoint passed / objection handled, as the reviewer sees it"
+    )
+    comment: str = Field(default="", max_length=4000)
+
+
+class DisputeIn(BaseModel):
+    target: str = Target
+    comment: str = Field(min_length=1, max_length=4000)
+
+
+def _out(entry: Review) -> dict[str, Any]:
+    return {"id": entry.id, "kind": entry.kind, "target": entry.target, "verdict": entry.verdict,
+            "comment": entry.comment, "score_before": entry.score_before, "score_after": entry.score_after,
+            "created_at": entry.created_at}  # fmt: skip
+
+
+@router.post("/calls/{call_id}/reviews", status_code=201)
+def review_call(
+    call_id: int, body: ReviewIn, db: DbDep, user: Reviewer, ctx: ContextDep
+) -> dict[str, Any]:
+    """Confirm or override one verdict; the score is recomputed, and the machine's is kept."""
+    from worker.review import review
+
+    own_call(user, db.get(Call, call_id))
+    return _out(review(ctx, call_id, user, body.target, body.verdict, body.comment))
+
+
+@router.post("/calls/{call_id}/disputes", status_code=201)
+def dispute_call(
+    call_id: int, body: DisputeIn, db: DbDep, user: Manager, ctx: ContextDep
+) -> dict[str, Any]:
+    """A manager disputes a verdict on one of their own calls."""
+    from worker.review import dispute
+
+    own_call(user, db.get(Call, call_id))
+    return _out(dispute(ctx, call_id, user, body.target, body.comment))
+
+
+def history(call: Call, db: DbDep) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    entries = db.scalars(select(Review).where(Review.call_id == call.id).order_by(Review.id))
+    return [_out(e) | {"user": e.user.name} for e in entries]
