@@ -12,7 +12,7 @@ from callqa.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from api.routes import calls, health, reviews
+    from api.routes import calls, health, jobs, managers, reviews, scripts
     from callqa.storage import DirectoryStore, connect
     from worker.pipeline import Context
 
@@ -23,7 +23,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(health.router)
     app.include_router(calls.router, prefix="/api")
-    app.include_router(reviews.router, prefix="/api")
+    for module in (reviews, scripts, jobs, managers):
+        app.include_router(module.router, prefix="/api")
 
     @app.exception_handler(InputError)
     async def _bad_input(_: Request, error: InputError) -> JSONResponse:

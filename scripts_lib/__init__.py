@@ -4,7 +4,7 @@
     pack = load_pack("b2b_outbound")          # a bundled pack, or a path to a YAML file
 """
 
-from scripts_lib.loader import ScriptError, bundled_packs, find_pack, load_pack
+from scripts_lib.loader import ScriptError, bundled_packs, find_pack, load_pack, parse_pack
 from scripts_lib.schema import Checkpoint, Objection, ScriptPack, Technique
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "bundled_packs",
     "find_pack",
     "load_pack",
+    "parse_pack",
 ]

@@ -44,6 +44,11 @@ def load_pack(name: str | os.PathLike[str]) -> ScriptPack:
         raise ScriptError(f"{path}: cannot read ({error.strerror})") from None
     except UnicodeDecodeError:
         raise ScriptError(f"{path}: not UTF-8 text") from None
+    return parse_pack(text, str(path))
+
+
+def parse_pack(text: str, source: str = "<pack>") -> ScriptPack:
+    """A pack from its YAML text; ScriptError names ``source``, the line and what is wrong."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -51,15 +56,15 @@ def load_pack(name: str | os.PathLike[str]) -> ScriptPack:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
-        raise ScriptError(f"{path}{line}: not valid YAML ({problem})") from None
+        raise ScriptError(f"{source}{line}: not valid YAML ({problem})") from None
     if not isinstance(data, dict):
-        raise ScriptError(f"{path}:1: a script pack is a mapping of keys such as id, checkpoints")
+        raise ScriptError(f"{source}:1: a script pack is a mapping of keys such as id, checkpoints")
     try:
         return ScriptPack.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise ScriptError(f"{path}:{_line(root, first['loc'])}: {where}: {_message(first)}") from None
+        raise ScriptError(f"{source}:{_line(root, first['loc'])}: {where}: {_message(first)}") from None
 
 
 def _message(error: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,8 +42,11 @@ def auth(token: str) -> dict[str, str]:
 def test_every_route_but_health_needs_a_valid_token(api: tuple[TestClient, dict[str, str]]) -> None:
     client, _ = api
     assert client.get("/health").json() == {"status": "ok"}
-    for method, path in (("get", "/api/calls"), ("get", "/api/calls/1"), ("get", "/api/calls/1/audio"),
-                         ("post", "/api/calls")):  # fmt: skip
+    schema = client.get("/openapi.json").json()  # every route the API documents
+    routes = [(method, re.sub(r"\{[^}]+\}", "1", path)) for path, methods in schema["paths"].items()
+              if path.startswith("/api/") for method in methods]  # fmt: skip
+    assert len(routes) >= 12
+    for method, path in routes:
         response = getattr(client, method)(path)
         assert response.status_code == 401 and response.json()["error"].startswith("authentication required")
         response = getattr(client, method)(path, headers=auth("wrong"))
@@ -165,3 +169,50 @@ def test_a_review_overrides_a_verdict_and_both_scores_are_kept(api: tuple[TestCl
     assert bad.status_code == 422 and "checkpoint:nonsense" in bad.json()["error"]
     malformed = client.post(f"/api/calls/{call['id']}/reviews", headers=auth(tokens["quality"]), json={"target": "x"})
     assert malformed.status_code == 422 and malformed.json()["error"].startswith("body.")
+
+
+def test_scripts_upload_validate_list_and_rescore(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    from scripts_lib import find_pack
+
+    text = find_pack("b2b_outbound").read_text()
+    broken = text.replace("    weight: 3\n", "    wieght: 3\n", 1)
+    refused = client.post("/api/scripts", headers=auth(tokens["trainer"]),
+                          files={"file": ("mine.yaml", broken.encode(), "application/yaml")})  # fmt: skip
+    assert refused.status_code == 422
+    assert refused.json()["error"].startswith("mine.yaml:") and "unknown key (a typo?)" in refused.json()["error"]
+    quality = client.post("/api/scripts", headers=auth(tokens["quality"]), files={"file": ("v2.yaml", b"x", "text/yaml")})
+    assert quality.status_code == 403
+
+    v2 = text.replace("version: 1", "version: 2").replace("checkpoints_share: 0.8", "checkpoints_share: 0.5")
+    stored = client.post("/api/scripts", headers=auth(tokens["trainer"]), files={"file": ("v2.yaml", v2.encode(), "text/yaml")})
+    assert stored.status_code == 201 and (stored.json()["pack"], stored.json()["version"]) == ("b2b_outbound", 2)
+    versions = client.get("/api/scripts", headers=auth(tokens["manager"])).json()
+    assert [(s["pack"], s["version"]) for s in versions] == [("b2b_outbound", 2), ("b2b_outbound", 1)]
+    started = client.post(f"/api/scripts/{stored.json()['id']}/rescore", headers=auth(tokens["trainer"]))
+    assert started.status_code == 202
+    listed = client.get("/api/calls", params={"script": "b2b_outbound"}, headers=auth(tokens["quality"])).json()
+    assert {c["script"]["version"] for c in listed["items"]} == {2}  # the newest report of each call
+
+
+def test_jobs_managers_and_the_webhook(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    jobs = client.get("/api/jobs", params={"state": "done"}, headers=auth(tokens["quality"])).json()
+    assert len(jobs) == 2 and {j["state"] for j in jobs} == {"done"}
+    assert client.get("/api/jobs", headers=auth(tokens["manager"])).status_code == 403
+
+    summary = client.get("/api/managers/Emma/summary", headers=auth(tokens["manager"])).json()
+    assert summary["days"][0]["calls"] == 1
+    assert summary["objections_handled"] == {"timing": {"calls": 1, "rate": 0.0}}
+    assert summary["checkpoint_pass_rate"]["greeting"] == {"calls": 1, "rate": 1.0}
+    assert client.get("/api/managers/Daniel/summary", headers=auth(tokens["manager"])).status_code == 404
+
+    audio = (CALLS / "won_supplier_handled.8k.wav").read_bytes()
+    bad = client.post("/api/webhook/recording", headers=auth(tokens["admin"]), files={"file": ("c.wav", audio, "audio/wav")},
+                      data={"metadata": '{"direction": "sideways"}'})  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["error"] == "metadata: direction: 'sideways' is not inbound or outbound"
+    sent = client.post("/api/webhook/recording", headers=auth(tokens["admin"]), files={"file": ("c.wav", audio, "audio/wav")},
+                       data={"metadata": '{"manager": "Emma", "deal_id": "CRM-1", "started_at": "2026-11-27T10:00:00"}'})  # fmt: skip
+    assert sent.status_code == 202, sent.text
+    detail = client.get(f"/api/calls/{sent.json()['call']}", headers=auth(tokens["manager"])).json()
+    assert (detail["manager"], detail["deal_id"], detail["started_at"]) == ("Emma", "CRM-1", "2026-11-27T10:00:00")

@@ -22,10 +22,10 @@ from callqa.errors import InputError
 from callqa.settings import Settings
 from callqa.storage import FileStore, audio_key, content_hash
 from callqa.storage.models import Call, Job, Manager, Report, ReportItem, Script, Transcript, now
+from scripts_lib import parse_pack
 from worker.metadata import CallInfo
 
 if TYPE_CHECKING:
-    from scripts_lib.schema import ScriptPack
     from transcribe.engines import Engine
 
 
@@ -61,8 +61,13 @@ def register_script(sessions: sessionmaker[Session], name: str) -> int:
     """
     from scripts_lib import find_pack, load_pack
 
-    pack = load_pack(name)
-    source = find_pack(name).read_text(encoding="utf-8")
+    load_pack(name)  # errors name the file and line
+    return store_script(sessions, find_pack(name).read_text(encoding="utf-8"), name)
+
+
+def store_script(sessions: sessionmaker[Session], source: str, name: str = "<pack>") -> int:
+    """Store a pack's YAML text as a script version (validated; errors name ``name``); its id."""
+    pack = parse_pack(source, name)
     with sessions.begin() as db:
         stored = db.scalar(
             select(Script).where(Script.pack_id == pack.id, Script.version == pack.version)
@@ -72,7 +77,7 @@ def register_script(sessions: sessionmaker[Session], name: str) -> int:
                             language=pack.language, source=source)  # fmt: skip
             db.add(stored)
             db.flush()
-        elif load_pack_text(stored.source) != pack:
+        elif parse_pack(stored.source) != pack:
             raise InputError(
                 f"script {pack.id} v{pack.version} is already stored with other content: raise its version"
             )
@@ -116,17 +121,6 @@ def rescore_all(ctx: Context, name: str) -> tuple[dict[int, float], list[tuple[i
         except InputError as error:
             failed.append((call_id, str(error)))
     return done, failed
-
-
-def load_pack_text(source: str) -> ScriptPack:
-    import tempfile
-
-    from scripts_lib import load_pack
-
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", encoding="utf-8") as f:
-        f.write(source)
-        f.flush()
-        return load_pack(f.name)
 
 
 def ingest(
@@ -222,7 +216,7 @@ def analyse_call(
         if call.transcript is None:
             raise InputError(f"call {call_id}: not transcribed yet")
         stored = call.transcript.data
-        pack = load_pack_text(db.get_one(Script, script_id).source)
+        pack = parse_pack(db.get_one(Script, script_id).source)
     report = analyze(
         TranscriptValue.from_dict(stored), pack, levels=stored.get("levels"), overrides=overrides
     )

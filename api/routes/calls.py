@@ -182,8 +182,47 @@ def upload_call(
 
     The file is checked for being audio before anything is stored.
     """
-    from transcribe.audio import probe_audio
     from worker.metadata import CallInfo
+
+    info = CallInfo(manager=manager, direction=direction, started_at=started_at, client_phone=client_phone,
+                    deal_id=deal_id, outcome=outcome.lower() if outcome else None)  # fmt: skip
+    return _accept(ctx, background, file, info, script)
+
+
+@router.post("/webhook/recording", status_code=202)
+def webhook(
+    ctx: ContextDep,
+    user: Uploader,
+    background: BackgroundTasks,
+    file: Annotated[UploadFile, File(description="the recording")],
+    metadata: Annotated[
+        str,
+        Form(
+            description="JSON object: manager, direction, started_at, client_phone, "
+            "deal_id, outcome"
+        ),
+    ] = "{}",
+    script: Annotated[str | None, Form()] = None,
+) -> dict[str, Any]:
+    """For a PBX or CRM: a recording plus its metadata as one JSON field (the call-log fields)."""
+    import json
+
+    from worker.metadata import MetadataError, parse
+
+    try:
+        data = json.loads(metadata)
+        if not isinstance(data, dict):
+            raise MetadataError("not a JSON object")
+        info = parse(data)
+    except (json.JSONDecodeError, MetadataError) as error:
+        raise InputError(f"metadata: {error}") from None
+    return _accept(ctx, background, file, info, script)
+
+
+def _accept(
+    ctx: Any, background: BackgroundTasks, file: UploadFile, info: Any, script: str | None
+) -> dict[str, Any]:
+    from transcribe.audio import probe_audio
     from worker.pipeline import accept_recording, resolve_script
 
     name = Path(file.filename or "upload").name
@@ -195,7 +234,6 @@ def upload_call(
     script_name = script or ctx.settings.script
     if not script_name:
         raise InputError("script: missing (send the field, or set CALLQA_SCRIPT on the server)")
-    script_id = resolve_script(ctx.sessions, script_name)
     with tempfile.TemporaryDirectory() as tmp:
         upload = Path(tmp) / f"upload{suffix}"
         with upload.open("wb") as out:
@@ -206,8 +244,7 @@ def upload_call(
             probe_audio(upload)
         except InputError as error:
             raise InputError(str(error).replace(str(upload), name)) from None
-        info = CallInfo(manager=manager, direction=direction, started_at=started_at, client_phone=client_phone,
-                        deal_id=deal_id, outcome=outcome.lower() if outcome else None)  # fmt: skip
+        script_id = resolve_script(ctx.sessions, script_name)
         call_id, job_id = accept_recording(
             ctx, upload, name, info, script_id, _deferred(background, ctx)
         )

@@ -1,0 +1,42 @@
+"""Jobs: the state of each piece of work, and why it failed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from sqlalchemy import select
+
+from api.deps import DbDep, role
+from callqa.storage.models import Job, User
+
+router = APIRouter(tags=["jobs"])
+Staff = Annotated[User, Depends(role("admin", "quality", "trainer"))]
+
+
+def _out(job: Job) -> dict[str, Any]:
+    return {"id": job.id, "call": job.call_id, "kind": job.kind, "source": job.source, "state": job.state,
+            "error": job.error, "attempts": job.attempts, "created_at": job.created_at,
+            "updated_at": job.updated_at}  # fmt: skip
+
+
+@router.get("/jobs")
+def list_jobs(
+    db: DbDep,
+    user: Staff,
+    state: Literal["queued", "running", "done", "failed"] | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[dict[str, Any]]:
+    """The newest jobs, optionally in one state (failed ones carry the reason)."""
+    query = select(Job).order_by(Job.id.desc()).limit(limit)
+    if state:
+        query = query.where(Job.state == state)
+    return [_out(j) for j in db.scalars(query)]
+
+
+@router.get("/jobs/{job_id}")
+def get_job(job_id: int, db: DbDep, user: Staff) -> dict[str, Any]:
+    job = db.get(Job, job_id)
+    if job is None:
+        raise HTTPException(404, "no such job")
+    return _out(job)
