@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,8 @@ def get_db(ctx: Annotated[Context, Depends(get_context)]) -> Iterator[Session]:
 
 
 ContextDep = Annotated[Context, Depends(get_context)]
+# A row id in a path: databases hold 32-bit (SQLite 64-bit) integers; anything bigger is a 422, not a 500.
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 DbDep = Annotated[Session, Depends(get_db)]
 _bearer = HTTPBearer(auto_error=False, description="An API token from `callqa user add`")
 

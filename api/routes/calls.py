@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
-from api.deps import ContextDep, DbDep, UserDep, role
+from api.deps import ContextDep, DbDep, RowId, UserDep, role
 from callqa.errors import InputError
 from callqa.storage.models import Call, Manager, Report, ReportItem, Script, Transcript, User
 
@@ -60,7 +60,7 @@ def list_calls(
     handled: bool | None = Query(None, description="with objection: handled or not"),
     q: str | None = Query(None, min_length=2, description="words in the transcript"),
     sort: Literal["time", "-time", "score", "-score"] = "-time",
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=1_000_000),
     per_page: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:
     """Calls with their newest report's score; filters, sorting and pagination."""
@@ -134,7 +134,7 @@ def _has_item(report_id: Any, kind: str, key: str, ok: bool | None) -> Any:
 
 
 @router.get("/calls/{call_id}")
-def call_detail(call_id: int, db: DbDep, user: UserDep) -> dict[str, Any]:
+def call_detail(call_id: RowId, db: DbDep, user: UserDep) -> dict[str, Any]:
     """Metadata, transcript, every report (one per script version), jobs and review history of one call."""
     from api.routes.reviews import history
 
@@ -155,7 +155,7 @@ def call_detail(call_id: int, db: DbDep, user: UserDep) -> dict[str, Any]:
 
 
 @router.get("/calls/{call_id}/audio", response_class=FileResponse)
-def call_audio(call_id: int, db: DbDep, user: UserDep, ctx: ContextDep) -> FileResponse:
+def call_audio(call_id: RowId, db: DbDep, user: UserDep, ctx: ContextDep) -> FileResponse:
     """The recording; supports HTTP Range, so a player can seek."""
     call = own_call(user, db.get(Call, call_id))
     path = ctx.store.open_path(call.audio_key)
@@ -267,13 +267,13 @@ def _deferred(background: BackgroundTasks, ctx: Any) -> Any:
     """Process after the response: on the workers' queue with --queue servers (later), here otherwise."""
     from worker.pipeline import process_call
 
-    def dispatch(call_id: int, script_id: int, job_id: int) -> None:
+    def dispatch(call_id: RowId, script_id: RowId, job_id: RowId) -> None:
         background.add_task(_process_quietly, ctx, call_id, script_id, job_id, process_call)
 
     return dispatch
 
 
-def _process_quietly(ctx: Any, call_id: int, script_id: int, job_id: int, process: Any) -> None:
+def _process_quietly(ctx: Any, call_id: RowId, script_id: RowId, job_id: RowId, process: Any) -> None:
     try:
         process(ctx, call_id, script_id, job_id)
     except Exception:  # noqa: BLE001, S110 - the job records the failure

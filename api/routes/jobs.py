@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy import select
 
-from api.deps import DbDep, role
+from api.deps import DbDep, RowId, role
 from callqa.storage.models import Job, User
 
 router = APIRouter(tags=["jobs"])
@@ -35,7 +35,7 @@ def list_jobs(
 
 
 @router.get("/jobs/{job_id}")
-def get_job(job_id: int, db: DbDep, user: Staff) -> dict[str, Any]:
+def get_job(job_id: RowId, db: DbDep, user: Staff) -> dict[str, Any]:
     job = db.get(Job, job_id)
     if job is None:
         raise HTTPException(404, "no such job")

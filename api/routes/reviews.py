@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from api.deps import ContextDep, DbDep, role
+from api.deps import ContextDep, DbDep, RowId, role
 from api.routes.calls import own_call
 from callqa.storage.models import Call, Review, User
 
@@ -40,7 +40,7 @@ def _out(entry: Review) -> dict[str, Any]:
 
 @router.post("/calls/{call_id}/reviews", status_code=201)
 def review_call(
-    call_id: int, body: ReviewIn, db: DbDep, user: Reviewer, ctx: ContextDep
+    call_id: RowId, body: ReviewIn, db: DbDep, user: Reviewer, ctx: ContextDep
 ) -> dict[str, Any]:
     """Confirm or override one verdict; the score is recomputed, and the machine's is kept."""
     from worker.review import review
@@ -51,7 +51,7 @@ def review_call(
 
 @router.post("/calls/{call_id}/disputes", status_code=201)
 def dispute_call(
-    call_id: int, body: DisputeIn, db: DbDep, user: Manager, ctx: ContextDep
+    call_id: RowId, body: DisputeIn, db: DbDep, user: Manager, ctx: ContextDep
 ) -> dict[str, Any]:
     """A manager disputes a verdict on one of their own calls."""
     from worker.review import dispute

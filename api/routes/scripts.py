@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, File, UploadFile
 from sqlalchemy import select
 
-from api.deps import ContextDep, DbDep, UserDep, role
+from api.deps import ContextDep, DbDep, RowId, UserDep, role
 from callqa.errors import InputError
 from callqa.storage.models import Script, User
 
@@ -29,7 +29,7 @@ def list_scripts(db: DbDep, user: UserDep) -> list[dict[str, Any]]:
 
 
 @router.get("/scripts/{script_id}")
-def get_script(script_id: int, db: DbDep, user: UserDep) -> dict[str, Any]:
+def get_script(script_id: RowId, db: DbDep, user: UserDep) -> dict[str, Any]:
     script = db.get(Script, script_id)
     if script is None:
         raise InputError(f"script {script_id}: no such script version")
@@ -58,7 +58,7 @@ def upload_script(
 
 @router.post("/scripts/{script_id}/rescore", status_code=202)
 def rescore(
-    script_id: int, db: DbDep, user: Trainer, ctx: ContextDep, background: BackgroundTasks
+    script_id: RowId, db: DbDep, user: Trainer, ctx: ContextDep, background: BackgroundTasks
 ) -> dict[str, Any]:
     """Re-analyse every stored transcript with this version, after the response; no re-transcription."""
     from worker.pipeline import rescore_all
