@@ -152,7 +152,7 @@ def _already_done(ctx: Context, digest: str, script_id: int, queued: bool) -> bo
     with ctx.sessions() as db:
         report = (
             select(Report.id)
-            .join(Call)
+            .join(Call, Call.id == Report.call_id)
             .where(Call.content_hash == digest, Report.script_id == script_id)
         )
         pending = (

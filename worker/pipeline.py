@@ -138,6 +138,7 @@ def ingest(
             content_hash=digest, audio_key=key, original_name=relative,
             manager=_manager(db, info.manager), direction=info.direction, started_at=info.started_at,
             client_phone=info.client_phone, deal_id=info.deal_id, outcome=info.outcome,
+            at=info.started_at or now(),
         )  # fmt: skip
         db.add(call)
         db.flush()
@@ -240,6 +241,9 @@ def analyse_call(
                     existing.score, existing.data, existing.created_at = report.score, data, now()
                     existing.reviewed_score = None  # reviews were of the old verdicts
                 existing.items = report_items(data)
+                db.flush()
+                call = db.get_one(Call, call_id)
+                call.report_id, call.score = existing.id, report.score  # the newest analysis is current
             break
         except IntegrityError:
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from callqa.errors import InputError
-from callqa.storage.models import Report, Review, User
+from callqa.storage.models import Call, Report, Review, User
 from worker.pipeline import Context, analyse_call
 
 
@@ -34,6 +34,9 @@ def review(
     after = analyse_call(ctx, call_id, report.script_id, overrides)
     with ctx.sessions.begin() as db:
         db.get_one(Report, report.id).reviewed_score = after
+        call = db.get_one(Call, call_id)
+        if call.report_id == report.id:
+            call.score = after
         entry = Review(call_id=call_id, report_id=report.id, user_id=user.id, kind="review", target=target,
                        verdict=verdict, comment=comment, score_before=before, score_after=after)  # fmt: skip
         db.add(entry)

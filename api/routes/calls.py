@@ -19,7 +19,6 @@ from fastapi import (
 )
 from fastapi.responses import FileResponse
 from sqlalchemy import String, cast, func, select
-from sqlalchemy.orm import Session
 
 from api.deps import ContextDep, DbDep, RowId, UserDep, role
 from callqa.errors import InputError
@@ -37,11 +36,6 @@ def own_call(user: User, call: Call | None) -> Call:
     if call is None or (user.role == "manager" and call.manager_id != user.manager_id):
         raise HTTPException(404, "no such call")
     return call
-
-
-def _latest_reports(db: Session) -> Any:
-    latest = select(Report.call_id, func.max(Report.id).label("report_id")).group_by(Report.call_id)
-    return latest.subquery()
 
 
 @router.get("/calls")
@@ -63,55 +57,58 @@ def list_calls(
     page: int = Query(1, ge=1, le=1_000_000),
     per_page: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:
-    """Calls with their newest report's score; filters, sorting and pagination."""
-    latest = _latest_reports(db)
+    """Calls with their newest report's score (the reviewed one once reviewed); filters, sorting, pages."""
     query = (
-        select(Call, Manager.name, Report.score, Script.pack_id, Script.version)
+        select(Call, Manager.name, Script.pack_id, Script.version)
         .outerjoin(Manager, Call.manager_id == Manager.id)
-        .outerjoin(latest, latest.c.call_id == Call.id)
-        .outerjoin(Report, Report.id == latest.c.report_id)
+        .outerjoin(Report, Report.id == Call.report_id)
         .outerjoin(Script, Script.id == Report.script_id)
     )
-    when = func.coalesce(Call.started_at, Call.created_at)
     conditions = []
     if user.role == "manager":
         conditions.append(Call.manager_id == user.manager_id)
     if date_from:
-        conditions.append(when >= datetime.combine(date_from, datetime.min.time()))
+        conditions.append(Call.at >= datetime.combine(date_from, datetime.min.time()))
     if date_to:
-        conditions.append(when < datetime.combine(date_to + timedelta(days=1), datetime.min.time()))
+        conditions.append(
+            Call.at < datetime.combine(date_to + timedelta(days=1), datetime.min.time())
+        )
     if manager:
         conditions.append(Manager.name == manager)
     if script:
         conditions.append(Script.pack_id == script)
     if score_min is not None:
-        conditions.append(Report.score >= score_min)
+        conditions.append(Call.score >= score_min)
     if score_max is not None:
-        conditions.append(Report.score <= score_max)
+        conditions.append(Call.score <= score_max)
     if outcome:
         conditions.append(Call.outcome == outcome.lower())
     if failed_checkpoint:
-        conditions.append(_has_item(Report.id, "checkpoint", failed_checkpoint, False))
+        conditions.append(_has_item(Call.report_id, "checkpoint", failed_checkpoint, False))
     if objection:
-        conditions.append(_has_item(Report.id, "objection", objection, handled))
+        conditions.append(_has_item(Call.report_id, "objection", objection, handled))
     if q:
         conditions.append(
             Call.transcript.has(func.lower(cast(Transcript.data, String)).contains(q.lower()))
         )
     query = query.where(*conditions)
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    orders: dict[str, Any] = {"time": when.asc(), "-time": when.desc(), "score": Report.score.asc().nulls_last(),
-             "-score": Report.score.desc().nulls_last()}  # fmt: skip
-    order = orders[sort]
+    count = select(func.count(Call.id)).outerjoin(Manager, Call.manager_id == Manager.id)
+    if script:
+        count = count.outerjoin(Report, Report.id == Call.report_id).outerjoin(
+            Script, Script.id == Report.script_id
+        )
+    total = db.scalar(count.where(*conditions)) or 0
+    orders: dict[str, Any] = {"time": Call.at.asc(), "-time": Call.at.desc(),
+                              "score": Call.score.asc().nulls_last(), "-score": Call.score.desc().nulls_last()}  # fmt: skip
     rows = db.execute(
-        query.order_by(order, Call.id.desc()).offset((page - 1) * per_page).limit(per_page)
+        query.order_by(orders[sort], Call.id.desc()).offset((page - 1) * per_page).limit(per_page)
     )
     items = [
         {
             "id": call.id,
             "file": call.original_name,
             "manager": name,
-            "score": score,
+            "score": call.score,
             "script": {"id": pack, "version": version} if pack else None,
             "duration": call.duration,
             "direction": call.direction,
@@ -120,17 +117,17 @@ def list_calls(
             "outcome": call.outcome,
             "deal_id": call.deal_id,
         }
-        for call, name, score, pack, version in rows
+        for call, name, pack, version in rows
     ]
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
 def _has_item(report_id: Any, kind: str, key: str, ok: bool | None) -> Any:
-    item = select(ReportItem.id).where(ReportItem.report_id == report_id, ReportItem.kind == kind,
-                                       ReportItem.key == key)  # fmt: skip
+    """A verdict of the call's newest report, found by the (kind, key, ok) index."""
+    reports = select(ReportItem.report_id).where(ReportItem.kind == kind, ReportItem.key == key)
     if ok is not None:
-        item = item.where(ReportItem.ok == ok)
-    return item.exists()
+        reports = reports.where(ReportItem.ok == ok)
+    return report_id.in_(reports)
 
 
 @router.get("/calls/{call_id}")
@@ -273,7 +270,9 @@ def _deferred(background: BackgroundTasks, ctx: Any) -> Any:
     return dispatch
 
 
-def _process_quietly(ctx: Any, call_id: RowId, script_id: RowId, job_id: RowId, process: Any) -> None:
+def _process_quietly(
+    ctx: Any, call_id: RowId, script_id: RowId, job_id: RowId, process: Any
+) -> None:
     try:
         process(ctx, call_id, script_id, job_id)
     except Exception:  # noqa: BLE001, S110 - the job records the failure

@@ -19,11 +19,8 @@ def manager_summary(name: str, db: DbDep, user: UserDep) -> dict[str, Any]:
     manager = db.scalar(select(Manager).where(Manager.name == name))
     if manager is None or (user.role == "manager" and user.manager_id != manager.id):
         raise HTTPException(404, "no such manager")
-    latest = (
-        select(func.max(Report.id).label("id"))
-        .join(Call)
-        .where(Call.manager_id == manager.id)
-        .group_by(Report.call_id)
+    latest = (  # each call's current report
+        select(Call.report_id.label("id")).where(Call.manager_id == manager.id, Call.report_id.is_not(None))
     ).subquery()
     day = func.date(func.coalesce(Call.started_at, Call.created_at))  # SQLite and PostgreSQL alike
     days = db.execute(

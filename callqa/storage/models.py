@@ -59,10 +59,17 @@ class Call(Base):
     deal_id: Mapped[str | None] = mapped_column(String(100))
     outcome: Mapped[str | None] = mapped_column(String(20))  # won, lost, or what the CRM says
     created_at: Mapped[datetime] = mapped_column(default=now, index=True)
+    # Kept in step for fast lists: when the call happened (started_at, else stored), its newest
+    # report, and that report's score (the reviewed one once reviewed).
+    at: Mapped[datetime] = mapped_column(default=now, index=True)
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reports.id", use_alter=True, ondelete="SET NULL", name="fk_calls_report_id")
+    )
+    score: Mapped[float | None] = mapped_column(index=True)
 
     manager: Mapped[Manager | None] = relationship()
     transcript: Mapped[Transcript | None] = relationship(back_populates="call")
-    reports: Mapped[list[Report]] = relationship(back_populates="call")
+    reports: Mapped[list[Report]] = relationship(back_populates="call", foreign_keys="Report.call_id")
     jobs: Mapped[list[Job]] = relationship(back_populates="call")
 
 
@@ -92,7 +99,7 @@ class Report(Base):
     # The score after reviewers' overrides (None until reviewed); the machine's stays in ``score``.
     reviewed_score: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=now)
-    call: Mapped[Call] = relationship(back_populates="reports")
+    call: Mapped[Call] = relationship(back_populates="reports", foreign_keys=[call_id])
     script: Mapped[Script] = relationship()
     items: Mapped[list[ReportItem]] = relationship(cascade="all, delete-orphan")
 
@@ -137,7 +144,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))  # admin, quality, trainer or manager
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the token
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    manager_id: Mapped[int | None] = mapped_column(ForeignKey("managers.id"))  # a manager's own calls
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("managers.id")
+    )  # a manager's own calls
     created_at: Mapped[datetime] = mapped_column(default=now)
     manager: Mapped[Manager | None] = relationship()
 
