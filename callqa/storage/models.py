@@ -69,7 +69,9 @@ class Call(Base):
 
     manager: Mapped[Manager | None] = relationship()
     transcript: Mapped[Transcript | None] = relationship(back_populates="call")
-    reports: Mapped[list[Report]] = relationship(back_populates="call", foreign_keys="Report.call_id")
+    reports: Mapped[list[Report]] = relationship(
+        back_populates="call", foreign_keys="Report.call_id"
+    )
     jobs: Mapped[list[Job]] = relationship(back_populates="call")
 
 
@@ -108,7 +110,9 @@ class ReportItem(Base):
     """One verdict of a report, as a row, so lists can filter on it: checkpoint greeting failed, ..."""
 
     __tablename__ = "report_items"
-    __table_args__ = (Index("ix_report_items_verdict", "kind", "key", "ok"),)
+    __table_args__ = (
+        Index("ix_report_items_verdict", "kind", "key", "ok", "report_id"),
+    )  # covering
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # checkpoint or objection

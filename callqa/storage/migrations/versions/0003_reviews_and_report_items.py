@@ -27,7 +27,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("report_items", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_report_items_report_id"), ["report_id"], unique=False)
-        batch_op.create_index("ix_report_items_verdict", ["kind", "key", "ok"], unique=False)
+        batch_op.create_index("ix_report_items_verdict", ["kind", "key", "ok", "report_id"], unique=False)
 
     op.create_table(
         "reviews",
