@@ -50,6 +50,16 @@ def stop(process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM)
     process.wait(timeout=60)
 
 
+def queue(folder: Path, env: dict[str, str], *flags: str) -> dict[str, object]:
+    """``callqa batch FOLDER --queue --json`` and its summary."""
+    result = subprocess.run(
+        [sys.executable, "-m", "callqa.cli", "batch", str(folder), "--script", "b2b_outbound", "--queue", "--json",
+         *flags], env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.stdout, result.stderr
+    return dict(json.loads(result.stdout))
+
+
 def folder_of(tmp_path: Path, names: list[str]) -> Path:
     folder = tmp_path / "in"
     folder.mkdir()
@@ -64,13 +74,9 @@ def test_batch_through_the_queue(env: dict[str, str], tmp_path: Path) -> None:
     (folder / "bad.wav").write_bytes(b"not audio at all")
     worker = start_worker(env, tmp_path / "worker.log")
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "callqa.cli", "batch", str(folder), "--script", "b2b_outbound", "--queue",
-             "--json"], env=env, capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
+        summary = queue(folder, env)
     finally:
         stop(worker)
-    summary = json.loads(result.stdout)
     assert (summary["done"], summary["queued"]) == (2, 0)
     assert summary["failed"] == [{"file": "bad.wav", "reason": summary["failed"][0]["reason"]}]
     assert "not a readable audio file" in summary["failed"][0]["reason"]
@@ -84,11 +90,7 @@ def test_a_worker_killed_mid_call_loses_nothing_and_duplicates_nothing(
 ) -> None:
     folder = folder_of(tmp_path, ["won_price_handled", "won_quick", "lost_timing_ended"])
     first = start_worker(env, tmp_path / "first.log")
-    queued = subprocess.run(
-        [sys.executable, "-m", "callqa.cli", "batch", str(folder), "--script", "b2b_outbound", "--queue",
-         "--no-wait", "--json"], env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert json.loads(queued.stdout)["queued"] == 3, queued.stderr
+    assert queue(folder, env, "--no-wait")["queued"] == 3
     sessions = connect(database)
     deadline = time.monotonic() + 60
     while True:  # kill the worker while it transcribes the first call
@@ -138,8 +140,7 @@ def test_flower_sees_the_workers_and_their_tasks(env: dict[str, str], tmp_path: 
             time.sleep(0.2)
         time.sleep(1)  # connected to the broker's event stream
         folder = folder_of(tmp_path, ["won_quick"])
-        subprocess.run([sys.executable, "-m", "callqa.cli", "batch", str(folder), "--script", "b2b_outbound",
-                        "--queue"], env=env, capture_output=True, timeout=300, check=True)  # fmt: skip
+        assert queue(folder, env)["done"] == 1
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -163,12 +164,8 @@ def test_a_call_over_the_time_limit_fails_with_the_reason(env: dict[str, str], t
     folder = folder_of(tmp_path, ["won_price_handled"])
     worker = start_worker({**env, "CALLQA_TASK_TIME_LIMIT": "1.5"}, tmp_path / "worker.log")
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "callqa.cli", "batch", str(folder), "--script", "b2b_outbound", "--queue",
-             "--json"], env=env, capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
+        summary = queue(folder, env)
     finally:
         stop(worker)
-    summary = json.loads(result.stdout)
     assert summary["failed"] == [{"file": "won_price_handled.8k.wav",
                                   "reason": "took longer than the time limit of 1.5 s (CALLQA_TASK_TIME_LIMIT)"}]  # fmt: skip
