@@ -13,14 +13,11 @@ from callqa.settings import Settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     from api.routes import calls, health, jobs, managers, reviews, scripts
-    from callqa.storage import DirectoryStore, connect
     from worker.pipeline import Context
 
     settings = settings or Settings.from_env()
     app = FastAPI(title="callqa", version="0.1.0", description="Sales-call quality analysis")
-    app.state.context = Context(
-        connect(settings.database), DirectoryStore(settings.data_dir), settings
-    )
+    app.state.context = Context.from_settings(settings)
     app.include_router(health.router)
     app.include_router(calls.router, prefix="/api")
     for module in (reviews, scripts, jobs, managers):

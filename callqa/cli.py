@@ -14,6 +14,7 @@ import click
 from callqa.cli_analysis import analyze, evaluate
 from callqa.cli_batch import batch, calls, rescore, worker
 from callqa.cli_serve import serve, user
+from callqa.console import fail as _fail
 from callqa.errors import CallqaError
 from callqa.settings import Settings
 
@@ -24,9 +25,6 @@ if TYPE_CHECKING:
 
 _EXTENSIONS = {"text": "txt", "txt": "txt", "srt": "srt", "vtt": "vtt", "json": "json"}
 
-
-def _fail(message: str) -> None:
-    click.echo(f"callqa: {message}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

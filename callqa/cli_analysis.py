@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from callqa.console import fail as _fail
 from callqa.errors import CallqaError
 from callqa.settings import Settings
 
@@ -20,11 +21,6 @@ if TYPE_CHECKING:
     from transcribe.diarize import SpeakerEncoder
     from transcribe.engines import Engine
 
-AUDIO = {".wav", ".mp3", ".ogg", ".opus", ".flac", ".m4a", ".aac", ".wma", ".amr", ".webm", ".gsm"}
-
-
-def _fail(message: str) -> None:
-    click.echo(f"callqa: {message}", err=True)
 
 
 class _Loader:
@@ -51,7 +47,9 @@ class _Loader:
         if self._engine is None:
             s = self._settings
             model = model_for(s.model, self._language)
-            engine = load_engine(s.engine, model, cache_dir=s.cache_dir, device=s.device, threads=s.threads)
+            engine = load_engine(
+                s.engine, model, cache_dir=s.cache_dir, device=s.device, threads=s.threads
+            )
             self._engine = (engine, ResemblyzerEncoder())
         engine, encoder = self._engine
         channel = self._settings.manager_channel_for(path)
@@ -71,7 +69,9 @@ def _pack(name: str) -> ScriptPack:
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--script", "script_name", required=True, help="A bundled script pack id or a YAML file.")
+@click.option(
+    "--script", "script_name", required=True, help="A bundled script pack id or a YAML file."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print each CallReport as one JSON line.")
 def analyze(files: Sequence[Path], script_name: str, as_json: bool) -> None:
     """Score calls against a sales script: checkpoints, objections, metrics, mistakes.
@@ -106,7 +106,9 @@ def analyze(files: Sequence[Path], script_name: str, as_json: bool) -> None:
 
 @click.command()
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--script", "script_name", required=True, help="A bundled script pack id or a YAML file.")
+@click.option(
+    "--script", "script_name", required=True, help="A bundled script pack id or a YAML file."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON document.")
 def evaluate(directory: Path, script_name: str, as_json: bool) -> None:
     """Measure the analysis on labelled calls: NAME.labels.json next to each recording or transcript.
@@ -146,10 +148,11 @@ def evaluate(directory: Path, script_name: str, as_json: bool) -> None:
 def _source(folder: Path, name: str) -> Path:
     """The recording or transcript a label file is about: same name, a transcript preferred."""
     from callqa.errors import InputError
+    from transcribe.audio import SUFFIXES
 
     candidates = sorted(
         p for p in folder.glob(f"{name}.*")
-        if p.suffix.lower() in AUDIO or (p.suffix == ".json" and not p.name.endswith(".labels.json"))
+        if p.suffix.lower() in SUFFIXES or (p.suffix == ".json" and not p.name.endswith(".labels.json"))
     )  # fmt: skip
     if not candidates:
         raise InputError(f"{folder / name}.labels.json: no recording or transcript named {name}.*")
@@ -160,7 +163,10 @@ def _readable(path: Path, report: CallReport) -> str:
     from analysis.checkpoints import clock
 
     m = report.metrics
-    lines = [f"== {path}: score {report.score:.0f}/100 ({report.script.id} v{report.script.version})", ""]
+    lines = [
+        f"== {path}: score {report.score:.0f}/100 ({report.script.id} v{report.script.version})",
+        "",
+    ]
     lines.append("Checkpoints:")
     for c in report.checkpoints:
         mark = "ok  " if c.passed and not c.misplaced else "late" if c.passed else "MISS"
@@ -172,7 +178,9 @@ def _readable(path: Path, report: CallReport) -> str:
         for o in report.objections:
             verdict = "handled" if o.handled else "NOT handled"
             used = f" with {', '.join(o.techniques)}" if o.techniques else ""
-            lines.append(f"  [{clock(o.start)}] {o.title}: \u201c{o.text}\u201d {verdict}{used}; client {o.outcome.replace('_', ' ')}")
+            lines.append(
+                f"  [{clock(o.start)}] {o.title}: \u201c{o.text}\u201d {verdict}{used}; client {o.outcome.replace('_', ' ')}"
+            )
     if report.mistakes:
         lines.append("Mistakes:")
         for k in report.mistakes:
@@ -192,11 +200,15 @@ def _readable_evaluation(result: dict) -> str:  # type: ignore[type-arg]
     sep = result["separation"]
     lines = [
         f"{result['calls']} calls",
-        (f"checkpoint F1 {result['checkpoint_f1']:.3f}   objection-type F1 {result['objection_f1']:.3f}   "
-        f"handled accuracy {result['handled_accuracy']}"),
+        (
+            f"checkpoint F1 {result['checkpoint_f1']:.3f}   objection-type F1 {result['objection_f1']:.3f}   "
+            f"handled accuracy {result['handled_accuracy']}"
+        ),
         f"forbidden phrases: precision {result['forbidden']['precision']:.2f} recall {result['forbidden']['recall']:.2f}",
-        (f"won vs lost: AUC {sep['auc']}, lowest won {sep.get('lowest_won')}, highest lost {sep.get('highest_lost')}"
-        f", separated: {sep['separated']}"),
+        (
+            f"won vs lost: AUC {sep['auc']}, lowest won {sep.get('lowest_won')}, highest lost {sep.get('highest_lost')}"
+            f", separated: {sep['separated']}"
+        ),
         "",
         f"{'':22} {'precision':>9} {'recall':>7} {'F1':>6}",
     ]

@@ -9,12 +9,9 @@ from pathlib import Path
 
 import click
 
+from callqa.console import fail as _fail
 from callqa.errors import CallqaError
 from callqa.settings import Settings
-
-
-def _fail(message: str) -> None:
-    click.echo(f"callqa: {message}", err=True)
 
 
 @click.command()
@@ -22,7 +19,9 @@ def _fail(message: str) -> None:
 @click.option(
     "--script", "script_name", help="Script pack id or YAML file [default: CALLQA_SCRIPT]."
 )
-@click.option("--queue", is_flag=True, help="Hand the calls to Celery workers (CALLQA_REDIS_URL) instead.")
+@click.option(
+    "--queue", is_flag=True, help="Hand the calls to Celery workers (CALLQA_REDIS_URL) instead."
+)
 @click.option("--no-wait", is_flag=True, help="With --queue: return once queued, without waiting.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def batch(folder: Path, script_name: str | None, queue: bool, no_wait: bool, as_json: bool) -> None:
@@ -33,7 +32,6 @@ def batch(folder: Path, script_name: str | None, queue: bool, no_wait: bool, as_
     \b
     callqa batch /recordings/2026-11-27 --script b2b_outbound
     """
-    from callqa.storage import DirectoryStore, connect
     from worker.batch import find_recordings, run_batch
     from worker.pipeline import Context, register_script
 
@@ -44,9 +42,8 @@ def batch(folder: Path, script_name: str | None, queue: bool, no_wait: bool, as_
             raise click.UsageError("which script? pass --script or set CALLQA_SCRIPT")
         if not folder.is_dir():
             raise CallqaError(f"{folder}: no such folder")
-        sessions = connect(settings.database)
-        ctx = Context(sessions, DirectoryStore(settings.data_dir), settings)
-        script_id = register_script(sessions, name)
+        ctx = Context.from_settings(settings)
+        script_id = register_script(ctx.sessions, name)
         if queue:
             _check_redis(settings.redis_url)
     except CallqaError as error:
@@ -97,7 +94,9 @@ def _check_redis(url: str) -> None:
     try:
         redis.Redis.from_url(url, socket_connect_timeout=3).ping()
     except redis.RedisError as error:
-        raise CallqaError(f"Redis at {url}: not reachable ({error}); start it, or run without --queue") from None
+        raise CallqaError(
+            f"Redis at {url}: not reachable ({error}); start it, or run without --queue"
+        ) from None
 
 
 def _wait(ctx, summary) -> None:  # type: ignore[no-untyped-def]
@@ -109,11 +108,15 @@ def _wait(ctx, summary) -> None:  # type: ignore[no-untyped-def]
     from callqa.storage.models import Job, Report
 
     pending = dict(summary.queued)  # recording -> job id
-    with click.progressbar(length=len(pending), label="processed by workers", file=sys.stderr) as bar:
+    with click.progressbar(
+        length=len(pending), label="processed by workers", file=sys.stderr
+    ) as bar:
         while pending:
             time.sleep(1)
             with ctx.sessions() as db:
-                jobs = {j.id: j for j in db.scalars(select(Job).where(Job.id.in_(pending.values())))}
+                jobs = {
+                    j.id: j for j in db.scalars(select(Job).where(Job.id.in_(pending.values())))
+                }
                 for name, job_id in list(pending.items()):
                     job = jobs[job_id]
                     if job.state == "done":
@@ -216,13 +219,11 @@ def rescore(script_name: str, as_json: bool) -> None:
     callqa rescore --script b2b_outbound_v2.yaml
     callqa rescore --script b2b_outbound@1
     """
-    from callqa.storage import DirectoryStore, connect
     from worker.pipeline import Context, rescore_all
 
     try:
         settings = Settings.from_env()
-        sessions = connect(settings.database)
-        ctx = Context(sessions, DirectoryStore(settings.data_dir), settings)
+        ctx = Context.from_settings(settings)
         done, failed = rescore_all(ctx, script_name)
     except CallqaError as error:
         _fail(str(error))

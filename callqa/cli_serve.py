@@ -6,12 +6,9 @@ import sys
 
 import click
 
+from callqa.console import fail as _fail
 from callqa.errors import CallqaError
 from callqa.settings import Settings
-
-
-def _fail(message: str) -> None:
-    click.echo(f"callqa: {message}", err=True)
 
 
 @click.command()

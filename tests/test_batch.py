@@ -149,7 +149,6 @@ def test_rescore_with_a_new_script_version_reuses_the_transcripts(tmp_path: Path
 
 def test_the_beat_scan_enqueues_only_new_recordings(tmp_path: Path, cache_dir: Path) -> None:
     from callqa.settings import Settings
-    from callqa.storage import DirectoryStore
     from worker.batch import enqueue_folder
     from worker.pipeline import Context, register_script
 
@@ -157,8 +156,8 @@ def test_the_beat_scan_enqueues_only_new_recordings(tmp_path: Path, cache_dir: P
     incoming.mkdir()
     (incoming / "a.wav").write_bytes((CALLS / "won_quick.8k.wav").read_bytes())
     settings = Settings.from_env({"CALLQA_DATA_DIR": str(tmp_path / "data"), "CALLQA_CACHE_DIR": str(cache_dir)})
-    sessions = connect(settings.database)
-    ctx = Context(sessions, DirectoryStore(settings.data_dir), settings)
+    ctx = Context.from_settings(settings)
+    sessions = ctx.sessions
     script_id = register_script(sessions, "b2b_outbound")
     sent: list[tuple[int, int, int]] = []
     first = enqueue_folder(ctx, incoming, script_id, lambda *ids: sent.append(ids))
@@ -171,12 +170,11 @@ def test_the_beat_scan_enqueues_only_new_recordings(tmp_path: Path, cache_dir: P
 def test_a_pushed_recording_is_stored_once_and_processed_or_queued(tmp_path: Path, cache_dir: Path) -> None:
     from callqa.errors import InputError
     from callqa.settings import Settings
-    from callqa.storage import DirectoryStore
     from worker.pipeline import Context, accept_recording, register_script
 
     settings = Settings.from_env({"CALLQA_DATA_DIR": str(tmp_path / "data"), "CALLQA_CACHE_DIR": str(cache_dir)})
-    sessions = connect(settings.database)
-    ctx = Context(sessions, DirectoryStore(settings.data_dir), settings)
+    ctx = Context.from_settings(settings)
+    sessions = ctx.sessions
     script_id = register_script(sessions, "b2b_outbound")
     upload = tmp_path / "upload.wav"
     upload.write_bytes((CALLS / "won_quick.8k.wav").read_bytes())

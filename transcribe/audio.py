@@ -20,6 +20,26 @@ SAMPLE_RATE = 16000
 SILENCE_PEAK = 5e-4
 
 
+# File name endings taken for recordings when scanning folders or accepting uploads.
+SUFFIXES = frozenset(
+    [
+        ".wav",
+        ".mp3",
+        ".ogg",
+        ".opus",
+        ".oga",
+        ".flac",
+        ".m4a",
+        ".aac",
+        ".wma",
+        ".amr",
+        ".webm",
+        ".gsm",
+        ".mp4",
+    ]
+)
+
+
 @dataclass(frozen=True)
 class AudioInfo:
     """What the container says about a recording, before decoding it."""
@@ -47,9 +67,7 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
         )
 
 
-def decode_audio(
-    path: str | os.PathLike[str], *, max_duration: float | None = None
-) -> np.ndarray:
+def decode_audio(path: str | os.PathLike[str], *, max_duration: float | None = None) -> np.ndarray:
     """Decode a whole recording into a float32 array of shape (channels, samples) at 16 kHz.
 
     Mono stays one channel, stereo stays two; more channels are mixed down to
@@ -125,8 +143,9 @@ def _check_riff(name: str) -> None:
                 available = size - f.tell()
                 if length not in (0, 0xFFFFFFFF) and available < 0.9 * length:
                     raise AudioError(
-                        name, f"the file is truncated or corrupt: its header declares "
-                        f"{length} bytes of audio but only {available} are there"
+                        name,
+                        f"the file is truncated or corrupt: its header declares "
+                        f"{length} bytes of audio but only {available} are there",
                     )
                 return
             f.seek(length + (length & 1), os.SEEK_CUR)
@@ -182,8 +201,9 @@ def _check_complete(name: str, seconds: float, announced: float | None) -> None:
     """A file whose data stops far short of what its header announces is truncated."""
     if announced and announced > 1.0 and seconds < 0.9 * announced:
         raise AudioError(
-            name, f"the file is truncated or corrupt: its header announces {announced:.1f} s "
-            f"but only {seconds:.1f} s could be decoded"
+            name,
+            f"the file is truncated or corrupt: its header announces {announced:.1f} s "
+            f"but only {seconds:.1f} s could be decoded",
         )
 
 

@@ -12,26 +12,9 @@ from sqlalchemy import select
 from callqa.errors import InputError
 from callqa.storage import content_hash
 from callqa.storage.models import Call, Job, Report
+from transcribe.audio import SUFFIXES as AUDIO
 from worker.metadata import CallInfo, MetadataError, manager_from_name, read_call_log, read_sidecar
 from worker.pipeline import Context, ingest, process_call
-
-AUDIO = frozenset(
-    [
-        ".wav",
-        ".mp3",
-        ".ogg",
-        ".opus",
-        ".oga",
-        ".flac",
-        ".m4a",
-        ".aac",
-        ".wma",
-        ".amr",
-        ".webm",
-        ".gsm",
-        ".mp4",
-    ]
-)
 
 
 @dataclass

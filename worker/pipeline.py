@@ -38,6 +38,13 @@ class Context:
     settings: Settings
     _engines: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Context:
+        """Open the configured database (migrated) and file store."""
+        from callqa.storage import DirectoryStore, connect
+
+        return cls(connect(settings.database), DirectoryStore(settings.data_dir), settings)
+
     def engine(self, language: str) -> tuple[Engine, Any]:
         """The Whisper engine (and mono diarizer) for a language, loaded on first use."""
         from transcribe import load_engine
@@ -243,7 +250,10 @@ def analyse_call(
                 existing.items = report_items(data)
                 db.flush()
                 call = db.get_one(Call, call_id)
-                call.report_id, call.score = existing.id, report.score  # the newest analysis is current
+                call.report_id, call.score = (
+                    existing.id,
+                    report.score,
+                )  # the newest analysis is current
             break
         except IntegrityError:
             continue

@@ -71,14 +71,13 @@ def context() -> Any:
     """This worker process's Context: database, file store, settings; the model loads on first use."""
     global _context
     if _context is None:
-        from callqa.storage import DirectoryStore, connect
         from worker.pipeline import Context
 
         settings = Settings.from_env()
         if not settings.threads:
             # One thread per worker process: run as many processes as cores (--concurrency).
             settings = dataclasses.replace(settings, threads=1)
-        _context = Context(connect(settings.database), DirectoryStore(settings.data_dir), settings)
+        _context = Context.from_settings(settings)
     return _context
 
 

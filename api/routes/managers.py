@@ -20,7 +20,9 @@ def manager_summary(name: str, db: DbDep, user: UserDep) -> dict[str, Any]:
     if manager is None or (user.role == "manager" and user.manager_id != manager.id):
         raise HTTPException(404, "no such manager")
     latest = (  # each call's current report
-        select(Call.report_id.label("id")).where(Call.manager_id == manager.id, Call.report_id.is_not(None))
+        select(Call.report_id.label("id")).where(
+            Call.manager_id == manager.id, Call.report_id.is_not(None)
+        )
     ).subquery()
     day = func.date(func.coalesce(Call.started_at, Call.created_at))  # SQLite and PostgreSQL alike
     days = db.execute(
