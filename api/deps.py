@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
@@ -9,8 +10,8 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from callqa.storage.models import User
-from callqa.storage.users import user_by_token
+from callqa.storage.models import User, WebSession
+from callqa.storage.users import session_by_key, user_by_token
 from worker.pipeline import Context
 
 
@@ -30,10 +31,32 @@ DbDep = Annotated[Session, Depends(get_db)]
 _bearer = HTTPBearer(auto_error=False, description="An API token from `callqa user add`")
 
 
+COOKIE = "callqa_session"
+
+
+class SignIn(Exception):
+    """A page asked for without a session: the browser is sent to the login page."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def _session(db: Session, request: Request) -> WebSession | None:
+    key = request.cookies.get(COOKIE)
+    return session_by_key(db, key) if key else None
+
+
 def current_user(
-    db: DbDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    db: DbDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
+    """A machine's API token, or a signed-in browser's cookie for reading (the pages' player and
+    scripts); a browser changes things through the pages' forms, which carry a CSRF token."""
     if credentials is None:
+        found = _session(db, request) if request.method in ("GET", "HEAD") else None
+        if found is not None:
+            return found.user
         raise HTTPException(401, "authentication required: send Authorization: Bearer TOKEN",
                             headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
     user = user_by_token(db, credentials.credentials)
@@ -42,7 +65,27 @@ def current_user(
     return user
 
 
+def page_session(request: Request, db: DbDep) -> WebSession:
+    """The signed-in browser of a page; without one, the login page (and back here after)."""
+    found = _session(db, request)
+    if found is None:
+        raise SignIn(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return found
+
+
+async def checked_form(
+    request: Request, found: Annotated[WebSession, Depends(page_session)]
+) -> WebSession:
+    """A page form's POST: signed in, and carrying this session's CSRF token."""
+    form = await request.form()
+    if not hmac.compare_digest(str(form.get("csrf", "")), found.csrf):
+        raise HTTPException(403, "the form is out of date: reload the page and send it again")
+    return found
+
+
 UserDep = Annotated[User, Depends(current_user)]
+PageDep = Annotated[WebSession, Depends(page_session)]
+FormDep = Annotated[WebSession, Depends(checked_form)]
 
 
 def role(*allowed: str) -> Callable[..., Any]:

@@ -30,25 +30,55 @@ def serve(host: str, port: int) -> None:
 
 @click.group()
 def user() -> None:
-    """Users of the API: admin, quality, trainer or manager."""
+    """Users of the API and the pages: admin, quality, trainer or manager."""
+
+
+_PASSWORD = click.option(
+    "--password", is_flag=False, flag_value="", default=None,
+    help="Set a password for the pages; asked for (hidden) when no value follows.",
+)  # fmt: skip
+
+
+def _ask(password: str | None) -> str | None:
+    if password == "":
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return password
 
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(["admin", "quality", "trainer", "manager"]))
-@click.option("--password", help="Also set a password (for the pages to come).")
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "quality", "trainer", "manager"])
+)
+@_PASSWORD
 def user_add(name: str, role: str, password: str | None) -> None:
     """Create a user and print their API token (shown once).
 
     \b
-    callqa user add anna --role quality
+    callqa user add anna --role quality --password     # asks for the password of the pages
     """
     from callqa.storage import connect
     from callqa.storage.users import add_user
 
     try:
-        token = add_user(connect(Settings.from_env().database), name, role, password)
+        token = add_user(connect(Settings.from_env().database), name, role, _ask(password))
     except CallqaError as error:
         _fail(str(error))
         sys.exit(2)
     click.echo(token)
+
+
+@user.command("password")
+@click.argument("name")
+@_PASSWORD
+def user_password(name: str, password: str | None) -> None:
+    """Set or change the password a user signs in to the pages with (asked for, hidden)."""
+    from callqa.storage import connect
+    from callqa.storage.users import set_password
+
+    try:
+        set_password(connect(Settings.from_env().database), name, _ask(password or "") or "")
+    except CallqaError as error:
+        _fail(str(error))
+        sys.exit(2)
+    click.echo(f"password of {name} set")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import func, select, update
 
 from callqa.errors import InputError
-from callqa.storage.models import Call, Report, Review, User
+from callqa.storage.models import Call, Report, ReportItem, Review, User
 from worker.pipeline import Context, analyse_call
 
 
@@ -17,12 +19,27 @@ def latest_report(ctx: Context, call_id: int) -> Report:
         return db.get_one(Report, report_id)
 
 
+def _report_with(ctx: Context, call_id: int, target: str) -> Report:
+    """The call's newest report, which must have a verdict on ``target``."""
+    report = latest_report(ctx, call_id)
+    if target not in targets(report.data):
+        raise InputError(f"target {target!r}: not a checkpoint or objection of this call's report")
+    return report
+
+
+def targets(report: dict[str, Any]) -> dict[str, str]:
+    """What a reviewer can give a verdict on: ``checkpoint:ID`` and ``objection:TYPE``, with titles."""
+    found = {f"checkpoint:{c['id']}": c["title"] for c in report["checkpoints"]}
+    found |= {f"objection:{o['type']}": o["title"] for o in report["objections"]}
+    return found
+
+
 def review(
     ctx: Context, call_id: int, user: User, target: str, verdict: bool, comment: str
 ) -> Review:
     """Record a reviewer's verdict on ``target`` (checkpoint:ID or objection:TYPE); rescore with every
     verdict given so far on this report (the latest per target wins). Both scores are kept."""
-    report = latest_report(ctx, call_id)
+    report = _report_with(ctx, call_id, target)
     with ctx.sessions() as db:
         earlier = db.scalars(
             select(Review)
@@ -34,6 +51,12 @@ def review(
     after = analyse_call(ctx, call_id, report.script_id, overrides)
     with ctx.sessions.begin() as db:
         db.get_one(Report, report.id).reviewed_score = after
+        kind, _, key = target.partition(":")
+        db.execute(  # list filters and chips follow the reviewer's verdict
+            update(ReportItem)
+            .where(ReportItem.report_id == report.id, ReportItem.kind == kind, ReportItem.key == key)
+            .values(ok=verdict)
+        )
         call = db.get_one(Call, call_id)
         if call.report_id == report.id:
             call.score = after
@@ -45,11 +68,7 @@ def review(
 
 def dispute(ctx: Context, call_id: int, user: User, target: str, comment: str) -> Review:
     """A manager disputes a verdict of their call; a reviewer then decides with ``review``."""
-    report = latest_report(ctx, call_id)
-    valid = {f"checkpoint:{c['id']}" for c in report.data["checkpoints"]}
-    valid |= {f"objection:{o['type']}" for o in report.data["objections"]}
-    if target not in valid:
-        raise InputError(f"target {target!r}: not a checkpoint or objection of this call's report")
+    report = _report_with(ctx, call_id, target)
     if not comment.strip():
         raise InputError("comment: say why the verdict is wrong")
     with ctx.sessions.begin() as db:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from celery import Celery, chain
@@ -132,11 +134,32 @@ def scan_incoming() -> int:
     return len(enqueue_folder(ctx, folder, register_script(ctx.sessions, script), dispatch).queued)
 
 
-def dispatch(call_id: int, script_id: int, job_id: int) -> None:
+def dispatch(call_id: int, script_id: int, job_id: int, celery: Celery = app) -> None:
     """Send one call through the chain: transcribe, then analyse (ids only)."""
+    ids = (call_id, script_id, job_id)
     chain(
-        transcribe_task.si(call_id, script_id, job_id), analyse_task.si(call_id, script_id, job_id)
+        celery.signature("callqa.transcribe", ids, immutable=True),
+        celery.signature("callqa.analyse", ids, immutable=True),
     ).apply_async()
+
+
+_answers: dict[str, tuple[float, bool]] = {}  # broker URL -> (when asked, did a worker answer)
+
+
+def queue_for(settings: Settings, ttl: float = 30.0) -> Callable[[int, int, int], None] | None:
+    """Dispatch to the workers on ``settings.redis_url`` when one answers a ping, else None.
+
+    The answer is remembered for ``ttl`` seconds, so an upload does not wait for a ping each time.
+    """
+    asked, alive = _answers.get(settings.redis_url, (-ttl, False))
+    celery = app if settings.redis_url == app.conf.broker_url else make_app(settings)
+    if time.monotonic() - asked >= ttl:
+        try:
+            alive = bool(celery.control.ping(timeout=1.0))
+        except Exception:  # noqa: BLE001 - no broker at all is the same as no workers
+            alive = False
+        _answers[settings.redis_url] = (time.monotonic(), alive)
+    return functools.partial(dispatch, celery=celery) if alive else None
 
 
 def run_worker(concurrency: int, beat: bool, loglevel: str = "info") -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -18,11 +18,11 @@ from fastapi import (
     UploadFile,
 )
 from fastapi.responses import FileResponse
-from sqlalchemy import String, cast, func, select
 
 from api.deps import ContextDep, DbDep, RowId, UserDep, role
+from api.search import CallQuery, search_calls
 from callqa.errors import InputError
-from callqa.storage.models import Call, Manager, Report, ReportItem, Script, Transcript, User
+from callqa.storage.models import Call, User
 
 router = APIRouter(tags=["calls"])
 Uploader = Annotated[User, Depends(role("admin", "quality"))]
@@ -39,70 +39,9 @@ def own_call(user: User, call: Call | None) -> Call:
 
 
 @router.get("/calls")
-def list_calls(
-    db: DbDep,
-    user: UserDep,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    manager: str | None = None,
-    script: str | None = Query(None, description="script pack id"),
-    score_min: float | None = Query(None, ge=0, le=100),
-    score_max: float | None = Query(None, ge=0, le=100),
-    outcome: str | None = None,
-    failed_checkpoint: str | None = Query(None, description="a checkpoint id that was missed"),
-    objection: str | None = Query(None, description="an objection type the client raised"),
-    handled: bool | None = Query(None, description="with objection: handled or not"),
-    q: str | None = Query(None, min_length=2, description="words in the transcript"),
-    sort: Literal["time", "-time", "score", "-score"] = "-time",
-    page: int = Query(1, ge=1, le=1_000_000),
-    per_page: int = Query(50, ge=1, le=200),
-) -> dict[str, Any]:
+def list_calls(db: DbDep, user: UserDep, filters: Annotated[CallQuery, Query()]) -> dict[str, Any]:
     """Calls with their newest report's score (the reviewed one once reviewed); filters, sorting, pages."""
-    query = (
-        select(Call, Manager.name, Script.pack_id, Script.version)
-        .outerjoin(Manager, Call.manager_id == Manager.id)
-        .outerjoin(Report, Report.id == Call.report_id)
-        .outerjoin(Script, Script.id == Report.script_id)
-    )
-    conditions = []
-    if user.role == "manager":
-        conditions.append(Call.manager_id == user.manager_id)
-    if date_from:
-        conditions.append(Call.at >= datetime.combine(date_from, datetime.min.time()))
-    if date_to:
-        conditions.append(
-            Call.at < datetime.combine(date_to + timedelta(days=1), datetime.min.time())
-        )
-    if manager:
-        conditions.append(Manager.name == manager)
-    if script:
-        conditions.append(Script.pack_id == script)
-    if score_min is not None:
-        conditions.append(Call.score >= score_min)
-    if score_max is not None:
-        conditions.append(Call.score <= score_max)
-    if outcome:
-        conditions.append(Call.outcome == outcome.lower())
-    if failed_checkpoint:
-        conditions.append(_has_item(Call.report_id, "checkpoint", failed_checkpoint, False))
-    if objection:
-        conditions.append(_has_item(Call.report_id, "objection", objection, handled))
-    if q:
-        conditions.append(
-            Call.transcript.has(func.lower(cast(Transcript.data, String)).contains(q.lower()))
-        )
-    query = query.where(*conditions)
-    count = select(func.count(Call.id)).outerjoin(Manager, Call.manager_id == Manager.id)
-    if script:
-        count = count.outerjoin(Report, Report.id == Call.report_id).outerjoin(
-            Script, Script.id == Report.script_id
-        )
-    total = db.scalar(count.where(*conditions)) or 0
-    orders: dict[str, Any] = {"time": Call.at.asc(), "-time": Call.at.desc(),
-                              "score": Call.score.asc().nulls_last(), "-score": Call.score.desc().nulls_last()}  # fmt: skip
-    rows = db.execute(
-        query.order_by(orders[sort], Call.id.desc()).offset((page - 1) * per_page).limit(per_page)
-    )
+    rows, total = search_calls(db, user, filters)
     items = [
         {
             "id": call.id,
@@ -119,15 +58,7 @@ def list_calls(
         }
         for call, name, pack, version in rows
     ]
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
-
-
-def _has_item(report_id: Any, kind: str, key: str, ok: bool | None) -> Any:
-    """A verdict of the call's newest report, found by the (kind, key, ok) index."""
-    reports = select(ReportItem.report_id).where(ReportItem.kind == kind, ReportItem.key == key)
-    if ok is not None:
-        reports = reports.where(ReportItem.ok == ok)
-    return report_id.in_(reports)
+    return {"items": items, "total": total, "page": filters.page, "per_page": filters.per_page}
 
 
 @router.get("/calls/{call_id}")
@@ -261,8 +192,13 @@ def _copy_limited(file: UploadFile, out: Any) -> int:
 
 
 def _deferred(background: BackgroundTasks, ctx: Any) -> Any:
-    """Process after the response: on the workers' queue with --queue servers (later), here otherwise."""
+    """Process on the workers' queue when a worker answers, otherwise here, after the response."""
     from worker.pipeline import process_call
+    from worker.tasks import queue_for
+
+    queued = queue_for(ctx.settings)
+    if queued is not None:
+        return queued
 
     def dispatch(call_id: RowId, script_id: RowId, job_id: RowId) -> None:
         background.add_task(_process_quietly, ctx, call_id, script_id, job_id, process_call)

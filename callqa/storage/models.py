@@ -155,6 +155,19 @@ class User(Base):
     manager: Mapped[Manager | None] = relationship()
 
 
+class WebSession(Base):
+    """A signed-in browser: its cookie holds a random key, this row the key's sha256 and when it ends."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))  # forms on the pages carry it back
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    expires_at: Mapped[datetime]
+    user: Mapped[User] = relationship()
+
+
 class Review(Base):
     """A reviewer's confirmation or override of one verdict, or a manager's dispute of it."""
 

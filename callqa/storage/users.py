@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from callqa.errors import InputError
-from callqa.storage.models import Manager, User
+from callqa.storage.models import Manager, User, WebSession, now
 
 ROLES = ("admin", "quality", "trainer", "manager")
 
@@ -51,10 +52,53 @@ def add_user(
         manager = None
         if role == "manager":
             manager = db.scalar(select(Manager).where(Manager.name == name)) or Manager(name=name)
+        if password is not None and len(password) < 8:
+            raise InputError("password: at least 8 characters")
         db.add(User(name=name, role=role, token_hash=token_hash(token), manager=manager,
                     password_hash=hash_password(password) if password else None))  # fmt: skip
     return token
 
 
+def set_password(sessions: sessionmaker[Session], name: str, password: str) -> None:
+    """A new password; the user's browser sessions end."""
+    if len(password) < 8:
+        raise InputError("password: at least 8 characters")
+    with sessions.begin() as db:
+        user = db.scalar(select(User).where(User.name == name))
+        if user is None:
+            raise InputError(f"user {name}: no such user")
+        user.password_hash = hash_password(password)
+        db.execute(delete(WebSession).where(WebSession.user_id == user.id))
+
+
 def user_by_token(db: Session, token: str) -> User | None:
     return db.scalar(select(User).where(User.token_hash == token_hash(token)))
+
+
+def sign_in(
+    sessions: sessionmaker[Session], name: str, password: str, hours: float = 12
+) -> tuple[str, User]:
+    """Check a user's password; a new browser session's key (for the cookie) and the user.
+
+    A wrong name and a wrong password give the same error, so names cannot be probed.
+    """
+    with sessions.begin() as db:
+        user = db.scalar(select(User).where(User.name == name))
+        if user is None or not check_password(password, user.password_hash):
+            raise InputError("wrong user name or password")
+        key = secrets.token_urlsafe(32)
+        db.add(WebSession(key_hash=token_hash(key), user=user, csrf=secrets.token_urlsafe(24),
+                          expires_at=now() + timedelta(hours=hours)))  # fmt: skip
+        db.expunge(user)
+    return key, user
+
+
+def session_by_key(db: Session, key: str) -> WebSession | None:
+    """The unexpired browser session whose cookie holds ``key``."""
+    found = db.scalar(select(WebSession).where(WebSession.key_hash == token_hash(key)))
+    return found if found is not None and found.expires_at > now() else None
+
+
+def sign_out(sessions: sessionmaker[Session], key: str) -> None:
+    with sessions.begin() as db:
+        db.execute(delete(WebSession).where(WebSession.key_hash == token_hash(key)))

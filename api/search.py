@@ -1,0 +1,120 @@
+"""The call list's filters and its one query, shared by the JSON API and the calls page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import String, cast, func, select
+from sqlalchemy.orm import Session
+
+from callqa.storage.models import Call, Manager, Report, ReportItem, Script, Transcript, User
+
+Sort = Literal["time", "-time", "score", "-score"]
+_ORDERS: dict[str, Any] = {"time": Call.at.asc(), "-time": Call.at.desc(),
+                           "score": Call.score.asc().nulls_last(), "-score": Call.score.desc().nulls_last()}  # fmt: skip
+
+
+class CallQuery(BaseModel):
+    """Filters, sorting and the page of a call list. Empty values (from a page's form) mean no filter."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    manager: str | None = None
+    script: str | None = Field(None, description="script pack id")
+    score_min: float | None = Field(None, ge=0, le=100)
+    score_max: float | None = Field(None, ge=0, le=100)
+    outcome: str | None = None
+    failed_checkpoint: str | None = Field(None, description="a checkpoint id that was missed")
+    objection: str | None = Field(None, description="an objection type the client raised")
+    handled: bool | None = Field(None, description="with objection: handled or not")
+    q: str | None = Field(None, min_length=2, description="words in the transcript")
+    sort: Sort = "-time"
+    page: int = Field(1, ge=1, le=1_000_000)
+    per_page: int = Field(50, ge=1, le=200)
+
+    model_config = {"extra": "ignore"}
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """The set filters as query arguments, with ``changes`` (for links to other pages or sorts)."""
+        values = self.model_dump(mode="json", exclude_defaults=True) | changes
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+ListRow = tuple[Call, str | None, str | None, int | None]
+
+
+def search_calls(db: Session, user: User, f: CallQuery) -> tuple[list[ListRow], int]:
+    """(call, manager name, script pack id, script version) rows of one page, and the total."""
+    query = (
+        select(Call, Manager.name, Script.pack_id, Script.version)
+        .outerjoin(Manager, Call.manager_id == Manager.id)
+        .outerjoin(Report, Report.id == Call.report_id)
+        .outerjoin(Script, Script.id == Report.script_id)
+    )
+    conditions = _conditions(user, f)
+    count = select(func.count(Call.id)).outerjoin(Manager, Call.manager_id == Manager.id)
+    if f.script:
+        count = count.outerjoin(Report, Report.id == Call.report_id).outerjoin(
+            Script, Script.id == Report.script_id
+        )
+    total = db.scalar(count.where(*conditions)) or 0
+    page = (
+        query.where(*conditions)
+        .order_by(_ORDERS[f.sort], Call.id.desc())
+        .offset((f.page - 1) * f.per_page)
+        .limit(f.per_page)
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in db.execute(page)], total
+
+
+def _conditions(user: User, f: CallQuery) -> list[Any]:
+    conditions = []
+    if user.role == "manager":
+        conditions.append(Call.manager_id == user.manager_id)
+    if f.date_from:
+        conditions.append(Call.at >= datetime.combine(f.date_from, datetime.min.time()))
+    if f.date_to:
+        end = datetime.combine(f.date_to + timedelta(days=1), datetime.min.time())
+        conditions.append(Call.at < end)
+    if f.manager:
+        conditions.append(Manager.name == f.manager)
+    if f.script:
+        conditions.append(Script.pack_id == f.script)
+    if f.score_min is not None:
+        conditions.append(Call.score >= f.score_min)
+    if f.score_max is not None:
+        conditions.append(Call.score <= f.score_max)
+    if f.outcome:
+        conditions.append(Call.outcome == f.outcome.lower())
+    if f.failed_checkpoint:
+        conditions.append(_has_item(Call.report_id, "checkpoint", f.failed_checkpoint, False))
+    if f.objection:
+        conditions.append(_has_item(Call.report_id, "objection", f.objection, f.handled))
+    if f.q:
+        text = func.lower(cast(Transcript.data, String))
+        conditions.append(Call.transcript.has(text.contains(f.q.lower())))
+    return conditions
+
+
+def _has_item(report_id: Any, kind: str, key: str, ok: bool | None) -> Any:
+    """A verdict of the call's newest report, found by the (kind, key, ok) index."""
+    reports = select(ReportItem.report_id).where(ReportItem.kind == kind, ReportItem.key == key)
+    if ok is not None:
+        reports = reports.where(ReportItem.ok == ok)
+    return report_id.in_(reports)
+
+
+def failed_checkpoints(db: Session, report_ids: list[int]) -> dict[int, list[str]]:
+    """The checkpoints each of these reports failed (for the list's chips), one query."""
+    rows = db.execute(
+        select(ReportItem.report_id, ReportItem.key)
+        .where(ReportItem.report_id.in_(report_ids), ReportItem.kind == "checkpoint")
+        .where(ReportItem.ok.is_(False))
+        .order_by(ReportItem.id)
+    )
+    failed: dict[int, list[str]] = {}
+    for report_id, key in rows:
+        failed.setdefault(report_id, []).append(key)
+    return failed
