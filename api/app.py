@@ -1,17 +1,30 @@
-"""The application: settings read once, storage opened once, errors mapped to JSON in one place."""
+"""The application: settings read once, storage opened once, errors mapped in one place.
+
+Errors are JSON (``{"error": ...}``) for the API, and a page for a browser on the pages.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from api.deps import SignIn
 from callqa.errors import CallqaError, InputError
 from callqa.settings import Settings
 
+_NOT_PAGES = ("/api/", "/health", "/openapi.json", "/docs", "/redoc", "/static/")
+_TITLES = {401: "Sign in first", 403: "Not allowed", 404: "Not found", 413: "Too large",
+           422: "Something in the request is wrong", 503: "Not available"}  # fmt: skip
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    from api import pages
     from api.routes import calls, health, jobs, managers, reviews, scripts
     from worker.pipeline import Context
 
@@ -19,30 +32,49 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="callqa", version="0.1.0", description="Sales-call quality analysis")
     app.state.context = Context.from_settings(settings)
     app.include_router(health.router)
-    app.include_router(calls.router, prefix="/api")
-    for module in (reviews, scripts, jobs, managers):
+    for module in (calls, reviews, scripts, jobs, managers):
         app.include_router(module.router, prefix="/api")
+    app.include_router(pages.router())
+    app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
+
+    @app.exception_handler(SignIn)
+    async def _sign_in(_: Request, error: SignIn) -> Response:
+        from urllib.parse import urlencode
+
+        return RedirectResponse(f"/login?{urlencode({'next': error.next_url})}", status_code=303)
 
     @app.exception_handler(InputError)
-    async def _bad_input(_: Request, error: InputError) -> JSONResponse:
-        return JSONResponse({"error": str(error)}, status_code=422)
+    async def _bad_input(request: Request, error: InputError) -> Response:
+        return _error(request, 422, str(error))
 
     @app.exception_handler(CallqaError)
-    async def _failure(_: Request, error: CallqaError) -> JSONResponse:
-        return JSONResponse({"error": str(error)}, status_code=503)
+    async def _failure(request: Request, error: CallqaError) -> Response:
+        return _error(request, 503, str(error))
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, error: HTTPException) -> JSONResponse:
-        return JSONResponse(
-            {"error": error.detail}, status_code=error.status_code, headers=error.headers
-        )
+    async def _http(request: Request, error: HTTPException) -> Response:
+        return _error(request, error.status_code, error.detail, error.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        return JSONResponse(
-            {"error": f"{where}: {first['msg']}", "details": error.errors()}, status_code=422
-        )
+        return _error(request, 422, f"{where}: {first['msg']}", details=error.errors())
 
     return app
+
+
+def _error(
+    request: Request,
+    status: int,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    details: Any = None,
+) -> Response:
+    if request.url.path.startswith(_NOT_PAGES) or request.url.path == "/":
+        body = {"error": message} | ({"details": details} if details is not None else {})
+        return JSONResponse(body, status_code=status, headers=headers)
+    from api.pages import render
+
+    title = _TITLES.get(status, "Error")
+    return render(request, "error.html", None, status, title=title, message=message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
@@ -22,19 +22,26 @@ class CallQuery(BaseModel):
     date_from: date | None = None
     date_to: date | None = None
     manager: str | None = None
-    script: str | None = Field(None, description="script pack id")
-    score_min: float | None = Field(None, ge=0, le=100)
-    score_max: float | None = Field(None, ge=0, le=100)
+    script: str | None = Field(default=None, description="script pack id")
+    score_min: float | None = Field(default=None, ge=0, le=100)
+    score_max: float | None = Field(default=None, ge=0, le=100)
     outcome: str | None = None
-    failed_checkpoint: str | None = Field(None, description="a checkpoint id that was missed")
-    objection: str | None = Field(None, description="an objection type the client raised")
-    handled: bool | None = Field(None, description="with objection: handled or not")
-    q: str | None = Field(None, min_length=2, description="words in the transcript")
+    failed_checkpoint: str | None = Field(
+        default=None, description="a checkpoint id that was missed"
+    )
+    objection: str | None = Field(default=None, description="an objection type the client raised")
+    handled: bool | None = Field(default=None, description="with objection: handled or not")
+    q: str | None = Field(default=None, min_length=2, description="words in the transcript")
     sort: Sort = "-time"
-    page: int = Field(1, ge=1, le=1_000_000)
-    per_page: int = Field(50, ge=1, le=200)
+    page: int = Field(default=1, ge=1, le=1_000_000)
+    per_page: int = Field(default=50, ge=1, le=200)
 
     model_config = {"extra": "ignore"}
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """The set filters as query arguments, with ``changes`` (for links to other pages or sorts)."""

@@ -1,11 +1,12 @@
-"""API latency with 100,000 stored calls: the filtered list and the call detail, p50 and p95.
+"""API and page latency with 100,000 stored calls: lists, the call detail, p50 and p95.
 
     python bench/api.py [--calls 100000] [--database URL]
 
 Fills a fresh database (SQLite in a temporary folder by default) with calls,
 transcripts, reports and their verdict rows, copied from one real analysed
 call with varied managers, dates, scores and verdicts; then times requests
-through the real app in-process. Target: p95 under 100 ms for both.
+through the real app in-process, the JSON API and the signed-in pages. Target:
+p95 under 100 ms for the filtered list and the call detail.
 """
 
 from __future__ import annotations
@@ -100,14 +101,20 @@ def main() -> None:
         started = time.perf_counter()
         fill(app, args.calls)
         print(f"filled {args.calls} calls in {time.perf_counter() - started:.0f} s")
-        headers = {"Authorization": f"Bearer {add_user(app.state.context.sessions, 'bench', 'quality')}"}
+        headers = {"Authorization": f"Bearer {add_user(app.state.context.sessions, 'bench', 'quality', 'bench-pass')}"}
         client = TestClient(app)
+        client.post("/login", data={"name": "bench", "password": "bench-pass"})  # the pages' cookie
         urls = {
             "list, newest": "/api/calls",
             "list, one manager, worst first": "/api/calls?manager=manager07&sort=score",
             "list, failed next step, date range": "/api/calls?failed_checkpoint=next_step&date_from=2026-10-01&date_to=2026-10-31",
             "list, price unhandled, by score": "/api/calls?objection=price&handled=false&sort=-score&page=3",
             "call detail": f"/api/calls/{args.calls // 2}",
+            "page: calls, failed next step, dates": "/calls?failed_checkpoint=next_step&date_from=2026-10-01&date_to=2026-10-31",
+            "page: calls, price unhandled": "/calls?objection=price&handled=false&sort=-score&page=3",
+            "page: call": f"/calls/{args.calls // 2}",
+            "page: one manager's charts": "/managers/manager07",
+            "page: the team": "/managers",
         }
         for name, url in urls.items():
             times = timed(client, url, headers, args.repeat)

@@ -8,29 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import CALLS, site
 from fastapi.testclient import TestClient
-
-from api import create_app
-from callqa.settings import Settings
-from callqa.storage.users import add_user
-from worker.metadata import CallInfo
-from worker.pipeline import accept_recording, register_script
-
-CALLS = Path(__file__).parent / "fixtures" / "calls"
 
 
 @pytest.fixture
 def api(database: str, tmp_path: Path, cache_dir: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
     """The app over a database holding two analysed calls, one per manager; a token per role."""
-    settings = Settings.from_env({"CALLQA_DATABASE_URL": database, "CALLQA_DATA_DIR": str(tmp_path / "data"),
-                                  "CALLQA_CACHE_DIR": str(cache_dir), "CALLQA_SCRIPT": "b2b_outbound"})  # fmt: skip
-    app = create_app(settings)
-    ctx = app.state.context
-    script = register_script(ctx.sessions, "b2b_outbound")
-    for name, manager, outcome in (("won_quick", "Daniel", "won"), ("lost_timing_ended", "Emma", "lost")):
-        accept_recording(ctx, CALLS / f"{name}.8k.wav", f"{name}.wav", CallInfo(manager=manager, outcome=outcome), script)
-    tokens = {role: add_user(ctx.sessions, f"{role}-user", role) for role in ("admin", "quality", "trainer")}
-    tokens["manager"] = add_user(ctx.sessions, "Emma", "manager")
+    app, tokens = site(database, tmp_path / "data", cache_dir)
     with TestClient(app) as client:
         yield client, tokens
 

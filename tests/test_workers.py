@@ -169,3 +169,44 @@ def test_a_call_over_the_time_limit_fails_with_the_reason(env: dict[str, str], t
         stop(worker)
     assert summary["failed"] == [{"file": "won_price_handled.8k.wav",
                                   "reason": "took longer than the time limit of 1.5 s (CALLQA_TASK_TIME_LIMIT)"}]  # fmt: skip
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_an_upload_goes_to_the_workers_when_one_answers(env: dict[str, str], database: str, tmp_path: Path) -> None:
+    import socket
+
+    import httpx
+
+    from callqa.storage.users import add_user
+
+    token = add_user(connect(database), "ops", "admin")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    worker = start_worker(env, tmp_path / "worker.log")
+    server = subprocess.Popen([sys.executable, "-m", "callqa.cli", "serve", "--port", str(port)], env=env,
+                              stdout=(tmp_path / "serve.log").open("wb"), stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}) as client:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    client.get("/health")
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+                    time.sleep(0.2)
+            audio = (CALLS / "won_quick.8k.wav").read_bytes()
+            sent = client.post("/api/calls", files={"file": ("won_quick.wav", audio, "audio/wav")},
+                               data={"script": "b2b_outbound", "manager": "Daniel"})  # fmt: skip
+            assert sent.status_code == 202, sent.text
+            deadline = time.monotonic() + 120
+            while (job := client.get(f"/api/jobs/{sent.json()['job']}").json())["state"] != "done":
+                assert job["state"] != "failed" and time.monotonic() < deadline, job
+                time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        stop(worker)
+    log = (tmp_path / "worker.log").read_text()
+    assert "callqa.transcribe" in log and "callqa.analyse" in log  # the worker did it, not the server

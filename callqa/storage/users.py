@@ -87,7 +87,7 @@ def sign_in(
         if user is None or not check_password(password, user.password_hash):
             raise InputError("wrong user name or password")
         key = secrets.token_urlsafe(32)
-        db.add(WebSession(key_hash=token_hash(key), user=user, csrf=secrets.token_urlsafe(24),
+        db.add(WebSession(key_hash=token_hash(key), user_id=user.id, csrf=secrets.token_urlsafe(24),
                           expires_at=now() + timedelta(hours=hours)))  # fmt: skip
         db.expunge(user)
     return key, user

@@ -1,0 +1,126 @@
+"""The calls list, the call page, and its review and dispute forms."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.deps import ContextDep, DbDep, FormDep, PageDep, RowId
+from api.pages import render
+from api.routes.calls import own_call
+from api.search import CallQuery, failed_checkpoints, search_calls
+from callqa.storage.models import Call, Manager, Report, Review, Script
+
+router = APIRouter()
+
+
+@router.get("/calls", response_class=HTMLResponse)
+def calls_page(
+    request: Request, db: DbDep, session: PageDep, filters: Annotated[CallQuery, Query()]
+) -> HTMLResponse:
+    found, total = search_calls(db, session.user, filters)
+    failed = failed_checkpoints(db, [c.report_id for c, *_ in found if c.report_id])
+    rows = [{"id": c.id, "file": c.original_name, "manager": name, "score": c.score, "at": c.at,
+             "duration": c.duration, "outcome": c.outcome, "failed": failed.get(c.report_id or 0, [])}
+            for c, name, *_ in found]  # fmt: skip
+    return render(request, "calls.html", session, section="calls", rows=rows, total=total,
+                  filters=filters, pages=max(1, math.ceil(total / filters.per_page)),
+                  choices=filter_choices(db))  # fmt: skip
+
+
+def filter_choices(db: Session) -> dict[str, Any]:
+    """What the filters offer: managers, script packs, and their checkpoints and objection types."""
+    checkpoints: dict[str, str] = {}
+    objections: dict[str, str] = {}
+    packs = []
+    for script_id, source in db.execute(select(Script.id, Script.source).order_by(Script.id)):
+        pack_id, points, kinds = _titles(script_id, source)
+        packs.append(pack_id)
+        checkpoints |= points
+        objections |= kinds
+    return {"managers": list(db.scalars(select(Manager.name).order_by(Manager.name))),
+            "scripts": sorted(set(packs)), "checkpoints": checkpoints, "objections": objections}  # fmt: skip
+
+
+@lru_cache(maxsize=256)
+def _titles(script_id: int, source: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    from scripts_lib import parse_pack
+
+    pack = parse_pack(source)
+    return (pack.id, {c.id: c.title for c in pack.checkpoints},
+            {o.id: o.title for o in pack.objections})  # fmt: skip
+
+
+@router.get("/calls/{call_id}", response_class=HTMLResponse)
+def call_page(
+    call_id: RowId,
+    request: Request,
+    db: DbDep,
+    session: PageDep,
+    done: Literal["review", "dispute"] | None = None,
+) -> HTMLResponse:
+    from worker.review import targets
+
+    call = own_call(session.user, db.get(Call, call_id))
+    report = db.get(Report, call.report_id) if call.report_id else None
+    reviews = list(db.scalars(select(Review).where(Review.call_id == call.id).order_by(Review.id)))
+    # The reviewers' verdicts on the current report, the latest per target.
+    verdicts = {r.target: r.verdict for r in reviews
+                if report and r.report_id == report.id and r.kind == "review"}  # fmt: skip
+    transcript = call.transcript.data if call.transcript else None
+    notice = None
+    if done and reviews and reviews[-1].kind == "review":
+        notice = f"Saved. Score {reviews[-1].score_before:.1f} → {reviews[-1].score_after:.1f}"
+    elif done:
+        notice = "Dispute sent to the quality department"
+    return render(request, "call.html", session, section="calls", call=call,
+                  report=report.data if report else None,
+                  reviewed=report.reviewed_score if report else None,
+                  transcript=transcript, duration=call.duration or (transcript or {}).get("duration"),
+                  verdicts=verdicts, reviews=reviews, notice=notice,
+                  targets=targets(report.data) if report else {})  # fmt: skip
+
+
+@router.post("/calls/{call_id}/review")
+def review_form(
+    call_id: RowId,
+    db: DbDep,
+    session: FormDep,
+    ctx: ContextDep,
+    target: Annotated[str, Form(max_length=120)],
+    verdict: Annotated[bool, Form()],
+    comment: Annotated[str, Form(max_length=4000)] = "",
+) -> RedirectResponse:
+    from worker.review import review
+
+    if session.user.role not in ("admin", "quality"):
+        raise HTTPException(
+            403, f"reviewing needs the role admin or quality; you are {session.user.role}"
+        )
+    own_call(session.user, db.get(Call, call_id))
+    review(ctx, call_id, session.user, target, verdict, comment)
+    return RedirectResponse(f"/calls/{call_id}?done=review", status_code=303)
+
+
+@router.post("/calls/{call_id}/dispute")
+def dispute_form(
+    call_id: RowId,
+    db: DbDep,
+    session: FormDep,
+    ctx: ContextDep,
+    target: Annotated[str, Form(max_length=120)],
+    comment: Annotated[str, Form(max_length=4000)],
+) -> RedirectResponse:
+    from worker.review import dispute
+
+    if session.user.role != "manager":
+        raise HTTPException(403, f"only managers dispute their calls; you are {session.user.role}")
+    own_call(session.user, db.get(Call, call_id))
+    dispute(ctx, call_id, session.user, target, comment)
+    return RedirectResponse(f"/calls/{call_id}?done=dispute", status_code=303)

@@ -1,0 +1,41 @@
+"""The team page and a manager's page: scores and checkpoint pass rates over time, recent calls."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import DbDep, PageDep
+from api.pages import charts, render
+from api.pages.calls import filter_choices
+from api.routes.managers import summary, team, visible_manager
+from api.search import CallQuery, search_calls
+
+router = APIRouter()
+
+
+@router.get("/managers", response_class=HTMLResponse)
+def team_page(request: Request, db: DbDep, session: PageDep) -> HTMLResponse:
+    if session.user.role == "manager":
+        raise HTTPException(403, "managers see their own page only")
+    return render(request, "managers.html", session, section="managers", team=team(db))
+
+
+@router.get("/managers/{name}", response_class=HTMLResponse)
+def manager_page(name: str, request: Request, db: DbDep, session: PageDep) -> HTMLResponse:
+    manager = visible_manager(db, session.user, name)
+    numbers = summary(db, manager)
+    choices = filter_choices(db)
+    titles = choices["checkpoints"]
+    days = [
+        (d["date"], d["average_score"]) for d in numbers["days"] if d["average_score"] is not None
+    ]
+    rates = [(titles.get(key, key), r["rate"], r["calls"])
+             for key, r in numbers["checkpoint_pass_rate"].items()]  # fmt: skip
+    weeks = {titles.get(key, key): (charts.sparkline([w["rate"] for w in series], f"{titles.get(key, key)} by week"), series)
+             for key, series in numbers["checkpoint_weeks"].items()}  # fmt: skip
+    recent, total = search_calls(db, session.user, CallQuery(manager=name, per_page=20))
+    return render(request, "manager.html", session, section="managers", manager_name=manager.name, numbers=numbers,
+                  score_chart=charts.score_line(days, f"Average score per day, {manager.name}"),
+                  rate_chart=charts.rate_bars(rates, f"Checkpoint pass rates, {manager.name}"),
+                  weeks=weeks, recent=recent, total=total, objection_titles=choices["objections"])  # fmt: skip

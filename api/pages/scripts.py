@@ -1,0 +1,113 @@
+"""The scripts page: packs and their versions; upload or edit a pack (as a new version); rescore."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+
+from api.deps import ContextDep, DbDep, FormDep, PageDep, RowId
+from api.pages import render
+from callqa.errors import InputError
+from callqa.storage.models import Script, User, WebSession
+
+router = APIRouter()
+MAX_PACK = 1 << 20
+_VERSION = re.compile(r"^version:[ \t]*\d+[ \t]*$", re.MULTILINE)
+
+
+def _trainer(user: User) -> None:
+    if user.role not in ("admin", "trainer"):
+        raise HTTPException(
+            403, f"changing scripts needs the role admin or trainer; you are {user.role}"
+        )
+
+
+@router.get("/scripts", response_class=HTMLResponse)
+def scripts_page(request: Request, db: DbDep, session: PageDep) -> HTMLResponse:
+    packs: dict[str, list[Script]] = {}
+    for script in db.scalars(select(Script).order_by(Script.pack_id, Script.version.desc())):
+        packs.setdefault(script.pack_id, []).append(script)
+    return render(
+        request, "scripts.html", session, section="scripts", packs=packs, text="", error=None
+    )
+
+
+@router.get("/scripts/{script_id}", response_class=HTMLResponse)
+def script_page(
+    script_id: RowId,
+    request: Request,
+    db: DbDep,
+    session: PageDep,
+    done: Literal["saved", "rescoring"] | None = None,
+) -> HTMLResponse:
+    script = db.get(Script, script_id)
+    if script is None:
+        raise HTTPException(404, f"script {script_id}: no such script version")
+    latest = (
+        db.scalar(select(func.max(Script.version)).where(Script.pack_id == script.pack_id)) or 0
+    )
+    draft = _with_version(script.source, latest + 1)
+    notice = {"saved": f"Stored {script.pack_id} version {script.version}",
+              "rescoring": "Rescoring every stored call with this version; scores change as it goes"}.get(done or "")  # fmt: skip
+    return render(request, "script.html", session, section="scripts", script=script, draft=draft,
+                  next_version=latest + 1, notice=notice, error=None)  # fmt: skip
+
+
+def _with_version(source: str, version: int) -> str:
+    """The pack's text with ``version:`` set to ``version`` (added after ``id:`` when missing)."""
+    if _VERSION.search(source):
+        return _VERSION.sub(f"version: {version}", source, count=1)
+    return re.sub(r"^(id:.*)$", rf"\1\nversion: {version}", source, count=1, flags=re.MULTILINE)
+
+
+@router.post("/scripts", response_model=None)
+async def save_script(
+    request: Request,
+    ctx: ContextDep,
+    db: DbDep,
+    session: FormDep,
+    file: Annotated[UploadFile | None, File()] = None,
+    text: Annotated[str, Form(max_length=MAX_PACK)] = "",
+) -> Response:
+    """A pack from an uploaded file or the edit box; invalid ones come back with the error."""
+    from worker.pipeline import store_script
+
+    _trainer(session.user)
+    name = "the edited pack"
+    if file is not None and file.filename:
+        name, raw = file.filename, await file.read(MAX_PACK + 1)
+        try:
+            text = raw.decode("utf-8") if len(raw) <= MAX_PACK else ""
+        except UnicodeDecodeError:
+            return _refused(request, session, text, f"{name}: not UTF-8 text")
+        if not text:
+            return _refused(request, session, "", f"{name}: empty, or larger than 1 MB")
+    try:
+        script_id = store_script(ctx.sessions, text, name)
+    except InputError as error:
+        return _refused(request, session, text, str(error))
+    return RedirectResponse(f"/scripts/{script_id}?done=saved", status_code=303)
+
+
+def _refused(request: Request, session: WebSession, text: str, error: str) -> HTMLResponse:
+    return render(
+        request, "scripts.html", session, 422, section="scripts", packs={}, text=text, error=error
+    )
+
+
+@router.post("/scripts/{script_id}/rescore")
+def rescore_form(
+    script_id: RowId, db: DbDep, session: FormDep, ctx: ContextDep, background: BackgroundTasks
+) -> RedirectResponse:
+    from worker.pipeline import rescore_all
+
+    _trainer(session.user)
+    script = db.get(Script, script_id)
+    if script is None:
+        raise HTTPException(404, f"script {script_id}: no such script version")
+    background.add_task(rescore_all, ctx, f"{script.pack_id}@{script.version}")
+    return RedirectResponse(f"/scripts/{script_id}?done=rescoring", status_code=303)

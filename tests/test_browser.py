@@ -1,0 +1,106 @@
+"""The pages in a real browser: Debian's Chromium, headless, driven by Playwright, against a real server.
+
+Sign in, filter the list, open a call, click a mistake (the audio moves there, the word lights up),
+and save a review (the score changes). ``CALLQA_SCREENSHOT=FILE`` also saves the call page as a PNG.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from conftest import PASSWORD, site
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Headless, and no calls home: this machine has no network, and Chromium would keep trying.
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--autoplay-policy=no-user-gesture-required"]  # fmt: skip
+
+
+@pytest.fixture
+def server(tmp_path: Path, cache_dir: Path) -> Iterator[str]:
+    app, _ = site(f"sqlite:///{tmp_path / 'data' / 'callqa.db'}", tmp_path / "data", cache_dir)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    uvi = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uvi.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not uvi.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    uvi.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_review_a_call_in_chromium(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install -y chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+
+        page.goto(f"{server}/calls")
+        expect(page).to_have_url(f"{server}/login?next=%2Fcalls")
+        page.get_by_label("User name").fill("quality-user")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("table.calls tbody tr")).to_have_count(2)
+
+        page.get_by_label("Manager").select_option("Emma")
+        page.get_by_role("button", name="Filter").click()
+        expect(page.locator("table.calls tbody tr")).to_have_count(1)
+        page.get_by_role("link", name="lost_timing_ended.wav").click()
+
+        player = page.locator("#player")
+        page.wait_for_function(
+            "document.getElementById('player').readyState >= 1"
+        )  # the audio loaded
+        assert page.evaluate("document.getElementById('player').duration") > 10
+        mistake = page.locator("button.mistake").last
+        seek = float(mistake.get_attribute("data-seek") or "nan")
+        assert seek > 1
+        mistake.click()
+        page.wait_for_function(
+            f"Math.abs(document.getElementById('player').currentTime - {seek}) < 1"
+        )
+        player.evaluate("audio => audio.pause()")
+        lit = page.locator(".w.now")
+        expect(lit).to_have_count(1)
+        assert abs(float(lit.get_attribute("data-s") or "nan") - seek) < 2.5  # the word said there
+
+        first = page.locator(".utt .seek").first  # by keyboard: a sentence's time is a button
+        first.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.getElementById('player').currentTime < 1")
+        player.evaluate("audio => audio.pause()")
+        if os.environ.get("CALLQA_SCREENSHOT"):
+            page.locator("button.mistake").first.click()
+            page.wait_for_timeout(1500)
+            player.evaluate("audio => audio.pause()")
+            page.screenshot(path=os.environ["CALLQA_SCREENSHOT"])
+
+        before = float(page.locator("#score .score").inner_text())
+        page.get_by_label("Verdict on").select_option("checkpoint:next_step")
+        page.get_by_label("passed / handled").check()
+        page.get_by_label("Comment").fill("The call back on Tuesday is a next step.")
+        page.get_by_role("button", name="Save the verdict").click()
+        expect(page.get_by_role("status")).to_contain_text("Saved. Score")
+        after = float(page.locator("#score .score").inner_text())
+        assert after > before
+        expect(page.locator(".history")).to_contain_text("The call back on Tuesday is a next step.")
+        assert not errors, errors
+        browser.close()

@@ -1,0 +1,198 @@
+"""The review pages against the real app and a real database: sign-in, roles, CSRF, filters, review, scripts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import PASSWORD, site
+from fastapi.testclient import TestClient
+
+PAGES = ["/calls", "/calls/1", "/managers", "/managers/Emma", "/scripts", "/scripts/1"]
+
+
+@pytest.fixture
+def browser(database: str, tmp_path: Path, cache_dir: Path) -> Iterator[TestClient]:
+    app, _ = site(database, tmp_path / "data", cache_dir)
+    with TestClient(app, follow_redirects=False) as client:
+        yield client
+
+
+def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
+    """Sign in; the CSRF token the pages' forms carry."""
+    response = client.post("/login", data={"name": name, "password": password, "next": "/calls"})
+    assert response.status_code == 303 and response.headers["location"] == "/calls", response.text
+    page = client.get("/calls").text
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+
+def call_id(client: TestClient, manager: str) -> int:
+    page = client.get("/calls", params={"manager": manager}).text
+    return int(re.search(r'href="/calls/(\d+)"', page).group(1))  # type: ignore[union-attr]
+
+
+def test_every_page_needs_a_session_and_a_wrong_password_gets_none(browser: TestClient) -> None:
+    for path in PAGES:
+        response = browser.get(path)
+        assert response.status_code == 303 and response.headers["location"].startswith(
+            "/login?next=%2F"
+        ), path
+    refused = browser.post("/login", data={"name": "quality-user", "password": "wrong-password"})
+    assert (
+        refused.status_code == 401
+        and "wrong user name or password" in refused.text
+        and not refused.cookies
+    )
+    unknown = browser.post("/login", data={"name": "nobody", "password": "wrong-password"})
+    assert unknown.status_code == 401 and "wrong user name or password" in unknown.text
+    away = browser.post(
+        "/login", data={"name": "quality-user", "password": PASSWORD, "next": "//evil.example/x"}
+    )
+    assert away.headers["location"] == "/calls"  # never sent to another site
+    assert browser.get("/calls").status_code == 200
+
+
+def test_calls_list_filters_sorts_and_shows_failed_checkpoints(browser: TestClient) -> None:
+    sign_in(browser, "quality-user")
+    page = browser.get("/calls", params={"sort": "-score"}).text
+    assert "2 found" in page
+    assert page.index("won_quick.wav") < page.index("lost_timing_ended.wav")  # best first
+    assert re.search(
+        r'class="score (good|fair)"[^>]*>\d+</span>', page
+    )  # the won call's badge has a band
+    assert 'class="chip"' in page and "Agreed next step with a date</a>" in page
+    emma = browser.get("/calls", params={"manager": "Emma"}).text
+    assert "1 found" in emma and "won_quick.wav" not in emma
+    empty = dict.fromkeys(
+        (
+            "date_from",
+            "date_to",
+            "manager",
+            "script",
+            "score_min",
+            "score_max",
+            "outcome",
+            "objection",
+            "handled",
+            "q",
+        ),
+        "",
+    )  # a form sends every field, set or not
+    missed = browser.get(
+        "/calls", params=empty | {"failed_checkpoint": "next_step", "sort": "-time"}
+    ).text
+    assert "lost_timing_ended.wav" in missed and "won_quick.wav" not in missed
+    bad = browser.get("/calls", params={"score_min": "lots"})
+    assert (
+        bad.status_code == 422 and "score_min" in bad.text and "<html" in bad.text
+    )  # a page, not JSON
+
+
+def test_call_page_shows_player_transcript_checklist_objections_mistakes_metrics(
+    browser: TestClient,
+) -> None:
+    sign_in(browser, "quality-user")
+    call = call_id(browser, "Emma")
+    page = browser.get(f"/calls/{call}").text
+    assert f'src="/api/calls/{call}/audio"' in page
+    assert re.search(
+        r'<span class="w" data-s="[\d.]+" data-e="[\d.]+">\w+', page
+    )  # words with their times
+    for heading in ("Checklist", "Objections", "Mistakes", "Metrics", "Review"):
+        assert f">{heading}</h2>" in page
+    assert "<strong>Not now</strong> — not handled" in page
+    assert re.search(r'class="seek mistake" data-seek="[\d.]+"', page)
+    assert "Manager talk" in page and "dBFS" in page
+    audio = browser.get(
+        f"/api/calls/{call}/audio", headers={"Range": "bytes=0-99"}
+    )  # the player, signed in
+    assert audio.status_code == 206 and len(audio.content) == 100
+
+
+def test_a_review_through_the_page_changes_the_score_and_needs_the_form_token(
+    browser: TestClient,
+) -> None:
+    csrf = sign_in(browser, "quality-user")
+    call = call_id(browser, "Emma")
+    form = {
+        "target": "checkpoint:next_step",
+        "verdict": "true",
+        "comment": "They agreed to a call back.",
+    }
+    forged = browser.post(f"/calls/{call}/review", data=form)  # no token: another site's form
+    assert forged.status_code == 403 and "reload the page" in forged.text
+    assert "History" not in browser.get(f"/calls/{call}").text  # nothing was stored
+    via_api = browser.post(
+        f"/api/calls/{call}/reviews", json={"target": "checkpoint:next_step", "verdict": True}
+    )
+    assert via_api.status_code == 401  # the cookie reads the API; it does not write through it
+
+    saved = browser.post(f"/calls/{call}/review", data=form | {"csrf": csrf})
+    assert saved.status_code == 303 and saved.headers["location"] == f"/calls/{call}?done=review"
+    page = browser.get(saved.headers["location"]).text
+    before, after = map(float, re.search(r"Saved. Score ([\d.]+) → ([\d.]+)", page).groups())  # type: ignore[union-attr]
+    assert after > before and "Reviewed score" in page and "They agreed to a call back." in page
+    assert (
+        "lost_timing_ended.wav"
+        not in browser.get("/calls", params={"failed_checkpoint": "next_step"}).text
+    )
+
+
+def test_a_manager_sees_only_their_own_and_can_dispute(browser: TestClient) -> None:
+    csrf = sign_in(browser, "quality-user")
+    daniels = call_id(browser, "Daniel")
+    browser.post("/logout", data={"csrf": csrf})
+    assert browser.get("/calls").status_code == 303  # signed out
+
+    csrf = sign_in(browser, "Emma")
+    page = browser.get("/calls").text
+    assert "lost_timing_ended.wav" in page and "won_quick.wav" not in page
+    assert browser.get(f"/calls/{daniels}").status_code == 404
+    assert browser.get("/managers/Daniel").status_code == 404
+    assert browser.get("/managers").status_code == 403
+    own = call_id(browser, "Emma")
+    denied = browser.post(
+        f"/calls/{own}/review",
+        data={"target": "checkpoint:next_step", "verdict": "true", "csrf": csrf},
+    )
+    assert denied.status_code == 403
+    sent = browser.post(
+        f"/calls/{own}/dispute",
+        data={"target": "objection:timing", "comment": "I offered a call back.", "csrf": csrf},
+    )
+    assert sent.status_code == 303
+    assert "Dispute sent" in browser.get(sent.headers["location"]).text
+    mine = browser.get("/managers/Emma").text
+    assert (
+        'role="img" aria-label="Average score per day, Emma"' in mine
+        and "Checkpoint pass rates" in mine
+    )
+
+
+def test_scripts_page_refuses_a_broken_pack_with_the_line_and_stores_an_edit(
+    browser: TestClient,
+) -> None:
+    from scripts_lib import find_pack
+
+    csrf = sign_in(browser, "trainer-user")
+    text = find_pack("b2b_outbound").read_text()
+    broken = text.replace("    weight: 3\n", "    wieght: 3\n", 1)
+    refused = browser.post("/scripts", data={"text": broken, "csrf": csrf})
+    assert (
+        refused.status_code == 422
+        and "unknown key (a typo?)" in refused.text
+        and re.search(r"the edited pack:\d+: checkpoints", refused.text)
+    )
+    assert "wieght: 3" in refused.text  # the trainer's text is kept for fixing
+    page = browser.get("/scripts/1").text
+    assert "Edit as version 2" in page and "version: 2" in page
+    edited = text.replace("version: 1", "version: 2")
+    stored = browser.post("/scripts", data={"text": edited, "csrf": csrf})
+    assert stored.status_code == 303
+    assert "Stored b2b_outbound version 2" in browser.get(stored.headers["location"]).text
+    assert "v2" in browser.get("/scripts").text
+
+    csrf = sign_in(browser, "quality-user")
+    assert browser.post("/scripts", data={"text": edited, "csrf": csrf}).status_code == 403
