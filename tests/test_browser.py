@@ -91,7 +91,9 @@ def test_review_a_call_in_chromium(server: str) -> None:
             page.locator("button.mistake").first.click()
             page.wait_for_timeout(1500)
             player.evaluate("audio => audio.pause()")
+            page.set_viewport_size({"width": 1400, "height": 1160})
             page.screenshot(path=os.environ["CALLQA_SCREENSHOT"])
+            page.set_viewport_size({"width": 1400, "height": 900})
 
         before = float(page.locator("#score .score").inner_text())
         page.get_by_label("Verdict on").select_option("checkpoint:next_step")

@@ -23,6 +23,18 @@ def test_a_new_database_gets_every_table_and_reopening_changes_nothing(database:
         assert call is not None and call.manager is not None and call.manager.name == "Anna"
 
 
+def test_the_migrations_build_exactly_the_models_schema(database: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from callqa.storage.models import Base
+
+    sessions = connect(database)
+    with sessions() as db:
+        differences = compare_metadata(MigrationContext.configure(db.connection()), Base.metadata)
+    assert differences == []  # a model change without its migration would show here
+
+
 def test_an_unreachable_database_is_one_clear_error() -> None:
     with pytest.raises(StorageError, match=r"database postgresql\+psycopg://postgres@127.0.0.1:1/x: .*refused"):
         connect("postgresql://postgres@127.0.0.1:1/x")

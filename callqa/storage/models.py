@@ -45,6 +45,8 @@ class Script(Base):
 
 class Call(Base):
     __tablename__ = "calls"
+    # Per-manager numbers (the team page, a manager's list) read this index alone.
+    __table_args__ = (Index("ix_calls_manager_score", "manager_id", "score", "at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the audio file
     audio_key: Mapped[str] = mapped_column(String(500))  # where the file store keeps it
