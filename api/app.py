@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -18,7 +19,7 @@ from api.deps import SignIn
 from callqa.errors import CallqaError, InputError
 from callqa.settings import Settings
 
-_NOT_PAGES = ("/api/", "/health", "/openapi.json", "/docs", "/redoc", "/static/")
+_NOT_PAGES = ("/api/", "/health", "/openapi.json", "/docs", "/redoc", "/static")
 _TITLES = {401: "Sign in first", 403: "Not allowed", 404: "Not found", 413: "Too large",
            422: "Something in the request is wrong", 503: "Not available"}  # fmt: skip
 
@@ -29,7 +30,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from worker.pipeline import Context
 
     settings = settings or Settings.from_env()
-    app = FastAPI(title="callqa", version="0.1.0", description="Sales-call quality analysis")
+    # The OpenAPI pages (/docs, /redoc) with their scripts served from here, not from a CDN.
+    app = FastAPIOffline(title="callqa", version="0.1.0", description="Sales-call quality analysis")
     app.state.context = Context.from_settings(settings)
     app.include_router(health.router)
     for module in (calls, reviews, scripts, jobs, managers):

@@ -54,6 +54,15 @@ def test_every_page_needs_a_session_and_a_wrong_password_gets_none(browser: Test
     assert browser.get("/calls").status_code == 200
 
 
+def test_nothing_is_loaded_from_another_host(browser: TestClient) -> None:
+    sign_in(browser, "quality-user")
+    for path in ("/calls", f"/calls/{call_id(browser, 'Emma')}", "/managers/Emma", "/scripts", "/docs", "/redoc"):
+        page = browser.get(path).text
+        assert not re.search(r'(src|href)="(https?:)?//', page), path
+        for asset in re.findall(r'(?:src|href)="(/static[^"]+)"', page):
+            assert browser.get(asset).status_code == 200, asset
+
+
 def test_calls_list_filters_sorts_and_shows_failed_checkpoints(browser: TestClient) -> None:
     sign_in(browser, "quality-user")
     page = browser.get("/calls", params={"sort": "-score"}).text
