@@ -109,6 +109,7 @@ def main() -> None:
             "list, one manager, worst first": "/api/calls?manager=manager07&sort=score",
             "list, failed next step, date range": "/api/calls?failed_checkpoint=next_step&date_from=2026-10-01&date_to=2026-10-31",
             "list, price unhandled, by score": "/api/calls?objection=price&handled=false&sort=-score&page=3",
+            "list, words in the transcript": "/api/calls?q=parcel%20tracking",
             "call detail": f"/api/calls/{args.calls // 2}",
             "page: calls, failed next step, dates": "/calls?failed_checkpoint=next_step&date_from=2026-10-01&date_to=2026-10-31",
             "page: calls, price unhandled": "/calls?objection=price&handled=false&sort=-score&page=3",
