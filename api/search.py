@@ -6,10 +6,12 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from callqa.storage.models import Call, Manager, Report, ReportItem, Script, Transcript, User
+from callqa.errors import InputError
+from callqa.storage import search as words
+from callqa.storage.models import Call, Manager, Report, ReportItem, Script, User
 
 Sort = Literal["time", "-time", "score", "-score"]
 _ORDERS: dict[str, Any] = {"time": Call.at.asc(), "-time": Call.at.desc(),
@@ -31,7 +33,9 @@ class CallQuery(BaseModel):
     )
     objection: str | None = Field(default=None, description="an objection type the client raised")
     handled: bool | None = Field(default=None, description="with objection: handled or not")
-    q: str | None = Field(default=None, min_length=2, description="words in the transcript")
+    q: str | None = Field(
+        default=None, min_length=2, description="words in the transcript, all of them, whole words"
+    )
     sort: Sort = "-time"
     page: int = Field(default=1, ge=1, le=1_000_000)
     per_page: int = Field(default=50, ge=1, le=200)
@@ -60,7 +64,7 @@ def search_calls(db: Session, user: User, f: CallQuery) -> tuple[list[ListRow], 
         .outerjoin(Report, Report.id == Call.report_id)
         .outerjoin(Script, Script.id == Report.script_id)
     )
-    conditions = _conditions(user, f)
+    conditions = _conditions(user, f, words.dialect(db))
     count = select(func.count(Call.id)).outerjoin(Manager, Call.manager_id == Manager.id)
     if f.script:
         count = count.outerjoin(Report, Report.id == Call.report_id).outerjoin(
@@ -76,7 +80,7 @@ def search_calls(db: Session, user: User, f: CallQuery) -> tuple[list[ListRow], 
     return [(r[0], r[1], r[2], r[3]) for r in db.execute(page)], total
 
 
-def _conditions(user: User, f: CallQuery) -> list[Any]:
+def _conditions(user: User, f: CallQuery, dialect: str) -> list[Any]:
     conditions = []
     if user.role == "manager":
         conditions.append(Call.manager_id == user.manager_id)
@@ -100,8 +104,9 @@ def _conditions(user: User, f: CallQuery) -> list[Any]:
     if f.objection:
         conditions.append(_has_item(Call.report_id, "objection", f.objection, f.handled))
     if f.q:
-        text = func.lower(cast(Transcript.data, String))
-        conditions.append(Call.transcript.has(text.contains(f.q.lower())))
+        if not words.words(f.q):
+            raise InputError(f"q: {f.q!r} has no words to search for")
+        conditions.append(Call.id.in_(words.calls_with(dialect, f.q)))
     return conditions
 
 

@@ -28,6 +28,7 @@ def fill(app, n: int) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import insert, select, update
     from test_analysis import NOISY_GOOD, report_of, transcript
 
+    from callqa.storage import search
     from callqa.storage.models import Call, Manager, Report, ReportItem, Transcript
 
     ctx = app.state.context
@@ -57,6 +58,9 @@ def fill(app, n: int) -> None:  # type: ignore[no-untyped-def]
             ids = list(db.scalars(select(Call.id).where(Call.id > (first and first))))[-len(rows):]
             db.execute(insert(Transcript), [{"call_id": c, "engine": "x", "model": "x", "language": "en",
                                              "data": text, "created_at": start} for c in ids])  # fmt: skip
+            for c in ids:  # the words index, with one rarer word per call: client<N>, N of 1000
+                said = {"utterances": [*text["utterances"], {"text": f"client{c % 1000}"}]}
+                search.index(db, c, said)
             reports = [{"call_id": c, "script_id": script_id, "score": rng.uniform(0, 100), "data": data,
                         "created_at": start} for c in ids]  # fmt: skip
             db.execute(insert(Report), reports)
@@ -109,7 +113,8 @@ def main() -> None:
             "list, one manager, worst first": "/api/calls?manager=manager07&sort=score",
             "list, failed next step, date range": "/api/calls?failed_checkpoint=next_step&date_from=2026-10-01&date_to=2026-10-31",
             "list, price unhandled, by score": "/api/calls?objection=price&handled=false&sort=-score&page=3",
-            "list, words in the transcript": "/api/calls?q=parcel%20tracking",
+            "list, a rare word (100 calls)": "/api/calls?q=client42",
+            "list, two words in every call": "/api/calls?q=delivery%20cost",
             "call detail": f"/api/calls/{args.calls // 2}",
             "page: calls, failed next step, dates": "/calls?failed_checkpoint=next_step&date_from=2026-10-01&date_to=2026-10-31",
             "page: calls, price unhandled": "/calls?objection=price&handled=false&sort=-score&page=3",

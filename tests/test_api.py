@@ -118,6 +118,8 @@ def test_filters_on_verdicts_and_transcript_words(api: tuple[TestClient, dict[st
     assert files(objection="timing", handled=True) == []
     assert files(failed_checkpoint="next_step") == ["lost_timing_ended.wav"]
     assert files(q="BRIGHTLINE", sort="score") == ["lost_timing_ended.wav", "won_quick.wav"]
+    assert files(q="brightline, busy!") == ["lost_timing_ended.wav"]  # every word, punctuation aside
+    assert files(q="brightl") == [] and files(q="speaker") == []  # whole words of what was said only
     assert files(q="busy") == ["lost_timing_ended.wav"]
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callqa.errors import InputError
 from callqa.settings import Settings
-from callqa.storage import FileStore, audio_key, content_hash
+from callqa.storage import FileStore, audio_key, content_hash, search
 from callqa.storage.models import Call, Job, Manager, Report, ReportItem, Script, Transcript, now
 from scripts_lib import parse_pack
 from worker.metadata import CallInfo
@@ -205,6 +205,7 @@ def transcribe_call(ctx: Context, call_id: int, script_id: int) -> None:
             db.add(Transcript(call_id=call_id, engine=loaded.transcript.engine, model=loaded.transcript.model,
                               language=loaded.transcript.language, data=data))  # fmt: skip
             db.get_one(Call, call_id).duration = loaded.transcript.duration
+            search.index(db, call_id, data)
     except IntegrityError:
         pass  # another worker stored it first: one transcript per call
 

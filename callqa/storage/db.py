@@ -50,7 +50,7 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)  # readable, and searchable as text, in every language
 
 
-def migrate(engine: Engine) -> None:
+def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to the latest Alembic revision (a new database gets every table)."""
     from alembic import command
     from alembic.config import Config
@@ -59,4 +59,4 @@ def migrate(engine: Engine) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)

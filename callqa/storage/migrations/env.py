@@ -2,9 +2,10 @@
 
 from alembic import context
 
-from callqa.storage.models import Base
+from callqa.storage.models import Base, outside_the_orm
 
 connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
+                  include_name=outside_the_orm)
 with context.begin_transaction():
     context.run_migrations()
