@@ -69,7 +69,8 @@ def page_session(request: Request, db: DbDep) -> WebSession:
     """The signed-in browser of a page; without one, the login page (and back here after)."""
     found = _session(db, request)
     if found is None:
-        raise SignIn(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignIn(here if request.method == "GET" else "/calls")  # a form's target is no page
     return found
 
 

@@ -39,10 +39,8 @@ _PASSWORD = click.option(
 )  # fmt: skip
 
 
-def _ask(password: str | None) -> str | None:
-    if password == "":
-        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
-    return password
+def _prompt() -> str:
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
 @user.command("add")
@@ -61,7 +59,8 @@ def user_add(name: str, role: str, password: str | None) -> None:
     from callqa.storage.users import add_user
 
     try:
-        token = add_user(connect(Settings.from_env().database), name, role, _ask(password))
+        token = add_user(connect(Settings.from_env().database), name, role,
+                         _prompt() if password == "" else password)  # fmt: skip
     except CallqaError as error:
         _fail(str(error))
         sys.exit(2)
@@ -77,7 +76,7 @@ def user_password(name: str, password: str | None) -> None:
     from callqa.storage.users import set_password
 
     try:
-        set_password(connect(Settings.from_env().database), name, _ask(password or "") or "")
+        set_password(connect(Settings.from_env().database), name, password or _prompt())
     except CallqaError as error:
         _fail(str(error))
         sys.exit(2)

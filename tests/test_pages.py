@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import PASSWORD, site
 from fastapi.testclient import TestClient
+
+from callqa.errors import InputError
 
 PAGES = ["/calls", "/calls/1", "/managers", "/managers/Emma", "/scripts", "/scripts/1"]
 
@@ -39,6 +42,8 @@ def test_every_page_needs_a_session_and_a_wrong_password_gets_none(browser: Test
         assert response.status_code == 303 and response.headers["location"].startswith(
             "/login?next=%2F"
         ), path
+    late = browser.post("/calls/1/review", data={"target": "checkpoint:greeting", "verdict": "true"})
+    assert late.status_code == 303 and late.headers["location"] == "/login?next=%2Fcalls"
     refused = browser.post("/login", data={"name": "quality-user", "password": "wrong-password"})
     assert (
         refused.status_code == 401
@@ -205,3 +210,30 @@ def test_scripts_page_refuses_a_broken_pack_with_the_line_and_stores_an_edit(
 
     csrf = sign_in(browser, "quality-user")
     assert browser.post("/scripts", data={"text": edited, "csrf": csrf}).status_code == 403
+
+
+def test_passwords_from_the_command_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from callqa.storage import connect
+    from callqa.storage.users import sign_in
+
+    env = {**os.environ, "CALLQA_DATA_DIR": str(tmp_path)}
+
+    def callqa(*args: str, typed: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "callqa.cli", "user", *args], input=typed, env=env,
+                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+
+    added = callqa("add", "anna", "--role", "quality", "--password", typed="first-secret\nfirst-secret\n")
+    assert added.returncode == 0 and len(added.stdout.strip()) >= 40  # the API token, once
+    assert "first-secret" not in added.stdout
+    short = callqa("password", "anna", "--password", "short")
+    assert short.returncode == 2 and "password: at least 8 characters" in short.stderr
+    nobody = callqa("password", "nobody", "--password", "long-enough")
+    assert nobody.returncode == 2 and "user nobody: no such user" in nobody.stderr
+    assert callqa("password", "anna", typed="second-secret\nsecond-secret\n").returncode == 0
+    sessions = connect(f"sqlite:///{tmp_path / 'callqa.db'}")
+    assert sign_in(sessions, "anna", "second-secret")[1].role == "quality"
+    with pytest.raises(InputError, match="wrong user name or password"):
+        sign_in(sessions, "anna", "first-secret")
