@@ -6,6 +6,7 @@ and save a review (the score changes). ``CALLQA_SCREENSHOT=FILE`` also saves the
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -106,3 +107,30 @@ def test_review_a_call_in_chromium(server: str) -> None:
         expect(page.locator(".history")).to_contain_text("The call back on Tuesday is a next step.")
         assert not errors, errors
         browser.close()
+
+
+def test_every_page_passes_the_axe_accessibility_checks(server: str) -> None:
+    """axe-core's checks (labels, contrast, keyboard reach, landmarks) on every page, as a reviewer
+    (the review form) and as a trainer (the script editor)."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    found = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        for user in ("quality-user", "trainer-user"):
+            page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()  # a laptop
+            page.goto(f"{server}/login")
+            found["/login"] = Axe().run(page).response["violations"]
+            page.get_by_label("User name").fill(user)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            call = page.locator("table.calls tbody a").first.get_attribute("href")
+            for path in ("/calls", call, "/managers", "/managers/Emma", "/scripts", "/scripts/1"):
+                page.goto(f"{server}{path}")
+                found[f"{user} {path}"] = Axe().run(page).response["violations"]
+        browser.close()
+    assert len(found) == 13
+    problems = {path: [(v["id"], v["impact"], [n["html"][:100] for n in v["nodes"]]) for v in violations]
+                for path, violations in found.items() if violations}  # fmt: skip
+    assert not problems, json.dumps(problems, indent=1)
