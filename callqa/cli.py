@@ -14,6 +14,7 @@ import click
 from callqa.cli_analysis import analyze, evaluate
 from callqa.cli_batch import batch, calls, rescore, worker
 from callqa.cli_serve import serve, user
+from callqa.cli_team import report, revive
 from callqa.console import fail as _fail
 from callqa.errors import CallqaError
 from callqa.settings import Settings
@@ -217,6 +218,8 @@ main.add_command(rescore)
 main.add_command(worker)
 main.add_command(serve)
 main.add_command(user)
+main.add_command(revive)
+main.add_command(report)
 
 if __name__ == "__main__":
     main()

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from callqa.errors import InputError
 
-PAGES = ["/calls", "/calls/1", "/managers", "/managers/Emma", "/scripts", "/scripts/1"]
+PAGES = ["/calls", "/calls/1", "/managers", "/managers/Emma", "/kpis", "/leads", "/scripts", "/scripts/1"]
 
 
 @pytest.fixture

@@ -1,0 +1,185 @@
+"""The key numbers per manager and period, compared with the manager's own recent past and the team.
+
+The table a head of sales fills every evening: calls, talk time, score, pass rate per stage,
+objections met and handled, time clients stay stuck in objections, next steps agreed, and the
+conversion of calls with a known outcome. A drop is flagged when a number falls clearly below the
+manager's trailing average: by more than a practical margin and by more than chance explains
+(a z statistic under -2 for the difference of two means or two proportions).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+NEXT_STEP = "next_step"  # the checkpoint id that counts as an agreed next step
+# A drop must be at least this big to be worth a head of sales' attention, besides significant.
+MARGINS = {"average_score": 5.0, "handled_share": 0.15, "conversion": 0.15, "pass_rate": 0.2}
+TRAILING = 4  # periods of the manager's own past to compare with
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """One analysed call, as the numbers need it."""
+
+    manager: str
+    at: datetime
+    duration: float  # seconds
+    score: float
+    outcome: str | None  # won, lost, or unknown
+    report: dict[str, Any]  # the CallReport as JSON
+
+
+@dataclass
+class Numbers:
+    """One manager's numbers over one period (or a trailing window)."""
+
+    calls: int = 0
+    talk_seconds: float = 0.0
+    scores: list[float] = field(default_factory=list)
+    passed: dict[str, list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0])
+    )  # id -> [ok, n]
+    objections: int = 0
+    handled: int = 0
+    stuck: list[float] = field(default_factory=list)  # seconds stuck, per call with objections
+    next_steps: int = 0
+    won: int = 0
+    decided: int = 0  # calls with outcome won or lost
+
+    def add(self, call: CallFacts) -> None:
+        self.calls += 1
+        self.talk_seconds += call.duration
+        self.scores.append(call.score)
+        for c in call.report["checkpoints"]:
+            self.passed[c["id"]][0] += bool(c["passed"])
+            self.passed[c["id"]][1] += 1
+            self.next_steps += c["id"] == NEXT_STEP and bool(c["passed"])
+        self.objections += len(call.report["objections"])
+        self.handled += sum(bool(o["handled"]) for o in call.report["objections"])
+        if call.report["objections"]:
+            self.stuck.append(call.report["metrics"]["objection_seconds"])
+        if call.outcome in ("won", "lost"):
+            self.decided += 1
+            self.won += call.outcome == "won"
+
+    def row(self) -> dict[str, Any]:
+        """The numbers as the table shows them (None where there is nothing to measure)."""
+        return {
+            "calls": self.calls,
+            "talk_minutes": round(self.talk_seconds / 60, 1),
+            "average_duration": round(self.talk_seconds / self.calls, 1) if self.calls else None,
+            "average_score": round(statistics.fmean(self.scores), 1) if self.scores else None,
+            "pass_rate": {k: round(ok / n, 3) for k, (ok, n) in sorted(self.passed.items()) if n},
+            "objections": self.objections,
+            "handled_share": round(self.handled / self.objections, 3) if self.objections else None,
+            "stuck_seconds": round(statistics.fmean(self.stuck), 1) if self.stuck else None,
+            "next_steps": self.next_steps,
+            "conversion": round(self.won / self.decided, 3) if self.decided else None,
+        }
+
+
+def period_of(moment: datetime | date, period: str) -> str:
+    """``2026-11-27`` for a day, ``2026-W48`` for an ISO week."""
+    if period == "day":
+        return moment.strftime("%Y-%m-%d")
+    iso = moment.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def table(calls: Iterable[CallFacts], when: str, period: str = "week") -> list[dict[str, Any]]:
+    """Each manager's numbers for the period ``when``, with their trailing average, the team's,
+    and the drops flagged. ``period`` is ``day`` or ``week``."""
+    by: dict[str, dict[str, Numbers]] = defaultdict(lambda: defaultdict(Numbers))
+    for call in calls:
+        by[call.manager][period_of(call.at, period)].add(call)
+    team = Numbers()
+    for periods in by.values():
+        if when in periods:
+            _merge(team, periods[when])
+    rows = []
+    for manager, periods in sorted(by.items()):
+        if when not in periods:
+            continue
+        now = periods[when]
+        past = sorted(p for p in periods if p < when)[-TRAILING:]
+        trailing = Numbers()
+        for p in past:
+            _merge(trailing, periods[p])
+        others = Numbers()
+        for name, theirs in by.items():
+            if name != manager and when in theirs:
+                _merge(others, theirs[when])
+        rows.append({"manager": manager, "period": when, **now.row(),
+                     "trailing": trailing.row() if trailing.calls else None,
+                     "team": others.row() if others.calls else None,
+                     "drops": drops(now, trailing)})  # fmt: skip
+    return rows
+
+
+def drops(now: Numbers, before: Numbers) -> list[dict[str, Any]]:
+    """The numbers that fell significantly below ``before``: what, from, to, and z."""
+    found = []
+    if len(now.scores) >= 2 and len(before.scores) >= 2:
+        z = _z_means(now.scores, before.scores)
+        fall = statistics.fmean(before.scores) - statistics.fmean(now.scores)
+        if z < -2 and fall >= MARGINS["average_score"]:
+            found.append(
+                _drop(
+                    "average_score",
+                    statistics.fmean(before.scores),
+                    statistics.fmean(now.scores),
+                    z,
+                )
+            )
+    pairs = [("handled_share", (now.handled, now.objections), (before.handled, before.objections)),
+             ("conversion", (now.won, now.decided), (before.won, before.decided))]  # fmt: skip
+    for k in sorted(now.passed):
+        if k in before.passed:
+            (ok, n), (ok0, n0) = now.passed[k], before.passed[k]
+            pairs.append((f"pass_rate:{k}", (ok, n), (ok0, n0)))
+    for name, (ok, n), (ok0, n0) in pairs:
+        if not n or not n0:
+            continue
+        z = _z_proportions(ok, n, ok0, n0)
+        margin = MARGINS["pass_rate" if name.startswith("pass_rate") else name]
+        if z < -2 and ok0 / n0 - ok / n >= margin:
+            found.append(_drop(name, ok0 / n0, ok / n, z))
+    return found
+
+
+def _drop(what: str, before: float, now: float, z: float) -> dict[str, Any]:
+    return {"what": what, "before": round(before, 3), "now": round(now, 3), "z": round(z, 2)}
+
+
+def _z_means(now: Sequence[float], before: Sequence[float]) -> float:
+    spread = statistics.variance(now) / len(now) + statistics.variance(before) / len(before)
+    difference = statistics.fmean(now) - statistics.fmean(before)
+    return difference / math.sqrt(spread) if spread > 0 else (-math.inf if difference < 0 else 0.0)
+
+
+def _z_proportions(ok: int, n: int, ok0: int, n0: int) -> float:
+    pooled = (ok + ok0) / (n + n0)
+    spread = pooled * (1 - pooled) * (1 / n + 1 / n0)
+    difference = ok / n - ok0 / n0
+    return difference / math.sqrt(spread) if spread > 0 else 0.0
+
+
+def _merge(into: Numbers, other: Numbers) -> None:
+    into.calls += other.calls
+    into.talk_seconds += other.talk_seconds
+    into.scores += other.scores
+    for key, (ok, n) in other.passed.items():
+        into.passed[key][0] += ok
+        into.passed[key][1] += n
+    into.objections += other.objections
+    into.handled += other.handled
+    into.stuck += other.stuck
+    into.next_steps += other.next_steps
+    into.won += other.won
+    into.decided += other.decided

@@ -1,0 +1,25 @@
+"""The KPI table page: every manager's numbers for a week or a day, drops flagged."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import DbDep, PageDep
+from api.pages import render
+from api.pages.calls import filter_choices
+from callqa.storage.kpis import kpi_table, latest_week
+
+router = APIRouter()
+
+
+@router.get("/kpis", response_class=HTMLResponse)
+def kpi_page(
+    request: Request, db: DbDep, session: PageDep, period: str | None = Query(None, max_length=10)
+) -> HTMLResponse:
+    user = session.user
+    period = period or latest_week(db)
+    rows = kpi_table(db, period, user.manager_id if user.role == "manager" else None)
+    stages = sorted({k for r in rows for k in r["pass_rate"]})
+    return render(request, "kpis.html", session, section="kpis", period=period, rows=rows, stages=stages,
+                  titles=filter_choices(db)["checkpoints"])  # fmt: skip

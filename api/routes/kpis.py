@@ -1,0 +1,32 @@
+"""The KPI table per manager for a week or a day, with drops flagged; JSON or CSV."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from api.deps import DbDep, UserDep
+from callqa.storage.kpis import kpi_table, latest_week, to_csv
+
+router = APIRouter(tags=["kpis"])
+
+
+@router.get("/kpis", response_model=None)
+def kpis(
+    db: DbDep,
+    user: UserDep,
+    period: str | None = Query(
+        None, max_length=10, description="2026-W48 or 2026-11-27 [default: the newest call's week]"
+    ),
+    format: Literal["json", "csv"] = "json",
+) -> dict[str, Any] | Response:
+    """Each manager's calls, talk time, score, pass rates, objections handled, time stuck, next
+    steps and conversion, against their last four periods and the team. Managers get their own."""
+    period = period or latest_week(db)
+    rows = kpi_table(db, period, user.manager_id if user.role == "manager" else None)
+    if format == "csv":
+        return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="kpis-{period}.csv"'})  # fmt: skip
+    return {"period": period, "managers": rows}

@@ -1,0 +1,34 @@
+"""Revivable lost leads, as JSON or as CSV for the CRM."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.deps import DbDep, UserDep
+from callqa.storage.leads import revivable, row, to_csv
+
+router = APIRouter(tags=["leads"])
+
+
+@router.get("/leads/revivable", response_model=None)
+def revivable_leads(
+    request: Request,
+    db: DbDep,
+    user: UserDep,
+    since: date | None = None,
+    until: date | None = None,
+    format: Literal["json", "csv"] = "json",
+) -> dict[str, Any] | Response:
+    """Lost calls with an unhandled objection or a manager who gave up at the first no, most
+    revivable first; ``format=csv`` for the CRM. Managers get their own."""
+    leads = revivable(db, since, until, user.manager_id if user.role == "manager" else None)
+    base = str(request.base_url).rstrip("/")
+    if format == "csv":
+        name = f"revivable-leads-{since or 'all'}.csv"
+        return Response(to_csv(leads, base), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+    return {"items": [row(lead, base) for lead in leads], "total": len(leads)}

@@ -1,0 +1,127 @@
+"""Commands for heads of sales and trainers: ``callqa revive`` (lost leads worth a call back)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from callqa.console import fail as _fail
+from callqa.errors import CallqaError
+from callqa.settings import Settings
+
+_DAY = click.DateTime(["%Y-%m-%d"])
+
+
+@click.command()
+@click.option("--since", type=_DAY, help="Calls from this day on (YYYY-MM-DD).")
+@click.option("--until", type=_DAY, help="Calls up to and including this day.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the CSV for the CRM here ('-': stdout instead of the table).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per lead on stdout.")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True,
+              help="Where the pages are, for the links to each moment.")  # fmt: skip
+def revive(
+    since: datetime | None,
+    until: datetime | None,
+    csv_path: Path | None,
+    as_json: bool,
+    base_url: str,
+) -> None:
+    """Lost calls whose objection went unhandled, or where the manager gave up at the first no,
+    most revivable first.
+
+    \b
+    callqa revive --since 2026-11-01
+    callqa revive --since 2026-11-01 --csv leads.csv
+    """
+    from callqa.storage import connect
+    from callqa.storage.leads import revivable, row, to_csv
+
+    try:
+        sessions = connect(Settings.from_env().database)
+    except CallqaError as error:
+        _fail(str(error))
+        sys.exit(2)
+    with sessions() as db:
+        leads = revivable(db, since.date() if since else None, until.date() if until else None)
+    base = base_url.rstrip("/")
+    if csv_path is not None:
+        text = to_csv(leads, base)
+        if str(csv_path) == "-":
+            click.echo(text, nl=False)
+            return
+        csv_path.write_text(text, encoding="utf-8")
+    if as_json:
+        for lead in leads:
+            click.echo(json.dumps(row(lead, base), ensure_ascii=False))
+        return
+    for lead in leads:
+        r = lead.revival
+        click.echo(f"{r.revivability:4.2f}  {lead.at:%Y-%m-%d %H:%M}  {lead.manager or '-':14} "
+                   f"{r.title} at {int(r.moment) // 60:02d}:{int(r.moment) % 60:02d}: \u201c{r.said}\u201d")  # fmt: skip
+        click.echo(f"      {'; '.join(r.reasons)}  {base}/calls/{lead.call_id}")
+    click.echo(f"{len(leads)} revivable lead{'s' if len(leads) != 1 else ''}"
+               + (f"; CSV in {csv_path}" if csv_path else ""), err=True)  # fmt: skip
+
+
+@click.command()
+@click.option("--week", help="An ISO week, e.g. 2026-W48 [default: the week of the newest call].")
+@click.option("--day", type=_DAY, help="One day instead of a week (YYYY-MM-DD).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the table as CSV here ('-': stdout instead of the table).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per manager on stdout.")
+def report(week: str | None, day: datetime | None, csv_path: Path | None, as_json: bool) -> None:
+    """Each manager's key numbers for a week or a day, against their own last four periods and the
+    team; significant drops are flagged. Exits 1 when any number dropped.
+
+    \b
+    callqa report --week 2026-W48
+    callqa report --day 2026-11-27 --json
+    """
+    from callqa.storage import connect
+    from callqa.storage.kpis import kpi_table, latest_week, to_csv
+
+    try:
+        with connect(Settings.from_env().database)() as db:
+            period = day.strftime("%Y-%m-%d") if day else week or latest_week(db)
+            rows = kpi_table(db, period)
+    except CallqaError as error:
+        _fail(str(error))
+        sys.exit(2)
+    if csv_path is not None:
+        text = to_csv(rows)
+        if str(csv_path) == "-":
+            click.echo(text, nl=False)
+            return
+        csv_path.write_text(text, encoding="utf-8")
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    else:
+        _print_table(period, rows)
+    if any(row["drops"] for row in rows):
+        sys.exit(1)
+
+
+def _print_table(period: str, rows: list[dict[str, Any]]) -> None:
+    def show(value: Any, unit: str = "", share: bool = False) -> str:
+        if value is None:
+            return "-"
+        return f"{float(value):.0%}" if share else f"{value}{unit}"
+
+    click.echo(f"{period}: {len(rows)} managers")
+    click.echo(f"{'manager':16} {'calls':>5} {'talk':>7} {'score':>6} {'own avg':>7} {'team':>6} "
+               f"{'handled':>7} {'stuck':>6} {'next':>4} {'won':>5}")  # fmt: skip
+    for r in rows:
+        trailing, team = r["trailing"] or {}, r["team"] or {}
+        click.echo(f"{r['manager']:16} {r['calls']:>5} {show(r['talk_minutes'], 'm'):>7} "
+                   f"{show(r['average_score']):>6} {show(trailing.get('average_score')):>7} "
+                   f"{show(team.get('average_score')):>6} {show(r['handled_share'], share=True):>7} "
+                   f"{show(r['stuck_seconds'], 's'):>6} {r['next_steps']:>4} {show(r['conversion'], share=True):>5}")  # fmt: skip
+        for d in r["drops"]:
+            click.echo(f"  DROP {d['what']}: {d['before']} -> {d['now']} (z {d['z']})")

@@ -1,0 +1,79 @@
+"""The KPI table read from storage (see ``analysis.kpi``): the command line, the API and the page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from analysis.kpi import TRAILING, CallFacts, table
+from callqa.errors import InputError
+from callqa.storage.models import Call, Manager, Report
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def bounds(period: str) -> tuple[str, date, date]:
+    """``2026-W48`` or ``2026-11-27``: the kind (week or day), its first and its last day."""
+    if match := _WEEK.match(period):
+        try:
+            first = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        except ValueError:
+            raise InputError(f"week {period}: no such ISO week") from None
+        return "week", first, first + timedelta(days=6)
+    try:
+        day = date.fromisoformat(period)
+    except ValueError:
+        raise InputError(f"period {period!r}: give a week as 2026-W48 or a day as 2026-11-27") from None
+    return "day", day, day
+
+
+def kpi_table(db: Session, period: str, manager_id: int | None = None) -> list[dict[str, Any]]:
+    """Every manager's numbers for ``period``, their trailing average, the team's, and drops."""
+    kind, first, last = bounds(period)
+    since = first - timedelta(weeks=TRAILING) if kind == "week" else first - timedelta(days=3 * TRAILING)
+    query = (
+        select(Manager.name, Call.at, Call.duration, Call.score, Call.outcome, Report.data)
+        .join(Manager, Manager.id == Call.manager_id)
+        .join(Report, Report.id == Call.report_id)
+        .where(Call.at >= datetime.combine(since, datetime.min.time()))
+        .where(Call.at < datetime.combine(last + timedelta(days=1), datetime.min.time()))
+    )
+    facts = [CallFacts(name, at, duration or 0.0, score, outcome, data)
+             for name, at, duration, score, outcome, data in db.execute(query) if score is not None]  # fmt: skip
+    rows = table(facts, period, kind)
+    if manager_id is not None:
+        own = db.scalar(select(Manager.name).where(Manager.id == manager_id))
+        rows = [r for r in rows if r["manager"] == own]
+    return rows
+
+
+def latest_week(db: Session) -> str:
+    """The ISO week of the newest call (this week when there is none)."""
+    newest = db.scalar(select(func.max(Call.at)))
+    iso = (newest or datetime.now()).isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    """One row per manager: the numbers, the trailing and team averages of the score, pass rates
+    per checkpoint, and the drops."""
+    stages = sorted({k for r in rows for k in r["pass_rate"]})
+    columns = ["manager", "period", "calls", "talk_minutes", "average_duration", "average_score",
+               "trailing_score", "team_score", "objections", "handled_share", "stuck_seconds",
+               "next_steps", "conversion", *(f"pass_rate:{s}" for s in stages), "drops"]  # fmt: skip
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({**{k: r[k] for k in columns if k in r},
+                         "trailing_score": (r["trailing"] or {}).get("average_score"),
+                         "team_score": (r["team"] or {}).get("average_score"),
+                         **{f"pass_rate:{s}": r["pass_rate"].get(s) for s in stages},
+                         "drops": "; ".join(f"{d['what']} {d['before']} -> {d['now']}" for d in r["drops"])})  # fmt: skip
+    return out.getvalue()
