@@ -68,7 +68,7 @@ def score_call(
             start=o.start,
             message=f"{o.title} objection at {clock(o.start)} (\u201c{o.text}\u201d) not handled: "
             f"{_UNHANDLED[o.outcome]}",
-            advice=pack.scoring.advice.get("unhandled_objection") or _objection_advice(pack),
+            advice=_proven(pack, o.type, pack.scoring.advice.get("unhandled_objection") or _objection_advice(pack)),
             points=round(per_type, 2),
         )
         for o in last.values()
@@ -192,6 +192,12 @@ def _silence_mistakes(pack: ScriptPack, silences: Sequence[tuple[float, float]])
 def _mistake(pack: ScriptPack, code: BehaviourCode, start: float, points: float, message: str) -> Mistake:
     advice = pack.scoring.advice.get(code) or _ADVICE[code]
     return Mistake(code=code, start=round(start, 2), message=message, advice=advice, points=points)
+
+
+def _proven(pack: ScriptPack, objection: str, advice: str) -> str:
+    """The advice, with the team's proven answer to this objection when the pack has one."""
+    answers = next((o.responses for o in pack.objections if o.id == objection), ())
+    return f"{advice} An answer that works here: \u201c{answers[0]}\u201d" if answers else advice
 
 
 def _objection_advice(pack: ScriptPack) -> str:

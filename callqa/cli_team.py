@@ -125,3 +125,58 @@ def _print_table(period: str, rows: list[dict[str, Any]]) -> None:
                    f"{show(r['stuck_seconds'], 's'):>6} {r['next_steps']:>4} {show(r['conversion'], share=True):>5}")  # fmt: skip
         for d in r["drops"]:
             click.echo(f"  DROP {d['what']}: {d['before']} -> {d['now']} (z {d['z']})")
+
+
+@click.command()
+@click.option("--script", "script_name", required=True, help="The pack: a stored ID[@VERSION], bundled id or YAML file.")
+@click.option("--since", type=_DAY, help="Calls from this day on (YYYY-MM-DD).")
+@click.option("--until", type=_DAY, help="Calls up to and including this day.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the draft pack (YAML) here.")
+@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), help="Write a handout for training here.")
+@click.option("--json", "as_json", is_flag=True, help="The groups as JSON on stdout.")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True, help="Where the pages are, for links.")
+def mine(
+    script_name: str, since: datetime | None, until: datetime | None, out: Path | None,
+    markdown: Path | None, as_json: bool, base_url: str,
+) -> None:  # fmt: skip
+    """What the best managers say at each stage and in answer to each objection, grouped and
+    ranked by how often it wins deals; a draft of the next version of the pack.
+
+    \b
+    callqa mine --script b2b_outbound --since 2026-11-01 --out draft.yaml --markdown training.md
+    """
+    from callqa.storage import connect
+    from callqa.storage.drafts import mined
+    from callqa.storage.models import Script
+    from scripts_lib import parse_pack
+    from scripts_lib.draft import draft_pack
+    from scripts_lib.draft import markdown as handout
+    from worker.pipeline import resolve_script
+
+    try:
+        sessions = connect(Settings.from_env().database)
+        script_id = resolve_script(sessions, script_name)
+        with sessions() as db:
+            pack = parse_pack(db.get_one(Script, script_id).source)
+            groups = mined(db, pack.id, since.date() if since else None, until.date() if until else None)
+    except CallqaError as error:
+        _fail(str(error))
+        sys.exit(2)
+    base = base_url.rstrip("/")
+    if out is not None:
+        out.write_text(draft_pack(pack, groups), encoding="utf-8")
+    if markdown is not None:
+        markdown.write_text(handout(pack, groups, base), encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps({target: [{"representative": g.representative, "calls": g.calls, "won_rate": g.won_rate,
+                                         "team_rate": g.team_rate, "lift": round(g.lift, 3),
+                                         "moments": [{"call": m.call_id, "manager": m.manager, "start": m.start,
+                                                      "text": m.text} for m in g.members]}
+                                        for g in found] for target, found in groups.items()}, ensure_ascii=False))  # fmt: skip
+        return
+    for target, found in groups.items():
+        click.echo(target)
+        for g in found:
+            click.echo(f"  {g.lift:+.2f}  \u201c{g.representative}\u201d  ({g.evidence()})")
+    if out is not None:
+        click.echo(f"draft of {pack.id} v{pack.version + 1} in {out}", err=True)

@@ -57,6 +57,8 @@ class Objection(_Model):
     id: str = Id
     title: str
     phrases: tuple[str, ...] = Field(min_length=1)
+    # Answers that worked in this team's calls (``callqa mine`` proposes them), shown as advice.
+    responses: tuple[str, ...] = ()
 
 
 class Technique(_Model):

@@ -112,6 +112,10 @@ def test_review_a_call_in_chromium(server: str) -> None:
         lead.click()
         page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {moment}) < 0.5")
 
+        page.goto(f"{server}/scripts/1/draft")  # as the quality department: what works, read-only
+        expect(page.locator("section.mined").first).to_be_visible()
+        expect(page.locator("#draft-h")).to_have_count(0)
+
         page.get_by_role("link", name="Numbers").click()  # the KPI table of the newest call's week
         expect(page.locator("table.kpis tbody tr")).to_have_count(2)
         expect(page.get_by_role("row", name="Emma")).to_contain_text("Emma")
@@ -136,11 +140,12 @@ def test_every_page_passes_the_axe_accessibility_checks(server: str) -> None:
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Sign in").click()
             call = page.locator("table.calls tbody a").first.get_attribute("href")
-            for path in ("/calls", call, "/managers", "/managers/Emma", "/kpis", "/leads", "/scripts", "/scripts/1"):
+            for path in ("/calls", call, "/managers", "/managers/Emma", "/kpis", "/leads", "/scripts", "/scripts/1",
+                         "/scripts/1/draft"):
                 page.goto(f"{server}{path}")
                 found[f"{user} {path}"] = Axe().run(page).response["violations"]
         browser.close()
-    assert len(found) == 17
+    assert len(found) == 19
     problems = {path: [(v["id"], v["impact"], [n["html"][:100] for n in v["nodes"]]) for v in violations]
                 for path, violations in found.items() if violations}  # fmt: skip
     assert not problems, json.dumps(problems, indent=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Request, UploadFile
@@ -111,3 +112,25 @@ def rescore_form(
         raise HTTPException(404, f"script {script_id}: no such script version")
     background.add_task(rescore_all, ctx, f"{script.pack_id}@{script.version}")
     return RedirectResponse(f"/scripts/{script_id}?done=rescoring", status_code=303)
+
+
+@router.get("/scripts/{script_id}/draft", response_class=HTMLResponse)
+def draft_page(
+    script_id: RowId, request: Request, db: DbDep, session: PageDep, since: date | None = None
+) -> HTMLResponse:
+    """What works in the team's calls, and the draft of the next version, ready to edit and store."""
+    from callqa.storage.drafts import mined
+    from scripts_lib import parse_pack
+    from scripts_lib.draft import draft_pack
+
+    if session.user.role == "manager":
+        raise HTTPException(403, "drafting scripts is for trainers and the quality department")
+    script = db.get(Script, script_id)
+    if script is None:
+        raise HTTPException(404, f"script {script_id}: no such script version")
+    pack = parse_pack(script.source)
+    groups = mined(db, pack.id, since)
+    titles = {f"checkpoint:{c.id}": c.title for c in pack.checkpoints}
+    titles |= {f"objection:{o.id}": f"Objection: {o.title}" for o in pack.objections}
+    return render(request, "draft.html", session, section="scripts", script=script, since=since,
+                  groups=[(titles.get(t, t), g) for t, g in groups.items()], draft=draft_pack(pack, groups))  # fmt: skip

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Request, UploadFile
+from fastapi.responses import Response
 from sqlalchemy import select
 
 from api.deps import ContextDep, DbDep, RowId, UserDep, role
@@ -13,6 +15,7 @@ from callqa.storage.models import Script, User
 
 router = APIRouter(tags=["scripts"])
 Trainer = Annotated[User, Depends(role("admin", "trainer"))]
+Reader = Annotated[User, Depends(role("admin", "trainer", "quality"))]
 
 
 def _out(script: Script) -> dict[str, Any]:
@@ -68,3 +71,37 @@ def rescore(
         raise InputError(f"script {script_id}: no such script version")
     background.add_task(rescore_all, ctx, f"{script.pack_id}@{script.version}")
     return {"script": _out(script), "status": "rescoring"}
+
+
+@router.get("/scripts/{script_id}/draft", response_model=None)
+def draft(
+    request: Request,
+    script_id: RowId,
+    db: DbDep,
+    user: Reader,
+    since: date | None = None,
+    until: date | None = None,
+    format: Literal["json", "yaml", "markdown"] = "json",
+) -> dict[str, Any] | Response:
+    """What the team's calls say at each stage and in answer to each objection, grouped and
+    ranked by how often those calls were won; ``yaml``: a draft of the pack's next version,
+    ``markdown``: a handout for training."""
+    from callqa.storage.drafts import mined
+    from scripts_lib import parse_pack
+    from scripts_lib.draft import draft_pack, markdown
+
+    script = db.get(Script, script_id)
+    if script is None:
+        raise InputError(f"script {script_id}: no such script version")
+    pack = parse_pack(script.source)
+    groups = mined(db, pack.id, since, until)
+    if format == "yaml":
+        return Response(draft_pack(pack, groups), media_type="application/yaml; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{pack.id}-v{pack.version + 1}-draft.yaml"'})  # fmt: skip
+    if format == "markdown":
+        return Response(markdown(pack, groups, str(request.base_url).rstrip("/")), media_type="text/markdown; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{pack.id}-training.md"'})  # fmt: skip
+    return {target: [{"representative": g.representative, "calls": g.calls, "won_rate": g.won_rate, "team_rate": g.team_rate,
+                      "lift": round(g.lift, 3), "managers": sorted({m.manager for m in g.members if m.manager}),
+                      "moments": [{"call": m.call_id, "start": m.start, "text": m.text} for m in g.members]}
+                     for g in found] for target, found in groups.items()}  # fmt: skip
