@@ -14,7 +14,7 @@ import click
 from callqa.cli_analysis import analyze, evaluate
 from callqa.cli_batch import batch, calls, rescore, worker
 from callqa.cli_serve import serve, user
-from callqa.cli_team import mine, report, revive
+from callqa.cli_team import calibrate, mine, report, revive
 from callqa.console import fail as _fail
 from callqa.errors import CallqaError
 from callqa.settings import Settings
@@ -221,6 +221,7 @@ main.add_command(user)
 main.add_command(revive)
 main.add_command(report)
 main.add_command(mine)
+main.add_command(calibrate)
 
 if __name__ == "__main__":
     main()

@@ -6,13 +6,16 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from callqa.console import fail as _fail
 from callqa.errors import CallqaError
 from callqa.settings import Settings
+
+if TYPE_CHECKING:
+    from scripts_lib import ScriptPack
 
 _DAY = click.DateTime(["%Y-%m-%d"])
 
@@ -180,3 +183,63 @@ def mine(
             click.echo(f"  {g.lift:+.2f}  \u201c{g.representative}\u201d  ({g.evidence()})")
     if out is not None:
         click.echo(f"draft of {pack.id} v{pack.version + 1} in {out}", err=True)
+
+
+@click.command()
+@click.option("--script", "script_name", required=True, help="The pack: a stored ID[@VERSION], bundled id or YAML file.")
+@click.option("--since", type=_DAY, help="Calls from this day on (YYYY-MM-DD).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the pack's next version with the proposed weights here.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="The calibration as JSON on stdout.")
+def calibrate(script_name: str, since: datetime | None, out: Path | None, as_json: bool) -> None:
+    """Which checkpoints and behaviours predict won deals here, how often the machine agrees with
+    the reviewers, and the checkpoint weights the outcomes suggest. Exits 1 with too few labels.
+
+    \b
+    callqa calibrate --script b2b_outbound --since 2026-09-01 --out b2b_outbound_v2.yaml
+    """
+    import dataclasses
+
+    from analysis.calibrate import calibrate as fit
+    from callqa.storage import connect
+    from callqa.storage.drafts import labelled_calls
+    from callqa.storage.models import Script
+    from scripts_lib import parse_pack
+    from worker.pipeline import resolve_script
+
+    try:
+        sessions = connect(Settings.from_env().database)
+        with sessions() as db:
+            pack = parse_pack(db.get_one(Script, resolve_script(sessions, script_name)).source)
+            calls = labelled_calls(db, pack.id, since.date() if since else None)
+    except CallqaError as error:
+        _fail(str(error))
+        sys.exit(2)
+    result = fit(calls, {c.id: c.weight for c in pack.checkpoints})
+    if out is not None and result.enough:
+        out.write_text(_reweighted(pack, result.weights, result.message), encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(result), ensure_ascii=False))
+    else:
+        click.echo(result.message)
+        for p in result.predictors[:8]:
+            rates = (f"  won {p['won_when_passed']:.0%} when passed, {p['won_when_failed']:.0%} when not"
+                     if p.get("won_when_passed") is not None and p.get("won_when_failed") is not None else "")  # fmt: skip
+            click.echo(f"  {p['coefficient']:+.2f}  {p['feature']}{rates}")
+        for target, a in result.agreement.items():
+            click.echo(f"  reviewers kept {a['agreed']} of {a['reviewed']} verdicts on {target} ({a['rate']:.0%})")
+        if result.enough:
+            click.echo("proposed weights: " + ", ".join(f"{c} {w:g}" for c, w in result.weights.items()))
+    if not result.enough:
+        sys.exit(1)
+
+
+def _reweighted(pack: ScriptPack, weights: dict[str, float], evidence: str) -> str:
+    import yaml
+
+    data: dict[str, Any] = {"id": pack.id, "version": pack.version + 1} | pack.model_dump(mode="json", exclude_defaults=True)
+    for checkpoint in data["checkpoints"]:
+        checkpoint["weight"] = weights[checkpoint["id"]]
+    header = (f"# {pack.id} v{pack.version + 1}: checkpoint weights proposed by `callqa calibrate`\n"
+              f"# from this team's deal outcomes: {evidence}.\n")  # fmt: skip
+    return header + str(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100))

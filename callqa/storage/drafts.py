@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callqa.storage.models import Call, Manager, Report, Script
+from analysis.calibrate import Labelled
+from callqa.storage.models import Call, Manager, Report, Review, Script
 from scripts_lib.draft import Analysed, Group, mine
 
 
@@ -29,3 +30,19 @@ def analysed_calls(db: Session, pack_id: str, since: date | None = None, until: 
 
 def mined(db: Session, pack_id: str, since: date | None = None, until: date | None = None) -> dict[str, list[Group]]:
     return mine(analysed_calls(db, pack_id, since, until))
+
+
+def labelled_calls(db: Session, pack_id: str, since: date | None = None) -> list[Labelled]:
+    """The pack's analysed calls with their outcome and their reviewers' latest verdicts."""
+    calls = analysed_calls(db, pack_id, since)
+    reports = {c.call_id: db.scalar(select(Call.report_id).where(Call.id == c.call_id)) for c in calls}
+    reviewed: dict[int, dict[str, bool]] = {}
+    rows = db.execute(
+        select(Review.report_id, Review.target, Review.verdict)
+        .where(Review.kind == "review", Review.report_id.in_([r for r in reports.values() if r]))
+        .order_by(Review.id)
+    )
+    for report_id, target, verdict in rows:
+        reviewed.setdefault(report_id, {})[target] = bool(verdict)  # the latest wins
+    won = {"won": True, "lost": False}
+    return [Labelled(c.report, won.get(c.outcome or ""), reviewed.get(reports[c.call_id] or 0, {})) for c in calls]
