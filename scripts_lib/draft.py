@@ -76,7 +76,7 @@ class Group:
 
 
 def best_calls(calls: Sequence[Analysed], share: float = 0.5) -> list[Analysed]:
-    """The best ``share`` of calls: won deals first, then by score."""
+    """The best ``share`` of calls: won deals first, then by score (groups list their words first)."""
     ranked = sorted(calls, key=lambda c: ({"won": 0, None: 1, "lost": 2}.get(c.outcome, 1), -c.score))
     return ranked[: max(1, round(len(ranked) * share))]
 
@@ -91,8 +91,10 @@ def mine(calls: Sequence[Analysed]) -> dict[str, list[Group]]:
             found.setdefault(target, []).append(said)
         for target in _targets(call.report):
             everyone.setdefault(target, {})[call.call_id] = won
+    rank = {c.call_id: i for i, c in enumerate(best_calls(calls, share=1.0))}
     groups = {}
     for target, answers in found.items():
+        answers.sort(key=lambda said: rank[said.call_id])  # the best calls' words first
         outcomes = [w for w in everyone[target].values() if w is not None]
         team = sum(outcomes) / len(outcomes) if outcomes else None
         clustered = [g for g in _cluster(target, answers) if g.calls >= MIN_CALLS]
@@ -143,7 +145,8 @@ def _cluster(target: str, answers: list[Said]) -> list[Group]:
     for label in sorted(set(labels)):
         members = [i for i, x in enumerate(labels) if x == label]
         centre = vectors[members].mean(axis=0)
-        closest = max(members, key=lambda i: float(vectors[i] @ centre))
+        # The member nearest the centre; among equals, the one from the better call (listed first).
+        closest = max(members, key=lambda i: (round(float(vectors[i] @ centre), 6), -i))
         groups.append(Group(target, answers[closest].text, [answers[i] for i in members]))
     return groups
 

@@ -271,6 +271,14 @@ def _manager(db: Session, name: str | None) -> Manager | None:
     return manager
 
 
+def fail_job(ctx: Context, job_id: int, reason: str) -> None:
+    """Fail the job with ``reason`` unless it has already finished (done, or failed with its own)."""
+    with ctx.sessions() as db:
+        state = db.scalar(select(Job.state).where(Job.id == job_id))
+    if state not in ("done", "failed"):
+        _set_job(ctx, job_id, "failed", reason)
+
+
 def _set_job(
     ctx: Context, job_id: int | None, state: str, error: str | None = None, attempt: bool = False
 ) -> None:

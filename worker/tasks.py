@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from celery import Celery, chain
-from celery.exceptions import SoftTimeLimitExceeded
+from celery import Celery, Task, chain
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.signals import worker_process_init
 from sqlalchemy.exc import OperationalError
 
@@ -89,7 +89,23 @@ def _fresh_context(**_: Any) -> None:
     _context = None  # database connections are not shared across fork
 
 
-@app.task(name="callqa.transcribe", bind=True, autoretry_for=TRANSIENT, retry_backoff=True,
+class CallStep(Task):  # type: ignore[misc]
+    """One step of a call's chain. Whatever ends it with an error, even a time limit that struck
+    before the step's own handling began, or the hard limit killing the process (Celery then calls
+    ``on_failure`` in the worker's main process), the job fails with the reason instead of staying
+    queued or running for ever."""
+
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        job_id = kwargs.get("job_id", args[2] if len(args) > 2 else None)
+        if job_id is None:
+            return
+        from worker.pipeline import fail_job
+
+        over = isinstance(exc, (TimeLimitExceeded, SoftTimeLimitExceeded))
+        fail_job(context(), job_id, _over_the_limit() if over else str(exc) or type(exc).__name__)
+
+
+@app.task(name="callqa.transcribe", bind=True, base=CallStep, autoretry_for=TRANSIENT, retry_backoff=True,
           retry_backoff_max=300, max_retries=5)  # fmt: skip
 def transcribe_task(self: Any, call_id: int, script_id: int, job_id: int | None = None) -> int:
     from worker.pipeline import job_state, transcribe_call
@@ -99,7 +115,7 @@ def transcribe_task(self: Any, call_id: int, script_id: int, job_id: int | None 
     return call_id
 
 
-@app.task(name="callqa.analyse", bind=True, autoretry_for=TRANSIENT, retry_backoff=True,
+@app.task(name="callqa.analyse", bind=True, base=CallStep, autoretry_for=TRANSIENT, retry_backoff=True,
           retry_backoff_max=300, max_retries=5)  # fmt: skip
 def analyse_task(self: Any, call_id: int, script_id: int, job_id: int | None = None) -> float:
     from worker.pipeline import analyse_call, job_state
@@ -114,10 +130,12 @@ def _time_limit() -> Iterator[None]:
     try:
         yield
     except SoftTimeLimitExceeded:
-        limit = context().settings.task_time_limit
-        raise InputError(
-            f"took longer than the time limit of {limit:g} s (CALLQA_TASK_TIME_LIMIT)"
-        ) from None
+        raise InputError(_over_the_limit()) from None
+
+
+def _over_the_limit() -> str:
+    limit = context().settings.task_time_limit
+    return f"took longer than the time limit of {limit:g} s (CALLQA_TASK_TIME_LIMIT)"
 
 
 @app.task(name="callqa.scan_incoming")
