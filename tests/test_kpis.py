@@ -102,3 +102,8 @@ def test_the_kpi_table_over_the_api_and_the_page(team: dict[str, str]) -> None:
         page = client.get("/kpis", params={"period": "2026-W48"}).text
         assert 'role="alert"' in page and "Boris: average_score fell from" in page and page.count('class="drop"') >= 4
         assert client.get("/kpis", params={"period": "nonsense"}).status_code == 422
+        boris_page = client.get("/managers/Boris").text  # his weeks, charted and listed
+        assert 'aria-label="Deals won per week, %, Boris"' in boris_page and 'aria-label="Objections handled per week, %, Boris"' in boris_page
+        won_chart = boris_page.split('aria-label="Deals won per week, %, Boris"')[1].split("</svg>")[0]
+        assert won_chart.count("<circle") == 5 and "2026-W48: 16.7" in won_chart  # one point a week, the slip last
+        assert boris_page.count('href="/kpis?period=2026-W') == 5

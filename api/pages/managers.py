@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from api.deps import DbDep, PageDep
 from api.pages import charts, render
@@ -35,7 +36,15 @@ def manager_page(name: str, request: Request, db: DbDep, session: PageDep) -> HT
     weeks = {titles.get(key, key): (charts.sparkline([w["rate"] for w in series], f"{titles.get(key, key)} by week"), series)
              for key, series in numbers["checkpoint_weeks"].items()}  # fmt: skip
     recent, total = search_calls(db, session.user, CallQuery(manager=name, per_page=20))
+    kpi_weeks = numbers["weeks"]
+
+    def per_week(key: str, label: str) -> Markup:
+        points = [(w["period"], 100 * w[key]) for w in kpi_weeks if w[key] is not None]
+        return charts.score_line(points, f"{label} per week, %, {manager.name}")
+
     return render(request, "manager.html", session, section="managers", manager_name=manager.name, numbers=numbers,
                   score_chart=charts.score_line(days, f"Average score per day, {manager.name}"),
                   rate_chart=charts.rate_bars(rates, f"Checkpoint pass rates, {manager.name}"),
-                  weeks=weeks, recent=recent, total=total, objection_titles=choices["objections"])  # fmt: skip
+                  weeks=weeks, recent=recent, total=total, kpi_weeks=kpi_weeks,
+                  handled_chart=per_week("handled_share", "Objections handled"),
+                  conversion_chart=per_week("conversion", "Deals won"), objection_titles=choices["objections"])  # fmt: skip

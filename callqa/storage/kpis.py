@@ -77,3 +77,4 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
                          **{f"pass_rate:{s}": r["pass_rate"].get(s) for s in stages},
                          "drops": "; ".join(f"{d['what']} {d['before']} -> {d['now']}" for d in r["drops"])})  # fmt: skip
     return out.getvalue()
+
