@@ -20,6 +20,15 @@ if TYPE_CHECKING:
 _DAY = click.DateTime(["%Y-%m-%d"])
 
 
+def _csv(text: str, path: Path) -> bool:
+    """Write the CSV to ``path``; True when that is stdout ('-'), which then holds nothing else."""
+    if str(path) == "-":
+        click.echo(text, nl=False)
+        return True
+    path.write_text(text, encoding="utf-8")
+    return False
+
+
 @click.command()
 @click.option("--since", type=_DAY, help="Calls from this day on (YYYY-MM-DD).")
 @click.option("--until", type=_DAY, help="Calls up to and including this day.")
@@ -53,12 +62,8 @@ def revive(
     with sessions() as db:
         leads = revivable(db, since.date() if since else None, until.date() if until else None)
     base = base_url.rstrip("/")
-    if csv_path is not None:
-        text = to_csv(leads, base)
-        if str(csv_path) == "-":
-            click.echo(text, nl=False)
-            return
-        csv_path.write_text(text, encoding="utf-8")
+    if csv_path is not None and _csv(to_csv(leads, base), csv_path):
+        return
     if as_json:
         for lead in leads:
             click.echo(json.dumps(row(lead, base), ensure_ascii=False))
@@ -96,12 +101,8 @@ def report(week: str | None, day: datetime | None, csv_path: Path | None, as_jso
     except CallqaError as error:
         _fail(str(error))
         sys.exit(2)
-    if csv_path is not None:
-        text = to_csv(rows)
-        if str(csv_path) == "-":
-            click.echo(text, nl=False)
-            return
-        csv_path.write_text(text, encoding="utf-8")
+    if csv_path is not None and _csv(to_csv(rows), csv_path):
+        return
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -151,3 +153,34 @@ def site(database: str, data_dir: Path, cache_dir: Path) -> tuple[Any, dict[str,
     tokens = {role: add_user(ctx.sessions, f"{role}-user", role, PASSWORD) for role in ("admin", "quality", "trainer")}
     tokens["manager"] = add_user(ctx.sessions, "Emma", "manager", PASSWORD)
     return app, tokens
+
+
+def analysed_calls(data_dir: Path, calls: list[tuple[str, Any, str, dict[str, Any]]]) -> dict[str, str]:
+    """Store calls given as (manager, time, outcome, Transcript JSON), without audio, and analyse them
+    with the real pipeline and the bundled b2b_outbound pack; the environment that reaches them."""
+    from callqa.settings import Settings
+    from callqa.storage.models import Call, Manager, Transcript
+    from worker.pipeline import Context, analyse_call, register_script
+
+    env = {"CALLQA_DATA_DIR": str(data_dir)}
+    ctx = Context.from_settings(Settings.from_env(env))
+    script = register_script(ctx.sessions, "b2b_outbound")
+    ids = []
+    with ctx.sessions.begin() as db:
+        managers: dict[str, Manager] = {}
+        for i, (name, at, outcome, said) in enumerate(calls):
+            manager = managers.setdefault(name, Manager(name=name))
+            call = Call(content_hash=f"{i:064x}", audio_key="-", original_name=f"{name}-{i}.wav", duration=35.0,
+                        manager=manager, at=at, started_at=at, outcome=outcome,
+                        transcript=Transcript(engine="x", model="x", language="en", data=said))  # fmt: skip
+            db.add(call)
+            db.flush()
+            ids.append(call.id)
+    for call_id in ids:
+        analyse_call(ctx, call_id, script)
+    return {**os.environ, **env}
+
+
+def run_callqa(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "callqa.cli", *args], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)  # fmt: skip

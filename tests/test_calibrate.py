@@ -4,14 +4,12 @@ agreed, whatever the greeting; ``callqa calibrate`` must find that, and say when
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import analysed_calls, run_callqa
 from test_analysis import NOISY_GOOD, transcript
 
 from scripts_lib import parse_pack
@@ -34,35 +32,14 @@ def turns(greeting: bool, next_step: bool) -> list[tuple[str, float, float, str]
 def store(data: Path, n: int) -> dict[str, str]:
     """``n`` calls, a quarter of each mix of greeting and next step; with a next step 85% are won,
     without it 15%, greeting or not."""
-    from callqa.settings import Settings
-    from callqa.storage.models import Call, Manager, Transcript
-    from worker.pipeline import Context, analyse_call, register_script
-
-    env = {"CALLQA_DATA_DIR": str(data)}
-    ctx = Context.from_settings(Settings.from_env(env))
-    script = register_script(ctx.sessions, "b2b_outbound")
     rng = random.Random(7)
-    ids = []
-    with ctx.sessions.begin() as db:
-        manager = Manager(name="Anna")
-        for i in range(n):
-            greeting, next_step = bool(i % 2), bool(i // 2 % 2)
-            won = rng.random() < (0.85 if next_step else 0.15)
-            at = datetime(2026, 11, 2) + timedelta(hours=i)
-            call = Call(content_hash=f"{i:064x}", audio_key="-", original_name=f"c{i}.wav", duration=35.0,
-                        manager=manager, at=at, outcome="won" if won else "lost",
-                        transcript=Transcript(engine="x", model="x", language="en", data=transcript(turns(greeting, next_step)).to_dict()))  # fmt: skip
-            db.add(call)
-            db.flush()
-            ids.append(call.id)
-    for call_id in ids:
-        analyse_call(ctx, call_id, script)
-    return {**os.environ, **env}
-
-
-def callqa(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "callqa.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)  # fmt: skip
+    calls = []
+    for i in range(n):
+        greeting, next_step = bool(i % 2), bool(i // 2 % 2)
+        won = rng.random() < (0.85 if next_step else 0.15)
+        at = datetime(2026, 11, 2) + timedelta(hours=i)
+        calls.append(("Anna", at, "won" if won else "lost", transcript(turns(greeting, next_step)).to_dict()))
+    return analysed_calls(data, calls)
 
 
 def test_calibrate_recovers_the_planted_relationship(tmp_path: Path) -> None:
@@ -80,7 +57,7 @@ def test_calibrate_recovers_the_planted_relationship(tmp_path: Path) -> None:
     review(ctx, 1, reviewer, "checkpoint:farewell", True, "kept")  # the machine's verdict stands
     review(ctx, 2, reviewer, "checkpoint:farewell", False, "it was cut off")  # overridden
 
-    result = callqa(env, "calibrate", "--script", "b2b_outbound", "--json", "--out", str(tmp_path / "v2.yaml"))
+    result = run_callqa(env, "calibrate", "--script", "b2b_outbound", "--json", "--out", str(tmp_path / "v2.yaml"))
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
     assert found["enough"] and found["calls"] == 60
@@ -101,7 +78,7 @@ def test_calibrate_recovers_the_planted_relationship(tmp_path: Path) -> None:
 
 def test_too_few_labels_are_said_plainly(tmp_path: Path) -> None:
     env = store(tmp_path, 8)
-    result = callqa(env, "calibrate", "--script", "b2b_outbound", "--out", str(tmp_path / "v2.yaml"))
+    result = run_callqa(env, "calibrate", "--script", "b2b_outbound", "--out", str(tmp_path / "v2.yaml"))
     assert result.returncode == 1
     assert result.stdout.startswith("too few labels to learn from: 8 calls with a known outcome")
     assert not (tmp_path / "v2.yaml").exists()  # no weights proposed from noise

@@ -7,12 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta
 
 import pytest
+from conftest import analysed_calls, run_callqa
 from fastapi.testclient import TestClient
 from test_analysis import NOISY_GOOD, transcript
 
@@ -25,42 +23,20 @@ WEEKS = ["2026-W44", "2026-W45", "2026-W46", "2026-W47", "2026-W48"]
 @pytest.fixture(scope="module")
 def team(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Anna and Vera keep their level; Boris slips in W48 (5 of 6 calls go wrong, 4 deals lost)."""
-    from callqa.settings import Settings
-    from callqa.storage.models import Call, Manager, Transcript
-    from worker.pipeline import Context, analyse_call, register_script
-
-    data = tmp_path_factory.mktemp("kpis")
-    env = {"CALLQA_DATA_DIR": str(data)}
-    ctx = Context.from_settings(Settings.from_env(env))
-    script = register_script(ctx.sessions, "b2b_outbound")
     good, slipped = transcript(NOISY_GOOD).to_dict(), transcript(SLIPPED).to_dict()
-    ids = []
-    with ctx.sessions.begin() as db:
-        for name in ("Anna", "Boris", "Vera"):
-            manager = Manager(name=name)
-            for week, label in enumerate(WEEKS):
-                monday = datetime(2026, 10, 26) + timedelta(weeks=week)
-                for i in range(6):
-                    bad = (name == "Boris" and label == "2026-W48" and i < 5) or (name == "Vera" and i == 0)
-                    at = monday + timedelta(days=i % 5, hours=9 + i)
-                    call = Call(content_hash=f"{name}{week}{i}".ljust(64, "0"), audio_key="-", original_name=f"{name}-{label}-{i}.wav",
-                                duration=35.0, manager=manager, started_at=at, at=at, outcome="lost" if bad else "won",
-                                transcript=Transcript(engine="x", model="x", language="en", data=slipped if bad else good))  # fmt: skip
-                    db.add(call)
-                    db.flush()
-                    ids.append(call.id)
-    for call_id in ids:
-        analyse_call(ctx, call_id, script)
-    return {**os.environ, **env}
-
-
-def callqa(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "callqa.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)  # fmt: skip
+    calls = []
+    for name in ("Anna", "Boris", "Vera"):
+        for week, label in enumerate(WEEKS):
+            monday = datetime(2026, 10, 26) + timedelta(weeks=week)
+            for i in range(6):
+                bad = (name == "Boris" and label == "2026-W48" and i < 5) or (name == "Vera" and i == 0)
+                at = monday + timedelta(days=i % 5, hours=9 + i)
+                calls.append((name, at, "lost" if bad else "won", slipped if bad else good))
+    return analysed_calls(tmp_path_factory.mktemp("kpis"), calls)
 
 
 def test_a_manager_whose_numbers_fall_is_flagged(team: dict[str, str]) -> None:
-    result = callqa(team, "report", "--week", "2026-W48", "--json")
+    result = run_callqa(team, "report", "--week", "2026-W48", "--json")
     assert result.returncode == 1, result.stderr  # a drop: exit 1, for a cron job's mail
     rows = {r["manager"]: r for r in map(json.loads, result.stdout.splitlines())}
     assert set(rows) == {"Anna", "Boris", "Vera"} and rows["Boris"]["calls"] == 6
@@ -73,13 +49,13 @@ def test_a_manager_whose_numbers_fall_is_flagged(team: dict[str, str]) -> None:
     assert boris["next_steps"] == 1 and boris["conversion"] == pytest.approx(1 / 6, abs=0.001)
     assert rows["Anna"]["talk_minutes"] == 3.5 and rows["Anna"]["objections"] == 6
 
-    earlier = callqa(team, "report", "--week", "2026-W47")
+    earlier = run_callqa(team, "report", "--week", "2026-W47")
     assert earlier.returncode == 0 and "DROP" not in earlier.stdout and "Boris" in earlier.stdout
-    sheet = callqa(team, "report", "--week", "2026-W48", "--csv", "-")
+    sheet = run_callqa(team, "report", "--week", "2026-W48", "--csv", "-")
     table = list(csv.DictReader(io.StringIO(sheet.stdout)))
     assert [r["manager"] for r in table] == ["Anna", "Boris", "Vera"]
     assert "average_score" in table[1]["drops"] and table[1]["pass_rate:next_step"] == "0.167"
-    bad = callqa(team, "report", "--week", "2026-W60")
+    bad = run_callqa(team, "report", "--week", "2026-W60")
     assert bad.returncode == 2 and "week 2026-W60: no such ISO week" in bad.stderr
 
 

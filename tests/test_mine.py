@@ -4,13 +4,11 @@ objection that wins deals must come out on top, and the draft must load as a val
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import analysed_calls, run_callqa
 from test_analysis import NOISY_GOOD, transcript
 
 from scripts_lib import parse_pack
@@ -41,38 +39,16 @@ def call_with(answer: str) -> list[tuple[str, float, float, str]]:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    from callqa.settings import Settings
-    from callqa.storage.models import Call, Manager, Transcript
-    from worker.pipeline import Context, analyse_call, register_script
-
-    data = tmp_path_factory.mktemp("mine")
-    settings = {"CALLQA_DATA_DIR": str(data)}
-    ctx = Context.from_settings(Settings.from_env(settings))
-    script = register_script(ctx.sessions, "b2b_outbound")
-    ids = []
-    with ctx.sessions.begin() as db:
-        for style, (answers, name, won) in STYLES.items():
-            manager = Manager(name=name)
-            for i, (answer, ok) in enumerate(zip(answers, won, strict=True)):
-                at = datetime(2026, 11, 2) + timedelta(days=i, hours=len(ids))
-                call = Call(content_hash=f"{style}{i}".ljust(64, "0"), audio_key="-", original_name=f"{style}-{i}.wav",
-                            duration=35.0, manager=manager, at=at, started_at=at, outcome="won" if ok else "lost",
-                            transcript=Transcript(engine="x", model="x", language="en", data=transcript(call_with(answer)).to_dict()))  # fmt: skip
-                db.add(call)
-                db.flush()
-                ids.append(call.id)
-    for call_id in ids:
-        analyse_call(ctx, call_id, script)
-    return {**os.environ, **settings}
-
-
-def callqa(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "callqa.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)  # fmt: skip
+    calls = []
+    for answers, name, won in STYLES.values():
+        for i, (answer, ok) in enumerate(zip(answers, won, strict=True)):
+            at = datetime(2026, 11, 2) + timedelta(days=i, hours=len(calls))
+            calls.append((name, at, "won" if ok else "lost", transcript(call_with(answer)).to_dict()))
+    return analysed_calls(tmp_path_factory.mktemp("mine"), calls)
 
 
 def test_the_planted_winning_answer_tops_the_draft(env: dict[str, str], tmp_path: Path) -> None:
-    result = callqa(env, "mine", "--script", "b2b_outbound", "--since", "2026-11-01", "--json",
+    result = run_callqa(env, "mine", "--script", "b2b_outbound", "--since", "2026-11-01", "--json",
                     "--out", str(tmp_path / "draft.yaml"), "--markdown", str(tmp_path / "training.md"))  # fmt: skip
     assert result.returncode == 0, result.stderr
     price = json.loads(result.stdout)["objection:price"]
@@ -92,7 +68,7 @@ def test_the_planted_winning_answer_tops_the_draft(env: dict[str, str], tmp_path
     assert "## Objection: Price" in handout and f"1. \u201c{best['representative']}\u201d" in handout
     assert "/calls/" in handout and "#t=16.9" in handout
 
-    checked = callqa(env, "script", "check", str(tmp_path / "draft.yaml"))
+    checked = run_callqa(env, "script", "check", str(tmp_path / "draft.yaml"))
     assert checked.returncode == 0 and "OK (b2b_outbound v2" in checked.stdout
 
 
