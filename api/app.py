@@ -26,7 +26,7 @@ _TITLES = {401: "Sign in first", 403: "Not allowed", 404: "Not found", 413: "Too
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     from api import pages
-    from api.routes import calls, health, jobs, kpis, leads, managers, reviews, scripts
+    from api.routes import access, calls, health, jobs, kpis, leads, managers, reviews, scripts
     from worker.pipeline import Context
 
     settings = settings or Settings.from_env()
@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPIOffline(title="callqa", version="0.1.0", description="Sales-call quality analysis")
     app.state.context = Context.from_settings(settings)
     app.include_router(health.router)
-    for module in (calls, reviews, scripts, jobs, managers, kpis, leads):
+    for module in (calls, reviews, scripts, jobs, managers, kpis, leads, access):
         app.include_router(module.router, prefix="/api")
     app.include_router(pages.router())
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")

@@ -89,6 +89,17 @@ PageDep = Annotated[WebSession, Depends(page_session)]
 FormDep = Annotated[WebSession, Depends(checked_form)]
 
 
+def audit(
+    db: Session, user: User, action: str, call_id: int | None = None, request: Request | None = None
+) -> None:
+    """Add to the access log (what was asked for: the path and query of ``request``) and commit."""
+    from callqa.storage import access
+
+    detail = f"{request.url.path}{'?' + request.url.query if request.url.query else ''}" if request else ""
+    access.record(db, user, action, call_id, detail)
+    db.commit()
+
+
 def role(*allowed: str) -> Callable[..., Any]:
     """A dependency that lets only users of these roles through."""
 

@@ -13,6 +13,7 @@ import click
 
 from callqa.cli_analysis import analyze, evaluate
 from callqa.cli_batch import batch, calls, rescore, worker
+from callqa.cli_privacy import purge, redact
 from callqa.cli_serve import serve, user
 from callqa.cli_team import calibrate, mine, report, revive
 from callqa.console import fail as _fail
@@ -217,6 +218,8 @@ main.add_command(calls)
 main.add_command(rescore)
 main.add_command(worker)
 main.add_command(serve)
+main.add_command(redact)
+main.add_command(purge)
 main.add_command(user)
 main.add_command(revive)
 main.add_command(report)

@@ -21,6 +21,10 @@ Each setting comes from, in rising order: its default, the config file, a
 | incoming_dir    | CALLQA_INCOMING_DIR     | (none)                 | folder the beat schedule scans            |
 | threads         | CALLQA_THREADS          | 0 (all); workers: 1    | CPU threads per recognition               |
 | scan_interval   | CALLQA_SCAN_INTERVAL    | 300                    | seconds between scans of incoming_dir     |
+| redact          | CALLQA_REDACT           | false                  | store and show calls with personal data replaced |
+| keep_audio_days | CALLQA_KEEP_AUDIO_DAYS  | 0 (for ever)           | days a recording is kept after the call   |
+| keep_transcript_days | CALLQA_KEEP_TRANSCRIPT_DAYS | 0 (for ever)    | days a transcript is kept                 |
+| keep_report_days | CALLQA_KEEP_REPORT_DAYS | 0 (for ever)          | days a call's record (reports, reviews) is kept |
 
 The config file is ``CALLQA_CONFIG``, or ``callqa.toml`` in the working
 directory when it exists. Besides the settings above (in a ``[callqa]``
@@ -52,6 +56,7 @@ _KEYS = (
     "cache_dir", "engine", "model", "device", "max_duration", "manager_channel",
     "data_dir", "database_url", "redis_url", "script", "manager_pattern",
     "task_time_limit", "visibility_timeout", "incoming_dir", "scan_interval", "threads",
+    "redact", "keep_audio_days", "keep_transcript_days", "keep_report_days",
 )  # fmt: skip
 
 
@@ -80,6 +85,10 @@ class Settings:
     incoming_dir: Path | None = None
     scan_interval: float = 300.0
     threads: int = 0  # 0: every core (one process); Celery workers default to 1 each
+    redact: bool = False  # personal data replaced in what is stored and shown (callqa.privacy)
+    keep_audio_days: int = 0  # retention, counted from the call; 0 keeps for ever
+    keep_transcript_days: int = 0
+    keep_report_days: int = 0  # the whole call: reports, reviews, metadata
 
     @property
     def database(self) -> str:
@@ -124,6 +133,10 @@ class Settings:
             else None,
             scan_interval=_seconds(raw, "scan_interval", cls.scan_interval),
             threads=_count(raw, "threads", cls.threads),
+            redact=_flag(raw, "redact", cls.redact),
+            keep_audio_days=_count(raw, "keep_audio_days", cls.keep_audio_days),
+            keep_transcript_days=_count(raw, "keep_transcript_days", cls.keep_transcript_days),
+            keep_report_days=_count(raw, "keep_report_days", cls.keep_report_days),
         )
 
     def manager_channel_for(self, recording: str | os.PathLike[str]) -> str:
@@ -202,3 +215,14 @@ def _count(raw: dict[str, tuple[Any, str]], key: str, default: int) -> int:
     if number < 0:
         raise InputError(f"{raw[key][1]}={value!r}: must not be negative")
     return number
+
+
+def _flag(raw: dict[str, tuple[Any, str]], key: str, default: bool) -> bool:
+    value = _get(raw, key, default)
+    if isinstance(value, bool):
+        return value
+    words = {"1": True, "true": True, "yes": True, "on": True,
+             "0": False, "false": False, "no": False, "off": False}  # fmt: skip
+    if str(value).lower() not in words:
+        raise InputError(f"{raw[key][1]}={value!r}: expected true or false")
+    return words[str(value).lower()]

@@ -258,6 +258,10 @@ def analyse_call(
             break
         except IntegrityError:
             continue
+    if ctx.settings.redact:  # after the analysis, so the score is that of the call as heard
+        from worker.redaction import redact_call
+
+        redact_call(ctx, call_id)
     return report.score
 
 

@@ -55,13 +55,19 @@ def make_app(settings: Settings) -> Celery:
         worker_send_task_events=True,
         task_send_sent_event=True,
         accept_content=["json"],
-        beat_schedule=(
-            {"scan-incoming": {"task": "callqa.scan_incoming", "schedule": settings.scan_interval}}
-            if settings.incoming_dir
-            else {}
-        ),
+        beat_schedule=_schedule(settings),
     )
     return app
+
+
+def _schedule(settings: Settings) -> dict[str, Any]:
+    """What beat runs: the incoming folder's scan, and the daily retention purge, when set."""
+    schedule = {}
+    if settings.incoming_dir:
+        schedule["scan-incoming"] = {"task": "callqa.scan_incoming", "schedule": settings.scan_interval}
+    if settings.keep_audio_days or settings.keep_transcript_days or settings.keep_report_days:
+        schedule["purge"] = {"task": "callqa.purge", "schedule": 24 * 3600.0}
+    return schedule
 
 
 # The worker's entry point (``celery -A worker.tasks``) needs the app at import: settings are read here.
@@ -150,6 +156,14 @@ def scan_incoming() -> int:
     from worker.pipeline import register_script
 
     return len(enqueue_folder(ctx, folder, register_script(ctx.sessions, script), dispatch).queued)
+
+
+@app.task(name="callqa.purge")
+def purge_task() -> dict[str, list[int]]:
+    """Delete what retention says has expired (logged in the access log); the call ids per kind."""
+    from worker.retention import purge
+
+    return dataclasses.asdict(purge(context()))
 
 
 def dispatch(call_id: int, script_id: int, job_id: int, celery: Celery = app) -> None:

@@ -66,9 +66,9 @@ def render(
 
 
 def router() -> APIRouter:
-    from api.pages import auth, calls, kpis, leads, managers, scripts
+    from api.pages import access, auth, calls, kpis, leads, managers, scripts
 
     pages = APIRouter(include_in_schema=False)
-    for module in (auth, calls, managers, kpis, leads, scripts):
+    for module in (auth, calls, managers, kpis, leads, scripts, access):
         pages.include_router(module.router)
     return pages

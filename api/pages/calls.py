@@ -11,10 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import ContextDep, DbDep, FormDep, PageDep, RowId
+from api.deps import ContextDep, DbDep, FormDep, PageDep, RowId, audit
 from api.pages import render
 from api.routes.calls import own_call
 from api.search import CallQuery, failed_checkpoints, search_calls
+from callqa.errors import InputError
 from callqa.storage.models import Call, Manager, Report, Review, Script
 
 router = APIRouter()
@@ -68,6 +69,7 @@ def call_page(
     from worker.review import targets
 
     call = own_call(session.user, db.get(Call, call_id))
+    audit(db, session.user, "open", call.id)
     report = db.get(Report, call.report_id) if call.report_id else None
     reviews = list(db.scalars(select(Review).where(Review.call_id == call.id).order_by(Review.id)))
     # The reviewers' verdicts on the current report, the latest per target.
@@ -124,3 +126,21 @@ def dispute_form(
     own_call(session.user, db.get(Call, call_id))
     dispute(ctx, call_id, session.user, target, comment)
     return RedirectResponse(f"/calls/{call_id}?done=dispute", status_code=303)
+
+
+@router.post("/calls/{call_id}/hold")
+def hold_form(
+    call_id: RowId,
+    db: DbDep,
+    session: FormDep,
+    reason: Annotated[str, Form(max_length=500)] = "",
+    release: Annotated[bool, Form()] = False,
+) -> RedirectResponse:
+    from api.routes.calls import set_hold
+
+    if session.user.role not in ("admin", "quality"):
+        raise HTTPException(403, f"holding calls needs the role admin or quality; you are {session.user.role}")
+    if not release and not reason.strip():
+        raise InputError("reason: say why the call is kept (a dispute, a complaint)")
+    set_hold(db, session.user, call_id, None if release else reason.strip())
+    return RedirectResponse(f"/calls/{call_id}", status_code=303)

@@ -15,11 +15,14 @@ from fastapi import (
     Form,
     HTTPException,
     Query,
+    Request,
     UploadFile,
 )
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
-from api.deps import ContextDep, DbDep, RowId, UserDep, role
+from api.deps import ContextDep, DbDep, RowId, UserDep, audit, role
 from api.search import CallQuery, search_calls
 from callqa.errors import InputError
 from callqa.storage.models import Call, User
@@ -63,10 +66,12 @@ def list_calls(db: DbDep, user: UserDep, filters: Annotated[CallQuery, Query()])
 
 @router.get("/calls/{call_id}")
 def call_detail(call_id: RowId, db: DbDep, user: UserDep) -> dict[str, Any]:
-    """Metadata, transcript, every report (one per script version), jobs and review history of one call."""
+    """Metadata, transcript, every report (one per script version), jobs and review history of one call.
+    Opening a call is recorded in the access log."""
     from api.routes.reviews import history
 
     call = own_call(user, db.get(Call, call_id))
+    audit(db, user, "open", call.id)
     return {
         "id": call.id, "file": call.original_name, "duration": call.duration,
         "manager": call.manager.name if call.manager else None, "direction": call.direction,
@@ -77,15 +82,25 @@ def call_detail(call_id: RowId, db: DbDep, user: UserDep) -> dict[str, Any]:
                     for r in sorted(call.reports, key=lambda r: r.id)],
         "jobs": [{"id": j.id, "kind": j.kind, "state": j.state, "error": j.error, "attempts": j.attempts,
                   "updated_at": j.updated_at} for j in call.jobs],
-        "audio": f"/api/calls/{call.id}/audio",
+        "audio": None if call.audio_deleted_at else f"/api/calls/{call.id}/audio",
+        "audio_deleted_at": call.audio_deleted_at, "redacted": bool(call.transcript and call.transcript.redacted),
+        "hold": call.hold, "hold_reason": call.hold_reason,
         "reviews": history(call, db),
     }  # fmt: skip
 
 
 @router.get("/calls/{call_id}/audio", response_class=FileResponse)
-def call_audio(call_id: RowId, db: DbDep, user: UserDep, ctx: ContextDep) -> FileResponse:
-    """The recording; supports HTTP Range, so a player can seek."""
+def call_audio(
+    call_id: RowId, request: Request, db: DbDep, user: UserDep, ctx: ContextDep
+) -> FileResponse:
+    """The recording (its redacted copy when redaction is on); supports HTTP Range, so a player can
+    seek. Each play is recorded in the access log (once, not for every range a player asks for)."""
     call = own_call(user, db.get(Call, call_id))
+    if call.audio_deleted_at is not None:
+        raise HTTPException(410, f"the recording was deleted on {call.audio_deleted_at:%Y-%m-%d} "
+                                 "under the retention policy (CALLQA_KEEP_AUDIO_DAYS)")  # fmt: skip
+    if request.headers.get("range", "bytes=0-").startswith("bytes=0-"):
+        audit(db, user, "play", call.id)
     path = ctx.store.open_path(call.audio_key)
     return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"))
 
@@ -213,3 +228,32 @@ def _process_quietly(
         process(ctx, call_id, script_id, job_id)
     except Exception:  # noqa: BLE001, S110 - the job records the failure
         pass
+
+
+class Hold(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="why: a dispute, a complaint")
+
+
+Holder = Annotated[User, Depends(role("admin", "quality"))]
+
+
+@router.put("/calls/{call_id}/hold")
+def hold_call(call_id: RowId, hold: Hold, db: DbDep, user: Holder) -> dict[str, Any]:
+    """Keep the call from retention's purge until released (a dispute in progress)."""
+    return set_hold(db, user, call_id, hold.reason)
+
+
+@router.delete("/calls/{call_id}/hold")
+def release_call(call_id: RowId, db: DbDep, user: Holder) -> dict[str, Any]:
+    """Release a held call: retention applies to it again."""
+    return set_hold(db, user, call_id, None)
+
+
+def set_hold(db: Session, user: User, call_id: int, reason: str | None) -> dict[str, Any]:
+    from callqa.storage import access
+
+    call = own_call(user, db.get(Call, call_id))
+    call.hold, call.hold_reason = reason is not None, reason
+    access.record(db, user, "hold" if reason else "release", call.id, reason or "")
+    db.commit()
+    return {"id": call.id, "hold": call.hold, "hold_reason": call.hold_reason}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import DbDep, UserDep
+from api.deps import DbDep, UserDep, audit
 from callqa.storage.kpis import kpi_table, latest_week, to_csv
 
 router = APIRouter(tags=["kpis"])
@@ -15,6 +15,7 @@ router = APIRouter(tags=["kpis"])
 
 @router.get("/kpis", response_model=None)
 def kpis(
+    request: Request,
     db: DbDep,
     user: UserDep,
     period: str | None = Query(
@@ -27,6 +28,7 @@ def kpis(
     period = period or latest_week(db)
     rows = kpi_table(db, period, user.manager_id if user.role == "manager" else None)
     if format == "csv":
+        audit(db, user, "export", request=request)
         return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="kpis-{period}.csv"'})  # fmt: skip
     return {"period": period, "managers": rows}

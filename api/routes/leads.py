@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import DbDep, UserDep
+from api.deps import DbDep, UserDep, audit
 from callqa.storage.leads import revivable, row, to_csv
 
 router = APIRouter(tags=["leads"])
@@ -27,6 +27,7 @@ def revivable_leads(
     revivable first; ``format=csv`` for the CRM. Managers get their own."""
     leads = revivable(db, since, until, user.manager_id if user.role == "manager" else None)
     base = str(request.base_url).rstrip("/")
+    audit(db, user, "export", request=request)
     if format == "csv":
         name = f"revivable-leads-{since or 'all'}.csv"
         return Response(to_csv(leads, base), media_type="text/csv; charset=utf-8",

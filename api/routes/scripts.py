@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, File, Request, UploadFi
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from api.deps import ContextDep, DbDep, RowId, UserDep, role
+from api.deps import ContextDep, DbDep, RowId, UserDep, audit, role
 from callqa.errors import InputError
 from callqa.storage.models import Script, User
 
@@ -95,6 +95,7 @@ def draft(
         raise InputError(f"script {script_id}: no such script version")
     pack = parse_pack(script.source)
     groups = mined(db, pack.id, since, until)
+    audit(db, user, "export", request=request)
     if format == "yaml":
         return Response(draft_pack(pack, groups), media_type="application/yaml; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{pack.id}-v{pack.version + 1}-draft.yaml"'})  # fmt: skip

@@ -73,6 +73,10 @@ class Call(Base):
         ForeignKey("reports.id", use_alter=True, ondelete="SET NULL", name="fk_calls_report_id")
     )
     score: Mapped[float | None] = mapped_column(index=True)
+    # Retention: a call on hold (a dispute in progress) is not purged; when its audio was purged.
+    hold: Mapped[bool] = mapped_column(default=False)
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    audio_deleted_at: Mapped[datetime | None]
 
     manager: Mapped[Manager | None] = relationship()
     transcript: Mapped[Transcript | None] = relationship(back_populates="call")
@@ -90,6 +94,8 @@ class Transcript(Base):
     model: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(8))
     data: Mapped[dict[str, Any]] = mapped_column(Json)  # the Transcript as JSON
+    # Personal data replaced by placeholders (in the text, the reports and the audio); see redact.
+    redacted: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=now)
     call: Mapped[Call] = relationship(back_populates="transcript")
 
@@ -191,3 +197,20 @@ class Review(Base):
     score_after: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=now)
     user: Mapped[User] = relationship()
+
+
+class AccessEntry(Base):
+    """Who opened a call, played its audio or exported data, and what retention purged: one row each.
+
+    Append-only: the database refuses to change or delete a row (triggers, migration 0008). Users and
+    calls are named, not referenced, so an entry outlives them.
+    """
+
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=now, index=True)
+    user_id: Mapped[int | None]  # None: callqa itself (retention)
+    user_name: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(20), index=True)  # see callqa.storage.access.ACTIONS
+    call_id: Mapped[int | None] = mapped_column(index=True)
+    detail: Mapped[str] = mapped_column(Text, default="")  # what was exported, what was purged

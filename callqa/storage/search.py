@@ -68,3 +68,9 @@ def calls_with(dialect: str, query: str) -> Any:
     return text(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH :q").bindparams(
         q=" ".join(f'"{w}"' for w in found)
     )
+
+
+def forget(db: Session | Connection, call_id: int) -> None:
+    """The call is no longer findable by its words (its transcript is gone)."""
+    column = "call_id" if dialect(db) == "postgresql" else "rowid"
+    db.execute(text(f"DELETE FROM {TABLE} WHERE {column} = :id"), {"id": call_id})

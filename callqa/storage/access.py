@@ -1,0 +1,54 @@
+"""The access log: who opened a call, played its audio, exported data, held a call; what retention
+purged. Rows are only ever added (the database refuses updates and deletes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callqa.storage.models import AccessEntry, User
+
+ACTIONS = ("open", "play", "export", "hold", "release", "purge")
+
+
+def record(
+    db: Session, user: User | None, action: str, call_id: int | None = None, detail: str = ""
+) -> None:
+    """Add an entry (committed with ``db``'s transaction); ``user`` None is callqa itself."""
+    assert action in ACTIONS, action
+    db.add(AccessEntry(user_id=user.id if user else None, user_name=user.name if user else "callqa",
+                       action=action, call_id=call_id, detail=detail))  # fmt: skip
+
+
+def entries(
+    db: Session,
+    *,
+    user: str | None = None,
+    action: str | None = None,
+    call_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    before: int | None = None,
+) -> list[dict[str, Any]]:
+    """The newest entries first, filtered; ``before`` an id pages on."""
+    query = select(AccessEntry).order_by(AccessEntry.id.desc()).limit(limit)
+    for column, value in ((AccessEntry.user_name, user), (AccessEntry.action, action),
+                          (AccessEntry.call_id, call_id)):  # fmt: skip
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(AccessEntry.at >= since)
+    if until is not None:
+        query = query.where(AccessEntry.at < until)
+    if before is not None:
+        query = query.where(AccessEntry.id < before)
+    return [_entry(e) for e in db.scalars(query)]
+
+
+def _entry(e: AccessEntry) -> dict[str, Any]:
+    return {"id": e.id, "at": e.at.isoformat(timespec="seconds") + "Z", "user": e.user_name,
+            "action": e.action, "call_id": e.call_id, "detail": e.detail}  # fmt: skip

@@ -1,0 +1,71 @@
+"""Redacting a stored call once it is analysed: its transcript, reports, search words, metadata and
+audio (the spans silenced in a new copy; the original recording is deleted)."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import select
+
+from analysis.redact import Redaction, redact, redact_report
+from callqa.storage import search
+from callqa.storage.models import Call, Job, Report, Transcript
+from transcribe.transcript import Transcript as TranscriptValue
+from worker.pipeline import Context
+
+
+def redact_call(ctx: Context, call_id: int) -> Redaction | None:
+    """Redact the call unless done before; the redaction, or None if there was nothing to do."""
+    from transcribe.silence import silence
+
+    with ctx.sessions() as db:
+        call = db.get_one(Call, call_id)
+        if call.transcript is None or call.transcript.redacted:
+            return None
+        keep = [call.manager.name] if call.manager else []
+        data, old_key = call.transcript.data, call.audio_key
+    redaction = redact(TranscriptValue.from_dict(data), keep)
+    new_key = None
+    if redaction.findings and call.audio_deleted_at is None:
+        new_key = f"{Path(old_key).with_suffix('')}.redacted.wav"
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / "redacted.wav"
+            silence(ctx.store.open_path(old_key), copy, redaction.spans(),
+                    max_duration=ctx.settings.max_duration)  # fmt: skip
+            ctx.store.put(copy, new_key)
+    found = [{"kind": f.kind, "speaker": f.speaker, "start": f.start, "end": f.end}
+             for f in redaction.findings]  # fmt: skip
+    stored = redaction.transcript.to_dict() | {"levels": data.get("levels"), "redactions": found}
+    with ctx.sessions.begin() as db:
+        transcript = db.scalar(select(Transcript).where(Transcript.call_id == call_id))
+        assert transcript is not None
+        transcript.data, transcript.redacted = stored, True
+        for report in db.scalars(select(Report).where(Report.call_id == call_id)):
+            report.data = redact_report(report.data, redaction)
+        search.index(db, call_id, stored)
+        call = db.get_one(Call, call_id)
+        call.original_name = scrub_name(call.original_name)
+        call.client_phone = mask_phone(call.client_phone)
+        for job in db.scalars(select(Job).where(Job.call_id == call_id)):
+            job.source = scrub_name(job.source)
+        if new_key:
+            call.audio_key = new_key
+    if new_key and new_key != old_key:
+        ctx.store.delete(old_key)
+    return redaction
+
+
+def scrub_name(name: str) -> str:
+    """A recording's file name without the phone numbers or e-mail addresses in it (PBXs name
+    files by caller: ``2026-11-01/+79161234567.wav``)."""
+    name = re.sub(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "EMAIL", name)
+    return re.sub(r"\+?\d{7,}", "PHONE", name)
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """All but the last two digits hidden: enough to tell numbers apart, not to call one."""
+    if not phone:
+        return phone
+    return re.sub(r"\d(?=(?:\D*\d){2})", "•", phone)

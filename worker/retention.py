@@ -1,0 +1,95 @@
+"""Retention: what has been kept longer than the settings allow is deleted, and the deletion is
+recorded in the access log. Ages count from when the call happened (``Call.at``).
+
+- ``keep_audio_days``: the recording (the file; the call page says when it went);
+- ``keep_transcript_days``: the transcript, its search words, and the quotes in the reports
+  (verdicts, times and scores stay);
+- ``keep_report_days``: the whole call: reports, reviews, jobs, metadata.
+
+A call on hold (``Call.hold``, a dispute in progress) is skipped until released. Run daily by
+Celery beat (``callqa.purge``) or by ``callqa purge``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from analysis.redact import strip_quotes
+from callqa.storage import access, search
+from callqa.storage.models import Call, Report, Transcript, now
+from worker.pipeline import Context
+
+
+@dataclass
+class Purged:
+    """The ids of the calls each thing was deleted from, and the held calls that were spared."""
+
+    audio: list[int] = field(default_factory=list)
+    transcripts: list[int] = field(default_factory=list)
+    calls: list[int] = field(default_factory=list)
+    held: list[int] = field(default_factory=list)
+
+
+def purge(ctx: Context, at: datetime | None = None, dry_run: bool = False) -> Purged:
+    """Delete what has expired by ``at`` (UTC, naive; default now); ``dry_run`` only says what."""
+    at = at or now()
+    s = ctx.settings
+    purged = Purged()
+    for days, kind in ((s.keep_report_days, "calls"), (s.keep_transcript_days, "transcripts"),
+                       (s.keep_audio_days, "audio")):  # fmt: skip
+        if days:
+            _expire(ctx, kind, at - timedelta(days=days), purged, dry_run)
+    purged.held = sorted(set(purged.held))
+    return purged
+
+
+def _expire(ctx: Context, kind: str, before: datetime, purged: Purged, dry_run: bool) -> None:
+    query = select(Call.id, Call.hold).where(Call.at < before).order_by(Call.id)
+    if kind == "audio":
+        query = query.where(Call.audio_deleted_at.is_(None))
+    if kind == "transcripts":
+        query = query.where(Call.transcript.has())
+    with ctx.sessions() as db:
+        rows = db.execute(query).all()
+    purged.held += [call_id for call_id, hold in rows if hold]
+    expired = [call_id for call_id, hold in rows if not hold]
+    getattr(purged, kind).extend(expired)
+    if dry_run:
+        return
+    for call_id in expired:  # one transaction each: a long purge is never all or nothing
+        {"calls": _call, "transcripts": _transcript, "audio": _audio}[kind](ctx, call_id, before)
+
+
+def _audio(ctx: Context, call_id: int, before: datetime) -> None:
+    with ctx.sessions.begin() as db:
+        call = db.get_one(Call, call_id)
+        call.audio_deleted_at = now()
+        access.record(db, None, "purge", call_id, f"audio {call.audio_key}: the call was before "
+                      f"{before:%Y-%m-%d} (CALLQA_KEEP_AUDIO_DAYS)")  # fmt: skip
+        key = call.audio_key
+    ctx.store.delete(key)
+
+
+def _transcript(ctx: Context, call_id: int, before: datetime) -> None:
+    with ctx.sessions.begin() as db:
+        db.execute(delete(Transcript).where(Transcript.call_id == call_id))
+        search.forget(db, call_id)
+        for report in db.scalars(select(Report).where(Report.call_id == call_id)):
+            report.data = strip_quotes(report.data)
+        access.record(db, None, "purge", call_id, f"transcript and quotes: the call was before "
+                      f"{before:%Y-%m-%d} (CALLQA_KEEP_TRANSCRIPT_DAYS)")  # fmt: skip
+
+
+def _call(ctx: Context, call_id: int, before: datetime) -> None:
+    with ctx.sessions.begin() as db:
+        call = db.get_one(Call, call_id)
+        key, gone = call.audio_key, call.audio_deleted_at is not None
+        search.forget(db, call_id)
+        db.execute(delete(Call).where(Call.id == call_id))  # the database cascades to the rest
+        access.record(db, None, "purge", call_id, f"the call and its reports and reviews: it was "
+                      f"before {before:%Y-%m-%d} (CALLQA_KEEP_REPORT_DAYS)")  # fmt: skip
+    if not gone:
+        ctx.store.delete(key)
