@@ -132,9 +132,14 @@ CALLS = Path(__file__).parent / "fixtures" / "calls"
 PASSWORD = "correct-horse"
 
 
-def site(database: str, data_dir: Path, cache_dir: Path) -> tuple[Any, dict[str, str]]:
-    """The app over two analysed calls, Daniel's won_quick and Emma's lost_timing_ended, with a user
-    per role (password PASSWORD; the manager user is Emma); their API tokens."""
+def site(
+    database: str, data_dir: Path, cache_dir: Path, env: dict[str, str] | None = None,
+    recordings: tuple[tuple[Path, str, str], ...] = (
+        (CALLS / "won_quick.8k.wav", "Daniel", "won"), (CALLS / "lost_timing_ended.8k.wav", "Emma", "lost")),
+) -> tuple[Any, dict[str, str]]:  # fmt: skip
+    """The app over analysed ``recordings`` (path, manager, outcome): by default Daniel's won_quick
+    and Emma's lost_timing_ended, with a user per role (password PASSWORD; the manager user is Emma);
+    their API tokens. ``env`` adds settings."""
     from api import create_app
     from callqa.settings import Settings
     from callqa.storage.users import add_user
@@ -143,13 +148,13 @@ def site(database: str, data_dir: Path, cache_dir: Path) -> tuple[Any, dict[str,
 
     settings = Settings.from_env({"CALLQA_DATABASE_URL": database, "CALLQA_DATA_DIR": str(data_dir),
                                   "CALLQA_CACHE_DIR": str(cache_dir), "CALLQA_SCRIPT": "b2b_outbound",
-                                  "CALLQA_REDIS_URL": "redis://127.0.0.1:6379/15"})  # fmt: skip
+                                  "CALLQA_REDIS_URL": "redis://127.0.0.1:6379/15", **(env or {})})  # fmt: skip
     app = create_app(settings)
     ctx = app.state.context
     script = register_script(ctx.sessions, "b2b_outbound")
-    for name, manager, outcome in (("won_quick", "Daniel", "won"), ("lost_timing_ended", "Emma", "lost")):
+    for path, manager, outcome in recordings:
         info = CallInfo(manager=manager, outcome=outcome)
-        accept_recording(ctx, CALLS / f"{name}.8k.wav", f"{name}.wav", info, script)
+        accept_recording(ctx, path, path.name.replace(".8k.wav", ".wav"), info, script)
     tokens = {role: add_user(ctx.sessions, f"{role}-user", role, PASSWORD) for role in ("admin", "quality", "trainer")}
     tokens["manager"] = add_user(ctx.sessions, "Emma", "manager", PASSWORD)
     return app, tokens

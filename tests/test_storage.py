@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import inspect, select
 
 from callqa.storage import StorageError, connect
@@ -50,12 +51,16 @@ def test_upgrading_makes_stored_transcripts_searchable(database: str) -> None:
         Path(database.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(database.replace("postgresql://", "postgresql+psycopg://"))
     migrate(engine, "0006")  # a database from before the search index
+    # The tables as they were then: only the columns given.
+    calls = sa.table("calls", *map(sa.column, ("id", "content_hash", "audio_key", "original_name", "created_at", "at")))
+    transcripts = sa.table("transcripts", *map(sa.column, ("call_id", "engine", "model", "language", "created_at")),
+                           sa.column("data", Transcript.__table__.c.data.type))  # fmt: skip
     with engine.begin() as connection:
-        connection.execute(Call.__table__.insert(), {"content_hash": "cd" * 32, "audio_key": "a", "original_name": "x.wav",
+        connection.execute(calls.insert(), {"content_hash": "cd" * 32, "audio_key": "a", "original_name": "x.wav",
                                                      "created_at": datetime(2026, 11, 2), "at": datetime(2026, 11, 2)})  # fmt: skip
-        call_id = connection.scalar(select(Call.id))
+        call_id = connection.scalar(select(calls.c.id))
         utterances = [{"speaker": "client", "text": "Our courier is too expensive."}]
-        connection.execute(Transcript.__table__.insert(), {"call_id": call_id, "engine": "x", "model": "x", "language": "en",
+        connection.execute(transcripts.insert(), {"call_id": call_id, "engine": "x", "model": "x", "language": "en",
                                                            "data": {"utterances": utterances}, "created_at": datetime(2026, 11, 2)})  # fmt: skip
     engine.dispose()
     sessions = connect(database)

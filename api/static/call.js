@@ -55,10 +55,11 @@
   player.addEventListener("seeked", () => light(player.currentTime));
   player.addEventListener("timeupdate", () => light(player.currentTime));
 
-  // A link to a moment (/calls/7#t=12.5, from the leads page or an export) starts there.
+  // A link to a moment (/calls/7#t=12.5, from the leads page or an export) starts there when
+  // played; nothing is fetched before (preload none: the access log counts plays).
   const moment = /^#t=([\d.]+)$/.exec(location.hash);
   if (moment) {
-    const start = () => { player.currentTime = parseFloat(moment[1]); light(player.currentTime); };
-    if (player.readyState >= 1) start(); else player.addEventListener("loadedmetadata", start, { once: true });
+    player.currentTime = parseFloat(moment[1]);
+    light(parseFloat(moment[1]));
   }
 })();
