@@ -3,7 +3,7 @@ retention purged. There is no route to change it, and the database refuses to.""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -31,7 +31,7 @@ def read(db: DbDep, q: AccessQuery) -> list[dict[str, Any]]:
     return entries(
         db, user=q.user, action=q.action, call_id=q.call_id, limit=q.limit, before=q.before,
         since=datetime.combine(q.since, time()) if q.since else None,
-        until=datetime.combine(q.until + timedelta(days=1), time()) if q.until else None,
+        until=datetime.combine(q.until, time.max) if q.until else None,
     )  # fmt: skip
 
 

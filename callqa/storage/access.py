@@ -43,7 +43,7 @@ def entries(
     if since is not None:
         query = query.where(AccessEntry.at >= since)
     if until is not None:
-        query = query.where(AccessEntry.at < until)
+        query = query.where(AccessEntry.at <= until)
     if before is not None:
         query = query.where(AccessEntry.id < before)
     return [_entry(e) for e in db.scalars(query)]
