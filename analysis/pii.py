@@ -60,6 +60,11 @@ _CONTEXT = {
 _TOKEN = re.compile(r"\d+|[^\W\d_]+|\S")
 
 
+def placeholder(kind: str) -> str:
+    """What stands for a redacted value of ``kind``: ``[PHONE]``."""
+    return f"[{kind}]"
+
+
 def find(text: str, keep: Collection[str] = ()) -> list[Span]:
     """The personal data in ``text``, in order, not overlapping."""
     found = [*_emails(text), *_numbers(text), *_addresses(text), *_names(text, keep)]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +37,7 @@ class Finding:
 
     @property
     def placeholder(self) -> str:
-        return f"[{self.kind}]"
+        return pii.placeholder(self.kind)
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,12 @@ class Redaction:
         return merged
 
     def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for f in self.findings:
-            counts[f.kind] = counts.get(f.kind, 0) + 1
-        return counts
+        return dict(Counter(f.kind for f in self.findings))
+
+    def found(self) -> list[dict[str, Any]]:
+        """What was found where, without the values: what may be stored and shown."""
+        return [{"kind": f.kind, "speaker": f.speaker, "start": f.start, "end": f.end}
+                for f in self.findings]  # fmt: skip
 
 
 def redact(transcript: Transcript, keep: Collection[str] = ()) -> Redaction:
@@ -101,13 +104,13 @@ def _redact_utterance(u: Utterance, spans: list[pii.Span]) -> tuple[Utterance, l
         hit = next((s for s in spans if a < s.end and b > s.start), None)
         if hit is None:
             words.append(word)
-        elif not words or words[-1].word != f"[{hit.kind}]" or words[-1].end < word.start - 1.0:
-            words.append(Word(f"[{hit.kind}]", word.start, word.end, 1.0))
+        elif not words or words[-1].word != pii.placeholder(hit.kind) or words[-1].end < word.start - 1.0:
+            words.append(Word(pii.placeholder(hit.kind), word.start, word.end, 1.0))
         else:
             words[-1] = dataclasses.replace(words[-1], end=word.end)
     text = u.text
     for span in reversed(spans):
-        text = text[: span.start] + f"[{span.kind}]" + text[span.end :]
+        text = text[: span.start] + pii.placeholder(span.kind) + text[span.end :]
     return dataclasses.replace(u, text=text, words=tuple(words)), findings
 
 

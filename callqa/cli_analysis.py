@@ -23,10 +23,11 @@ if TYPE_CHECKING:
 
 
 
-class _Loader:
-    """Reads calls: transcripts directly; recordings through one engine, loaded on first need."""
+class CallLoader:
+    """Reads calls: transcripts directly; recordings through one engine, loaded on first need.
+    ``language`` None: detected (the English model unless settings name another)."""
 
-    def __init__(self, settings: Settings, language: str) -> None:
+    def __init__(self, settings: Settings, language: str | None) -> None:
         self._settings, self._language = settings, language
         self._engine: tuple[Engine, SpeakerEncoder] | None = None
 
@@ -46,7 +47,7 @@ class _Loader:
             return load_call(path, None, options)
         if self._engine is None:
             s = self._settings
-            model = model_for(s.model, self._language)
+            model = model_for(s.model, self._language or "en")
             engine = load_engine(
                 s.engine, model, cache_dir=s.cache_dir, device=s.device, threads=s.threads
             )
@@ -85,7 +86,7 @@ def analyze(files: Sequence[Path], script_name: str, as_json: bool) -> None:
     from analysis.analyze import analyze as analyze_call
 
     pack = _pack(script_name)
-    load = _Loader(Settings.from_env(), pack.language)
+    load = CallLoader(Settings.from_env(), pack.language)
     failed = 0
     for path in files:
         try:
@@ -121,7 +122,7 @@ def evaluate(directory: Path, script_name: str, as_json: bool) -> None:
     from analysis.evaluate import evaluate as measure
 
     pack = _pack(script_name)
-    load = _Loader(Settings.from_env(), pack.language)
+    load = CallLoader(Settings.from_env(), pack.language)
     cases, failed = [], 0
     labels = sorted(directory.rglob("*.labels.json"))
     if not labels:

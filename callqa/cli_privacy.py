@@ -47,32 +47,19 @@ def redact(
 def _redact_file(settings: Settings, path: Path, audio: Path | None, keep: tuple[str, ...],
                  as_json: bool, language: str | None) -> None:  # fmt: skip
     from analysis.redact import redact as redact_transcript
-    from callqa.calls import is_transcript, read_transcript
+    from callqa.calls import is_transcript
+    from callqa.cli_analysis import CallLoader
 
-    if is_transcript(path):
-        if audio:
-            raise click.UsageError(f"{path}: --audio needs a recording, not a transcript")
-        transcript = read_transcript(path)
-    else:
-        from transcribe import RecognitionOptions, TranscribeOptions, load_engine, transcribe_file
-        from transcribe.models import model_for
-
-        engine = load_engine(settings.engine, model_for(settings.model, language or "en"),
-                             cache_dir=settings.cache_dir, device=settings.device)  # fmt: skip
-        options = TranscribeOptions(recognition=RecognitionOptions(language=language),
-                                    manager_channel=settings.manager_channel_for(path),  # type: ignore[arg-type]
-                                    max_duration=settings.max_duration)  # fmt: skip
-        transcript = transcribe_file(path, engine, options)
-    redaction = redact_transcript(transcript, keep)
+    if audio and is_transcript(path):
+        raise click.UsageError(f"{path}: --audio needs a recording, not a transcript")
+    redaction = redact_transcript(CallLoader(settings, language)(path).transcript, keep)
     seconds = None
     if audio:
         from transcribe.silence import silence
 
         seconds = silence(path, audio, redaction.spans(), max_duration=settings.max_duration)
     if as_json:
-        found = [{"kind": f.kind, "speaker": f.speaker, "start": f.start, "end": f.end}
-                 for f in redaction.findings]  # fmt: skip
-        out = {"transcript": redaction.transcript.to_dict(), "redactions": found,
+        out = {"transcript": redaction.transcript.to_dict(), "redactions": redaction.found(),
                "silenced_seconds": seconds}  # fmt: skip
         click.echo(json.dumps(out, ensure_ascii=False))
         return
@@ -122,7 +109,7 @@ def purge(as_of: datetime | None, dry_run: bool, as_json: bool) -> None:
 
     try:
         settings = Settings.from_env()
-        if not (settings.keep_audio_days or settings.keep_transcript_days or settings.keep_report_days):
+        if not settings.purges:
             fail("nothing to purge: set CALLQA_KEEP_AUDIO_DAYS, CALLQA_KEEP_TRANSCRIPT_DAYS or "
                  "CALLQA_KEEP_REPORT_DAYS (days; 0 keeps for ever)")  # fmt: skip
             sys.exit(2)

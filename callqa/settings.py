@@ -91,6 +91,11 @@ class Settings:
     keep_report_days: int = 0  # the whole call: reports, reviews, metadata
 
     @property
+    def purges(self) -> bool:
+        """Whether any retention is set: something may expire."""
+        return bool(self.keep_audio_days or self.keep_transcript_days or self.keep_report_days)
+
+    @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'callqa.db'}"
 

@@ -35,9 +35,9 @@ def redact_call(ctx: Context, call_id: int) -> Redaction | None:
             silence(ctx.store.open_path(old_key), copy, redaction.spans(),
                     max_duration=ctx.settings.max_duration)  # fmt: skip
             ctx.store.put(copy, new_key)
-    found = [{"kind": f.kind, "speaker": f.speaker, "start": f.start, "end": f.end}
-             for f in redaction.findings]  # fmt: skip
-    stored = redaction.transcript.to_dict() | {"levels": data.get("levels"), "redactions": found}
+    stored = redaction.transcript.to_dict() | {
+        "levels": data.get("levels"), "redactions": redaction.found()
+    }
     with ctx.sessions.begin() as db:
         transcript = db.scalar(select(Transcript).where(Transcript.call_id == call_id))
         assert transcript is not None

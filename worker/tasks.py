@@ -65,7 +65,7 @@ def _schedule(settings: Settings) -> dict[str, Any]:
     schedule = {}
     if settings.incoming_dir:
         schedule["scan-incoming"] = {"task": "callqa.scan_incoming", "schedule": settings.scan_interval}
-    if settings.keep_audio_days or settings.keep_transcript_days or settings.keep_report_days:
+    if settings.purges:
         schedule["purge"] = {"task": "callqa.purge", "schedule": 24 * 3600.0}
     return schedule
 
