@@ -100,6 +100,11 @@ def audit(
     db.commit()
 
 
+def own_manager(user: User) -> int | None:
+    """Whose calls a user's lists and numbers cover: a manager's own; None (everyone's) otherwise."""
+    return user.manager_id if user.role == "manager" else None
+
+
 def role(*allowed: str) -> Callable[..., Any]:
     """A dependency that lets only users of these roles through."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import DbDep, PageDep
+from api.deps import DbDep, PageDep, own_manager
 from api.pages import render
 from api.pages.calls import filter_choices
 from callqa.storage.kpis import kpi_table, latest_week
@@ -19,7 +19,7 @@ def kpi_page(
 ) -> HTMLResponse:
     user = session.user
     period = period or latest_week(db)
-    rows = kpi_table(db, period, user.manager_id if user.role == "manager" else None)
+    rows = kpi_table(db, period, own_manager(user))
     stages = sorted({k for r in rows for k in r["pass_rate"]})
     return render(request, "kpis.html", session, section="kpis", period=period, rows=rows, stages=stages,
                   titles=filter_choices(db)["checkpoints"])  # fmt: skip

@@ -7,7 +7,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import DbDep, PageDep
+from api.deps import DbDep, PageDep, own_manager
 from api.pages import render
 from callqa.storage.leads import revivable
 
@@ -23,7 +23,7 @@ def leads_page(
     until: date | None = None,
 ) -> HTMLResponse:
     user = session.user
-    leads = revivable(db, since, until, user.manager_id if user.role == "manager" else None)
+    leads = revivable(db, since, until, own_manager(user))
     return render(
         request, "leads.html", session, section="leads", leads=leads, since=since, until=until
     )

@@ -7,7 +7,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import DbDep, UserDep, audit
+from api.deps import DbDep, UserDep, audit, own_manager
+from api.routes import attachment
 from callqa.storage.kpis import kpi_table, latest_week, to_csv
 
 router = APIRouter(tags=["kpis"])
@@ -26,9 +27,8 @@ def kpis(
     """Each manager's calls, talk time, score, pass rates, objections handled, time stuck, next
     steps and conversion, against their last four periods and the team. Managers get their own."""
     period = period or latest_week(db)
-    rows = kpi_table(db, period, user.manager_id if user.role == "manager" else None)
+    rows = kpi_table(db, period, own_manager(user))
     if format == "csv":
         audit(db, user, "export", request=request)
-        return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="kpis-{period}.csv"'})  # fmt: skip
+        return attachment(to_csv(rows), "text/csv", f"kpis-{period}.csv")
     return {"period": period, "managers": rows}

@@ -8,7 +8,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import DbDep, UserDep, audit
+from api.deps import DbDep, UserDep, audit, own_manager
+from api.routes import attachment
 from callqa.storage.leads import revivable, row, to_csv
 
 router = APIRouter(tags=["leads"])
@@ -25,11 +26,9 @@ def revivable_leads(
 ) -> dict[str, Any] | Response:
     """Lost calls with an unhandled objection or a manager who gave up at the first no, most
     revivable first; ``format=csv`` for the CRM. Managers get their own."""
-    leads = revivable(db, since, until, user.manager_id if user.role == "manager" else None)
+    leads = revivable(db, since, until, own_manager(user))
     base = str(request.base_url).rstrip("/")
     audit(db, user, "export", request=request)
     if format == "csv":
-        name = f"revivable-leads-{since or 'all'}.csv"
-        return Response(to_csv(leads, base), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+        return attachment(to_csv(leads, base), "text/csv", f"revivable-leads-{since or 'all'}.csv")
     return {"items": [row(lead, base) for lead in leads], "total": len(leads)}

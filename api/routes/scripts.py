@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from api.deps import ContextDep, DbDep, RowId, UserDep, audit, role
+from api.routes import attachment
 from callqa.errors import InputError
 from callqa.storage.models import Script, User
 
@@ -97,11 +98,10 @@ def draft(
     groups = mined(db, pack.id, since, until)
     audit(db, user, "export", request=request)
     if format == "yaml":
-        return Response(draft_pack(pack, groups), media_type="application/yaml; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{pack.id}-v{pack.version + 1}-draft.yaml"'})  # fmt: skip
+        return attachment(draft_pack(pack, groups), "application/yaml", f"{pack.id}-v{pack.version + 1}-draft.yaml")
     if format == "markdown":
-        return Response(markdown(pack, groups, str(request.base_url).rstrip("/")), media_type="text/markdown; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{pack.id}-training.md"'})  # fmt: skip
+        base = str(request.base_url).rstrip("/")
+        return attachment(markdown(pack, groups, base), "text/markdown", f"{pack.id}-training.md")
     return {target: [{"representative": g.representative, "calls": g.calls, "won_rate": g.won_rate, "team_rate": g.team_rate,
                       "lift": round(g.lift, 3), "managers": sorted({m.manager for m in g.members if m.manager}),
                       "moments": [{"call": m.call_id, "start": m.start, "text": m.text} for m in g.members]}
