@@ -90,12 +90,15 @@ FormDep = Annotated[WebSession, Depends(checked_form)]
 
 
 def audit(
-    db: Session, user: User, action: str, call_id: int | None = None, request: Request | None = None
-) -> None:
-    """Add to the access log (what was asked for: the path and query of ``request``) and commit."""
+    db: Session, user: User, action: str, call_id: int | None = None,
+    request: Request | None = None, detail: str = "",
+) -> None:  # fmt: skip
+    """Add to the access log and commit; the detail is ``detail``, or what was asked for (the path
+    and query of ``request``)."""
     from callqa.storage import access
 
-    detail = f"{request.url.path}{'?' + request.url.query if request.url.query else ''}" if request else ""
+    if request is not None:
+        detail = f"{request.url.path}{'?' + request.url.query if request.url.query else ''}"
     access.record(db, user, action, call_id, detail)
     db.commit()
 

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from api.deps import DbDep, PageDep
 from api.pages import render
 from api.routes.access import AccessQuery, read
+from callqa.storage.access import ACTIONS
 
 router = APIRouter()
 
@@ -26,4 +27,5 @@ def access_page(
     if len(items) == q.limit:
         kept = {k: v for k, v in q.model_dump(exclude={"before"}).items() if v is not None}
         older = "/access-log?" + urlencode(kept | {"before": items[-1]["id"]})
-    return render(request, "access.html", session, section="access", items=items, q=q, older=older)
+    return render(request, "access.html", session, section="access", items=items, q=q, older=older,
+                  actions=ACTIONS)  # fmt: skip

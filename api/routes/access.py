@@ -4,13 +4,13 @@ retention purged. There is no route to change it, and the database refuses to.""
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from api.deps import DbDep, role
-from callqa.storage.access import entries
+from callqa.storage.access import Action, entries
 from callqa.storage.models import User
 
 router = APIRouter(tags=["access log"])
@@ -19,7 +19,7 @@ Admin = Annotated[User, Depends(role("admin"))]
 
 class AccessQuery(BaseModel):
     user: str | None = Field(None, max_length=200, description="a user's name; callqa for retention")
-    action: Literal["open", "play", "export", "hold", "release", "purge"] | None = None
+    action: Action | None = None
     call_id: int | None = Field(None, ge=1, le=2_147_483_647)
     since: date | None = Field(None, description="from this day on")
     until: date | None = Field(None, description="up to and including this day")

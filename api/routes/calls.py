@@ -250,10 +250,7 @@ def release_call(call_id: RowId, db: DbDep, user: Holder) -> dict[str, Any]:
 
 
 def set_hold(db: Session, user: User, call_id: int, reason: str | None) -> dict[str, Any]:
-    from callqa.storage import access
-
     call = own_call(user, db.get(Call, call_id))
     call.hold, call.hold_reason = reason is not None, reason
-    access.record(db, user, "hold" if reason else "release", call.id, reason or "")
-    db.commit()
+    audit(db, user, "hold" if reason else "release", call.id, detail=reason or "")
     return {"id": call.id, "hold": call.hold, "hold_reason": call.hold_reason}

@@ -4,14 +4,15 @@ purged. Rows are only ever added (the database refuses updates and deletes)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callqa.storage.models import AccessEntry, User
 
-ACTIONS = ("open", "play", "export", "hold", "release", "purge")
+Action = Literal["open", "play", "export", "hold", "release", "purge"]
+ACTIONS: tuple[str, ...] = get_args(Action)
 
 
 def record(
