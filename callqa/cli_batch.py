@@ -17,7 +17,9 @@ from callqa.settings import Settings
 @click.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option(
-    "--script", "script_name", help="Script pack id or YAML file [default: CALLQA_SCRIPT]."
+    "--script",
+    "script_name",
+    help="Script pack id or YAML file, or ID@VERSION for a stored version [default: CALLQA_SCRIPT].",
 )
 @click.option(
     "--queue", is_flag=True, help="Hand the calls to Celery workers (CALLQA_REDIS_URL) instead."
@@ -33,7 +35,7 @@ def batch(folder: Path, script_name: str | None, queue: bool, no_wait: bool, as_
     callqa batch /recordings/2026-11-27 --script b2b_outbound
     """
     from worker.batch import find_recordings, run_batch
-    from worker.pipeline import Context, register_script
+    from worker.pipeline import Context, resolve_script
 
     try:
         settings = Settings.from_env()
@@ -43,7 +45,7 @@ def batch(folder: Path, script_name: str | None, queue: bool, no_wait: bool, as_
         if not folder.is_dir():
             raise CallqaError(f"{folder}: no such folder")
         ctx = Context.from_settings(settings)
-        script_id = register_script(ctx.sessions, name)
+        script_id = resolve_script(ctx.sessions, name)
         if queue:
             _check_redis(settings.redis_url)
     except CallqaError as error:

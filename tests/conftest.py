@@ -160,6 +160,20 @@ def site(
     return app, tokens
 
 
+def broken_script(sessions: Any) -> int:
+    """The bundled b2b_outbound pack stored, then its text spoilt in the database: every analysis
+    against it fails for good (transcription still works). Its id."""
+    from sqlalchemy import update
+
+    from callqa.storage.models import Script
+    from worker.pipeline import register_script
+
+    script = register_script(sessions, "b2b_outbound")
+    with sessions.begin() as db:
+        db.execute(update(Script).where(Script.id == script).values(source="id: ["))
+    return script
+
+
 def analysed_calls(data_dir: Path, calls: list[tuple[str, Any, str, dict[str, Any]]]) -> dict[str, str]:
     """Store calls given as (manager, time, outcome, Transcript JSON), without audio, and analyse them
     with the real pipeline and the bundled b2b_outbound pack; the environment that reaches them."""

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import PASSWORD, run_callqa, site
+from conftest import PASSWORD, broken_script, run_callqa, site
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 PII = Path(__file__).parent / "fixtures" / "pii"
 CALLS = (("pii_order", "Daniel", "won"), ("pii_payment", "Emma", "lost"))
@@ -172,6 +173,28 @@ def test_no_export_leaks_a_redacted_value(deployments: dict[str, Any]) -> None:
     assert client.get("/api/calls", params={"q": "express"}, headers=auth).json()["total"] == 1
     stored = sorted(p.name for p in (on["data"] / "audio").rglob("*.*"))
     assert stored and all(name.endswith(".redacted.wav") for name in stored)  # the originals are gone
+
+
+def test_a_call_whose_analysis_fails_is_redacted_all_the_same(tmp_path: Path, cache_dir: Path) -> None:
+    from callqa.settings import Settings
+    from callqa.storage.models import Call, Job
+    from worker.metadata import CallInfo
+    from worker.pipeline import Context, accept_recording
+
+    ctx = Context.from_settings(Settings.from_env(
+        {"CALLQA_DATA_DIR": str(tmp_path), "CALLQA_CACHE_DIR": str(cache_dir), "CALLQA_REDACT": "1"}))  # fmt: skip
+    script = broken_script(ctx.sessions)
+    with pytest.raises(Exception, match="not valid YAML"):
+        accept_recording(ctx, PII / "pii_order.wav", "pii_order.wav", CallInfo(manager="Daniel"), script)
+    with ctx.sessions() as db:
+        job = db.scalars(select(Job)).one()
+        call = db.get_one(Call, job.call_id)
+        assert job.state == "failed" and "not valid YAML" in (job.error or "")
+        assert call.transcript is not None and call.transcript.redacted
+        text = json.dumps(call.transcript.data).lower()
+        assert "[phone]" in text and "connor" not in text and "gmail" not in text
+        assert call.audio_key.endswith(".redacted.wav")
+    assert [p.name for p in (tmp_path / "audio").rglob("*.wav")] == [Path(call.audio_key).name]
 
 
 def test_callqa_redact_prints_a_transcript_with_placeholders(tmp_path: Path) -> None:

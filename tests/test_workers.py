@@ -12,12 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import broken_script
 from sqlalchemy import func, select
 
 from callqa.storage import connect
-from callqa.storage.models import Job, Report, Transcript
+from callqa.storage.models import Call, Job, Report, Script, Transcript
 
 CALLS = Path(__file__).parent / "fixtures" / "calls"
+PII = Path(__file__).parent / "fixtures" / "pii"
 REDIS_DB = 11  # a database of its own on the machine's Redis
 
 
@@ -50,10 +52,10 @@ def stop(process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM)
     process.wait(timeout=60)
 
 
-def queue(folder: Path, env: dict[str, str], *flags: str) -> dict[str, object]:
+def queue(folder: Path, env: dict[str, str], *flags: str, script: str = "b2b_outbound") -> dict[str, object]:
     """``callqa batch FOLDER --queue --json`` and its summary."""
     result = subprocess.run(
-        [sys.executable, "-m", "callqa.cli", "batch", str(folder), "--script", "b2b_outbound", "--queue", "--json",
+        [sys.executable, "-m", "callqa.cli", "batch", str(folder), "--script", script, "--queue", "--json",
          *flags], env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert result.stdout, result.stderr
@@ -210,3 +212,31 @@ def test_an_upload_goes_to_the_workers_when_one_answers(env: dict[str, str], dat
         stop(worker)
     log = (tmp_path / "worker.log").read_text()
     assert "callqa.transcribe" in log and "callqa.analyse" in log  # the worker did it, not the server
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_with_redaction_on_a_call_whose_analysis_fails_is_redacted_all_the_same(
+    env: dict[str, str], database: str, tmp_path: Path
+) -> None:
+    sessions = connect(database)
+    script = broken_script(sessions)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "pii_order.wav").write_bytes((PII / "pii_order.wav").read_bytes())
+    with sessions() as db:
+        version = db.get_one(Script, script).version
+    env = {**env, "CALLQA_REDACT": "1"}
+    worker = start_worker(env, tmp_path / "worker.log")
+    try:
+        summary = queue(folder, env, script=f"b2b_outbound@{version}")
+    finally:
+        stop(worker)
+    [failed] = summary["failed"]  # type: ignore[misc]
+    assert failed["file"] == "pii_order.wav" and "not valid YAML" in failed["reason"]
+    with sessions() as db:
+        call = db.scalars(select(Call)).one()
+        assert call.transcript is not None and call.transcript.redacted  # by the failure handler
+        text = json.dumps(call.transcript.data).lower()
+        assert "[phone]" in text and "connor" not in text and "gmail" not in text
+        assert call.audio_key.endswith(".redacted.wav")
+

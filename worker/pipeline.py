@@ -159,7 +159,13 @@ def process_call(ctx: Context, call_id: int, script_id: int, job_id: int | None 
     """
     with job_state(ctx, job_id):
         transcribe_call(ctx, call_id, script_id)
-        return analyse_call(ctx, call_id, script_id)
+        try:
+            return analyse_call(ctx, call_id, script_id)
+        except Exception:
+            from worker.redaction import redact_failed
+
+            redact_failed(ctx, call_id)
+            raise
 
 
 @contextlib.contextmanager

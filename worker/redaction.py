@@ -3,6 +3,7 @@ audio (the spans silenced in a new copy; the original recording is deleted)."""
 
 from __future__ import annotations
 
+import logging
 import re
 import tempfile
 from pathlib import Path
@@ -14,6 +15,8 @@ from callqa.storage import search
 from callqa.storage.models import Call, Job, Report, Transcript
 from transcribe.transcript import Transcript as TranscriptValue
 from worker.pipeline import Context
+
+log = logging.getLogger(__name__)
 
 
 def redact_call(ctx: Context, call_id: int) -> Redaction | None:
@@ -55,6 +58,17 @@ def redact_call(ctx: Context, call_id: int) -> Redaction | None:
     if new_key and new_key != old_key:
         ctx.store.delete(old_key)
     return redaction
+
+
+def redact_failed(ctx: Context, call_id: int) -> None:
+    """With redaction on, redact a call whose processing failed for good, so that its transcript
+    does not stay readable in the meantime. The failure's own error is the one reported."""
+    if not ctx.settings.redact:
+        return
+    try:
+        redact_call(ctx, call_id)
+    except Exception as error:  # noqa: BLE001 - the step's failure is what the job reports
+        log.error("call %s: redaction after the failed analysis failed too: %s", call_id, error)
 
 
 def scrub_name(name: str) -> str:

@@ -99,16 +99,21 @@ class CallStep(Task):  # type: ignore[misc]
     """One step of a call's chain. Whatever ends it with an error, even a time limit that struck
     before the step's own handling began, or the hard limit killing the process (Celery then calls
     ``on_failure`` in the worker's main process), the job fails with the reason instead of staying
-    queued or running for ever."""
+    queued or running for ever. With redaction on, a call whose analysis failed is redacted all the
+    same (its transcript is stored by then)."""
 
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        job_id = kwargs.get("job_id", args[2] if len(args) > 2 else None)
-        if job_id is None:
-            return
         from worker.pipeline import fail_job
+        from worker.redaction import redact_failed
 
-        over = isinstance(exc, (TimeLimitExceeded, SoftTimeLimitExceeded))
-        fail_job(context(), job_id, _over_the_limit() if over else str(exc) or type(exc).__name__)
+        job_id = kwargs.get("job_id", args[2] if len(args) > 2 else None)
+        if job_id is not None:
+            over = isinstance(exc, (TimeLimitExceeded, SoftTimeLimitExceeded))
+            reason = _over_the_limit() if over else str(exc) or type(exc).__name__
+            fail_job(context(), job_id, reason)
+        call_id = kwargs.get("call_id", args[0] if args else None)
+        if call_id is not None:
+            redact_failed(context(), call_id)
 
 
 @app.task(name="callqa.transcribe", bind=True, base=CallStep, autoretry_for=TRANSIENT, retry_backoff=True,
