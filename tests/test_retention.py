@@ -1,5 +1,5 @@
 """Retention with a simulated clock: what expired is gone from disk and the database, a call on
-hold is kept, every deletion is in the access log; `callqa purge`."""
+hold or under an open dispute is kept, every deletion is in the access log; `callqa purge`."""
 
 from __future__ import annotations
 
@@ -106,6 +106,29 @@ def test_purge_deletes_what_expired_keeps_what_is_held_and_logs_it(database: str
         db.get_one(Call, ids["held"]).hold = False
     assert purge(ctx, at=NOW).calls == [ids["held"]]
     assert not files["held"].exists()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+def test_a_disputed_call_is_kept_until_a_reviewer_answers(database: str, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from callqa.storage.models import User
+    from callqa.storage.users import add_user
+    from worker.retention import purge
+    from worker.review import dispute, review
+
+    ctx, ids = store_calls(tmp_path / "data", database, report=730)
+    for name, role in (("Daniel", "manager"), ("Olga", "quality")):
+        add_user(ctx.sessions, name, role, "password")
+    with ctx.sessions() as db:
+        daniel, olga = (db.scalars(select(User).where(User.name == n)).one() for n in ("Daniel", "Olga"))
+    dispute(ctx, ids["expired"], daniel, "checkpoint:farewell", "I said goodbye at the end.")
+    spared = purge(ctx, at=NOW)
+    assert spared.calls == [] and spared.held == [ids["expired"], ids["held"]]
+    review(ctx, ids["expired"], olga, "checkpoint:greeting", True, "")  # another verdict: still open
+    assert purge(ctx, at=NOW).calls == []
+    review(ctx, ids["expired"], olga, "checkpoint:farewell", True, "He did.")
+    assert purge(ctx, at=NOW).calls == [ids["expired"]]
 
 
 def test_purge_on_the_command_line_can_say_first_what_it_would_delete(tmp_path: Path) -> None:

@@ -6,8 +6,9 @@ recorded in the access log. Ages count from when the call happened (``Call.at``)
   (verdicts, times and scores stay);
 - ``keep_report_days``: the whole call: reports, reviews, jobs, metadata.
 
-A call on hold (``Call.hold``, a dispute in progress) is skipped until released. Run daily by
-Celery beat (``callqa.purge``) or by ``callqa purge``.
+A call on hold (``Call.hold``, set by a reviewer) or with a dispute that no review has answered
+yet is skipped until released or answered. Run daily by Celery beat (``callqa.purge``) or by
+``callqa purge``.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, exists, or_, select
+from sqlalchemy.orm import aliased
 
 from analysis.redact import strip_quotes
 from callqa.storage import access, search
-from callqa.storage.models import Call, Report, Transcript, now
+from callqa.storage.models import Call, Report, Review, Transcript, now
 from worker.pipeline import Context
 
 
@@ -46,8 +48,20 @@ def purge(ctx: Context, at: datetime | None = None, dry_run: bool = False) -> Pu
     return purged
 
 
+def _disputed() -> ColumnElement[bool]:
+    """The call has a dispute that no reviewer's verdict on the same target has answered since."""
+    answer = aliased(Review)
+    answered = exists().where(
+        answer.call_id == Review.call_id,
+        answer.kind == "review",
+        answer.target == Review.target,
+        answer.id > Review.id,
+    )
+    return exists().where(Review.call_id == Call.id, Review.kind == "dispute", ~answered)
+
+
 def _expire(ctx: Context, kind: str, before: datetime, purged: Purged, dry_run: bool) -> None:
-    query = select(Call.id, Call.hold).where(Call.at < before).order_by(Call.id)
+    query = select(Call.id, or_(Call.hold, _disputed())).where(Call.at < before).order_by(Call.id)
     if kind == "audio":
         query = query.where(Call.audio_deleted_at.is_(None))
     if kind == "transcripts":
