@@ -20,7 +20,7 @@ _DAY = click.DateTime(formats=["%Y-%m-%d"])
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--audio", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the recording with the personal data silenced here (16 kHz WAV).")  # fmt: skip
+              help="Write the recording with the personal data silenced here (WAV: 8 kHz mu-law for a telephone recording, else 16 kHz).")  # fmt: skip
 @click.option("--keep", multiple=True, help="A name that is not redacted: the manager's own.")
 @click.option("--stored", is_flag=True, help="Redact every stored call that is not redacted yet.")
 @click.option("--json", "as_json", is_flag=True, help="The redacted transcript and what was found, as JSON.")

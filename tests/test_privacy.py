@@ -197,6 +197,22 @@ def test_a_call_whose_analysis_fails_is_redacted_all_the_same(tmp_path: Path, ca
     assert [p.name for p in (tmp_path / "audio").rglob("*.wav")] == [Path(call.audio_key).name]
 
 
+def test_the_redacted_copy_of_a_telephone_recording_stays_8k_mulaw(tmp_path: Path) -> None:
+    from transcribe.audio import decode_audio, probe_audio
+    from transcribe.silence import silence
+
+    source, copy = Path(__file__).parent / "fixtures" / "calls" / "won_quick.8k.wav", tmp_path / "copy.wav"
+    assert silence(source, copy, [(2.0, 3.0)]) == pytest.approx(1.0)
+    info = probe_audio(copy)
+    assert (info.codec, info.sample_rate, info.channels) == ("pcm_mulaw", 8000, 2)
+    assert copy.stat().st_size <= source.stat().st_size * 1.01  # no bigger than what the PBX wrote
+    before, after = decode_audio(source), decode_audio(copy)
+    assert abs(before.shape[1] - after.shape[1]) <= 160  # 10 ms
+    assert not after[:, 2 * 16000 + 80 : 3 * 16000 - 80].any()  # the span is silent on both sides
+    rest = slice(4 * 16000, 12 * 16000)
+    assert np.corrcoef(before[:, rest].ravel(), after[:, rest].ravel())[0, 1] > 0.99  # the rest as it was
+
+
 def test_callqa_redact_prints_a_transcript_with_placeholders(tmp_path: Path) -> None:
     said = {"language": "ru", "duration": 9.0, "engine": "x", "model": "x", "role_confidence": 1.0, "role_method": "channel",
             "utterances": [{"speaker": "manager", "channel": 0, "start": 0.0, "end": 3.0, "words": [],

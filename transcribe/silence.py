@@ -2,20 +2,27 @@
 
     seconds = silence("call.mp3", "call.redacted.wav", [(12.4, 15.1)])
 
-The copy is 16 kHz 16-bit PCM WAV with the channels kept, whatever the source's format; every
-channel is silenced, since one side's voice leaks into the other's on many telephone lines.
+The copy is a WAV with the channels kept: 8 kHz mu-law for telephone recordings (a source at
+8 kHz or less, as PBXs record), so it is no bigger than the original; 16 kHz 16-bit PCM for
+anything else. Every channel is silenced, since one side's voice leaks into the other's on many
+telephone lines.
 """
 
 from __future__ import annotations
 
 import os
-import wave
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from transcribe.audio import SAMPLE_RATE, stream_audio
+from transcribe.audio import SAMPLE_RATE, probe_audio, stream_audio
+
+if TYPE_CHECKING:
+    from av.audio.stream import AudioStream
+
+TELEPHONE_RATE = 8000
 
 
 def silence(
@@ -30,16 +37,22 @@ def silence(
     Written to a partial file first, so ``target`` is either whole or absent. Raises AudioError
     (naming the file) for a recording that cannot be decoded.
     """
+    import av
+
+    info = probe_audio(source)
+    telephone = info.sample_rate <= TELEPHONE_RATE
+    codec, rate = ("pcm_mulaw", TELEPHONE_RATE) if telephone else ("pcm_s16le", SAMPLE_RATE)
+    layout = "mono" if info.channels == 1 else "stereo"  # as decoded: more channels come as two
     target = Path(target)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     silenced, offset = 0, 0
     try:
-        with wave.open(str(partial), "wb") as out:
+        with av.open(str(partial), "w", format="wav") as out:
+            stream = cast("AudioStream", out.add_stream(codec, rate=rate, layout=layout))
+            resampler = av.AudioResampler(
+                format=stream.codec_context.format.name, layout=layout, rate=rate
+            )
             for block in stream_audio(source, max_duration=max_duration):
-                if offset == 0:
-                    out.setnchannels(block.shape[0])
-                    out.setsampwidth(2)
-                    out.setframerate(SAMPLE_RATE)
                 block = block.copy()
                 for start, end in spans:
                     a = max(0, int(start * SAMPLE_RATE) - offset)
@@ -48,8 +61,15 @@ def silence(
                         block[:, a:b] = 0.0
                         silenced += b - a
                 offset += block.shape[1]
-                pcm = (np.clip(block, -1.0, 1.0) * 32767).astype("<i2")
-                out.writeframes(pcm.T.tobytes())
+                frame = av.AudioFrame.from_ndarray(
+                    np.ascontiguousarray(np.clip(block, -1.0, 1.0)), format="fltp", layout=layout
+                )
+                frame.sample_rate = SAMPLE_RATE
+                for piece in resampler.resample(frame):
+                    out.mux(stream.encode(piece))
+            for piece in resampler.resample(None):
+                out.mux(stream.encode(piece))
+            out.mux(stream.encode(None))
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
