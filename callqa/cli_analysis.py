@@ -74,7 +74,9 @@ def _pack(name: str) -> ScriptPack:
     "--script", "script_name", required=True, help="A bundled script pack id or a YAML file."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print each CallReport as one JSON line.")
-def analyze(files: Sequence[Path], script_name: str, as_json: bool) -> None:
+@click.option("--redact/--no-redact", default=None,
+              help="Print the report with personal data as placeholders [default: CALLQA_REDACT].")  # fmt: skip
+def analyze(files: Sequence[Path], script_name: str, as_json: bool, redact: bool | None) -> None:
     """Score calls against a sales script: checkpoints, objections, metrics, mistakes.
 
     FILES are recordings (transcribed first) or transcript JSON files.
@@ -86,12 +88,16 @@ def analyze(files: Sequence[Path], script_name: str, as_json: bool) -> None:
     from analysis.analyze import analyze as analyze_call
 
     pack = _pack(script_name)
-    load = CallLoader(Settings.from_env(), pack.language)
+    settings = Settings.from_env()
+    load = CallLoader(settings, pack.language)
+    redacting = settings.redact if redact is None else redact
     failed = 0
     for path in files:
         try:
             call = load(path)
             report = analyze_call(call.transcript, pack, levels=call.levels)
+            if redacting:  # after the analysis, so the score is that of the call as heard
+                report = _redacted(report)
         except CallqaError as error:
             failed += 1
             _fail(str(error) if str(path) in str(error) else f"{path}: {error}")
@@ -158,6 +164,17 @@ def _source(folder: Path, name: str) -> Path:
     if not candidates:
         raise InputError(f"{folder / name}.labels.json: no recording or transcript named {name}.*")
     return next((p for p in candidates if p.suffix == ".json"), candidates[0])
+
+
+def _redacted(report: CallReport) -> CallReport:
+    """The report and its transcript with the personal data replaced by typed placeholders."""
+    from analysis.redact import redact, redact_report
+    from analysis.report import CallReport
+    from transcribe.transcript import Transcript
+
+    redaction = redact(Transcript.from_dict(report.transcript))
+    data = redact_report(report.model_dump(mode="json"), redaction)
+    return CallReport.model_validate(data | {"transcript": redaction.transcript.to_dict()})
 
 
 def _readable(path: Path, report: CallReport) -> str:

@@ -213,6 +213,17 @@ def test_the_redacted_copy_of_a_telephone_recording_stays_8k_mulaw(tmp_path: Pat
     assert np.corrcoef(before[:, rest].ravel(), after[:, rest].ravel())[0, 1] > 0.99  # the rest as it was
 
 
+def test_callqa_analyze_follows_the_redaction_setting(tmp_path: Path, cache_dir: Path) -> None:
+    env = {"CALLQA_DATA_DIR": str(tmp_path), "CALLQA_CACHE_DIR": str(cache_dir), "CALLQA_REDACT": "1"}
+    args = ("analyze", str(PII / "pii_order.wav"), "--script", "b2b_outbound", "--json")
+    redacted, plain = run_callqa(env, *args), run_callqa(env, *args, "--no-redact")
+    assert redacted.returncode == 0 and plain.returncode == 0, redacted.stderr + plain.stderr
+    for value in ("Connor", "8936"):  # as tiny.en writes the client's name and number
+        assert value in plain.stdout and value not in redacted.stdout
+    assert "[PHONE]" in redacted.stdout and "[EMAIL]" in redacted.stdout and "Daniel" in redacted.stdout
+    assert json.loads(redacted.stdout)["score"] == json.loads(plain.stdout)["score"]
+
+
 def test_callqa_redact_prints_a_transcript_with_placeholders(tmp_path: Path) -> None:
     said = {"language": "ru", "duration": 9.0, "engine": "x", "model": "x", "role_confidence": 1.0, "role_method": "channel",
             "utterances": [{"speaker": "manager", "channel": 0, "start": 0.0, "end": 3.0, "words": [],
