@@ -6,6 +6,7 @@ and save a review (the score changes). ``CALLQA_SCREENSHOT=FILE`` also saves the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -29,6 +31,13 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "-
 @pytest.fixture
 def server(tmp_path: Path, cache_dir: Path) -> Iterator[str]:
     app, _ = site(f"sqlite:///{tmp_path / 'data' / 'callqa.db'}", tmp_path / "data", cache_dir)
+    with serve(app) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """``app`` on a free local port, in a thread; its address."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -119,6 +128,27 @@ def test_review_a_call_in_chromium(server: str) -> None:
         expect(page.locator("table.kpis tbody tr")).to_have_count(2)
         expect(page.get_by_role("row", name="Emma")).to_contain_text("Emma")
         assert not errors, errors
+        browser.close()
+
+
+def test_a_gsm_recording_plays_in_chromium(tmp_path: Path, cache_dir: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    gsm = Path(__file__).parent / "fixtures" / "audio" / "outbound_en.gsm.wav"  # older PBXs: GSM 6.10
+    app, _ = site(f"sqlite:///{tmp_path / 'data' / 'callqa.db'}", tmp_path / "data", cache_dir,
+                  recordings=((gsm, "Daniel", "won"),))  # fmt: skip
+    with serve(app) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        page.goto(f"{url}/login")
+        page.get_by_label("User name").fill("quality-user")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("link", name="outbound_en.gsm.wav").click()
+        page.locator("#player").evaluate("audio => { audio.play(); }")
+        page.wait_for_function("document.getElementById('player').currentTime > 0.5", timeout=15000)
+        assert page.evaluate("document.getElementById('player').error") is None
+        assert page.evaluate("document.getElementById('player').duration") > 20
         browser.close()
 
 

@@ -167,6 +167,34 @@ def test_a_purged_recording_is_gone_from_the_api_with_the_reason(database: str, 
     assert client.get(f"/api/calls/{ids['fresh']}/audio").status_code == 200
 
 
+def test_a_gsm_recording_plays_from_a_wav_copy_that_is_purged_with_it(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+    from callqa.settings import Settings
+    from callqa.storage.users import add_user
+    from transcribe.audio import probe_audio
+    from worker.metadata import CallInfo
+    from worker.pipeline import ingest
+    from worker.retention import purge
+
+    data = tmp_path / "data"
+    app = create_app(Settings.from_env({"CALLQA_DATA_DIR": str(data), "CALLQA_KEEP_AUDIO_DAYS": "90"}))
+    ctx = app.state.context
+    gsm = Path(__file__).parent / "fixtures" / "audio" / "outbound_en.gsm.wav"
+    call_id, _ = ingest(ctx, gsm, gsm.name, CallInfo(started_at=NOW - timedelta(days=100)))
+    client = TestClient(app, headers={"Authorization": f"Bearer {add_user(ctx.sessions, 'q', 'quality')}"})
+    whole = client.get(f"/api/calls/{call_id}/audio")
+    assert whole.status_code == 200 and whole.headers["content-type"] == "audio/wav"
+    (tmp_path / "played.wav").write_bytes(whole.content)
+    assert probe_audio(tmp_path / "played.wav").codec == "pcm_mulaw"  # browsers play it; GSM they don't
+    part = client.get(f"/api/calls/{call_id}/audio", headers={"Range": "bytes=1000-1999"})
+    assert part.status_code == 206 and part.content == whole.content[1000:2000]
+    assert sorted(p.name.partition(".")[2] for p in (data / "audio").rglob("*.wav")) == ["wav", "wav.play.wav"]
+    assert purge(ctx, at=NOW).audio == [call_id]
+    assert not list((data / "audio").rglob("*.wav"))  # the copy went with the recording
+
+
 def test_workers_with_beat_purge_daily_once_retention_is_set(tmp_path: Path) -> None:
     from callqa.settings import Settings
     from worker.tasks import _schedule, app

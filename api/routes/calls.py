@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from api.deps import ContextDep, DbDep, RowId, UserDep, audit, role
 from api.search import CallQuery, search_calls
 from callqa.errors import InputError
+from callqa.storage import FileStore
 from callqa.storage.models import Call, User
 
 router = APIRouter(tags=["calls"])
@@ -32,6 +33,10 @@ Uploader = Annotated[User, Depends(role("admin", "quality"))]
 MAX_UPLOAD = 500 * 1024 * 1024
 MEDIA = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".opus": "audio/ogg",
          ".flac": "audio/flac", ".m4a": "audio/mp4", ".aac": "audio/aac", ".webm": "audio/webm"}  # fmt: skip
+# Codecs that browsers play (FFmpeg's decoder names); others (GSM 6.10, AMR, WMA, G.729...) are
+# played from a WAV copy.
+PLAYABLE = frozenset({"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u8", "pcm_mulaw",
+                      "pcm_alaw", "mp3", "mp3float", "aac", "opus", "vorbis", "flac"})  # fmt: skip
 
 
 def own_call(user: User, call: Call | None) -> Call:
@@ -101,8 +106,25 @@ def call_audio(
                                  "under the retention policy (CALLQA_KEEP_AUDIO_DAYS)")  # fmt: skip
     if request.headers.get("range", "bytes=0-").startswith("bytes=0-"):
         audit(db, user, "play", call.id)
-    path = ctx.store.open_path(call.audio_key)
+    path = playable(ctx.store, call.audio_key)
     return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"))
+
+
+def playable(store: FileStore, key: str) -> Path:
+    """The recording at ``key``, or, in a codec browsers cannot play, its WAV copy (made once, kept
+    as ``KEY.play.wav``, deleted with the recording)."""
+    from transcribe.audio import probe_audio
+    from transcribe.silence import silence
+
+    path = store.open_path(key)
+    if probe_audio(path).codec in PLAYABLE:
+        return path
+    copy_key = f"{key}.play.wav"
+    if not store.open_path(copy_key).exists():
+        with tempfile.TemporaryDirectory() as tmp:
+            silence(path, Path(tmp) / "play.wav", ())  # nothing silenced: a plain WAV copy
+            store.put(Path(tmp) / "play.wav", copy_key)
+    return store.open_path(copy_key)
 
 
 @router.post("/calls", status_code=202)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import shutil
@@ -12,7 +13,8 @@ from typing import Protocol
 class FileStore(Protocol):
     def put(self, source: Path, key: str) -> None: ...
     def open_path(self, key: str) -> Path: ...
-    def delete(self, key: str) -> None: ...
+    def delete(self, key: str) -> None:
+        """Delete the file at ``key`` and the copies made from it (``KEY.*``, e.g. KEY.play.wav)."""
 
 
 class DirectoryStore:
@@ -37,7 +39,10 @@ class DirectoryStore:
         return path
 
     def delete(self, key: str) -> None:
-        self.open_path(key).unlink(missing_ok=True)
+        path = self.open_path(key)
+        for copy in path.parent.glob(f"{glob.escape(path.name)}.*"):
+            copy.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
 
 
 def content_hash(path: Path) -> str:
