@@ -26,6 +26,7 @@ _TITLES = {401: "Sign in first", 403: "Not allowed", 404: "Not found", 413: "Too
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     from api import pages
+    from api.pages.auth import Throttle
     from api.routes import access, calls, health, jobs, kpis, leads, managers, reviews, scripts
     from worker.pipeline import Context
 
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The OpenAPI pages (/docs, /redoc) with their scripts served from here, not from a CDN.
     app = FastAPIOffline(title="callqa", version="0.1.0", description="Sales-call quality analysis")
     app.state.context = Context.from_settings(settings)
+    app.state.throttle = Throttle()  # failed sign-ins
     app.include_router(health.router)
     for module in (calls, reviews, scripts, jobs, managers, kpis, leads, access):
         app.include_router(module.router, prefix="/api")

@@ -59,6 +59,26 @@ def test_every_page_needs_a_session_and_a_wrong_password_gets_none(browser: Test
     assert browser.get("/calls").status_code == 200
 
 
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_password_guessing_is_stopped_for_a_while(browser: TestClient) -> None:
+    clock = [1000.0]
+    browser.app.state.throttle.clock = lambda: clock[0]  # type: ignore[attr-defined]
+
+    def attempt(password: str, name: str = "quality-user") -> int:
+        return browser.post("/login", data={"name": name, "password": password}).status_code
+
+    assert [attempt(f"guess-{i}") for i in range(5)] == [401] * 5
+    refused = browser.post("/login", data={"name": "Quality-User", "password": PASSWORD})
+    assert refused.status_code == 429 and "try again in 15 min" in refused.text and not refused.cookies
+    assert attempt(PASSWORD, "trainer-user") == 303  # other names are not held up
+    clock[0] += 14 * 60
+    assert attempt(PASSWORD) == 429 and "try again in 1 min" in browser.post(
+        "/login", data={"name": "quality-user", "password": PASSWORD}).text  # fmt: skip
+    clock[0] += 61
+    assert attempt(PASSWORD) == 303  # the window has passed; and a success clears the count
+    assert [attempt("guess") for _ in range(4)] + [attempt(PASSWORD)] == [401] * 4 + [303]
+
+
 def test_nothing_is_loaded_from_another_host(browser: TestClient) -> None:
     sign_in(browser, "quality-user")
     for path in ("/calls", f"/calls/{call_id(browser, 'Emma')}", "/managers/Emma", "/scripts", "/docs", "/redoc"):
