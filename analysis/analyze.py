@@ -4,47 +4,103 @@ from __future__ import annotations
 
 import dataclasses
 import json
+
+import numpy as np
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from analysis.checkpoints import check_checkpoints
+from analysis.cues import names_time
 from analysis.language import pipeline
 from analysis.matching import Match, Phrase, compile_phrases, match
+from analysis.meaning import (
+    CompiledFamily, Family, Item, Model, compile_family, features, share_of, shipped_models,
+)  # fmt: skip
+from analysis.meaning import matches as family_matches
 from analysis.metrics import INTERRUPTION, conversation_metrics, silences
 from analysis.objections import find_objections
 from analysis.report import CallReport, CheckpointResult, ForbiddenHit, ObjectionResult, ScriptRef
 from analysis.scoring import score_call
-from analysis.units import Unit, units
+from analysis.semantic import SentenceEncoder, bundled_encoder
+from analysis.units import Unit, normalise, units
 from callqa.errors import InputError
+from scripts_lib.library import common_phrases
 from scripts_lib.schema import ScriptPack
-from transcribe.transcript import Transcript
+from transcribe.transcript import Role, Transcript
 
 
 @dataclasses.dataclass(frozen=True)
 class CompiledPack:
-    """A pack's phrases, lemmatised once and reused for every call."""
+    """A pack's items, lemmatised and turned into vectors once, and reused for every call."""
 
-    checkpoints: tuple[Phrase, ...]
-    objections: tuple[Phrase, ...]
-    techniques: tuple[Phrase, ...]
+    checkpoints: CompiledFamily
+    objections: CompiledFamily
+    techniques: CompiledFamily
     forbidden: tuple[Phrase, ...]
 
 
-_compiled: dict[str, CompiledPack] = {}
+_compiled: dict[tuple[str, int], CompiledPack] = {}
 
 
-def compile_pack(pack: ScriptPack) -> CompiledPack:
-    key = pack.model_dump_json()
+def compile_pack(pack: ScriptPack, encoder: SentenceEncoder | None = None) -> CompiledPack:
+    key = (pack.model_dump_json(), id(encoder))
     if key not in _compiled:
         nlp = pipeline(pack.language)
+
+        def item(
+            id: str, title: str, speaker: Role, phrases: Sequence[str], **where: float | None
+        ) -> Item:
+            asks = share_of(phrases, lambda p: nlp.analyse(p).questions > 0)
+            when = share_of(phrases, lambda p: names_time(normalise(p, pack.language), pack.language))
+            return Item(id, title, speaker, tuple(phrases), asks, when, **where)  # type: ignore[arg-type]
+
+        ordered = sorted((c for c in pack.checkpoints if c.order is not None), key=lambda c: c.order or 0)
+        position = {c.id: (rank + 0.5) / len(ordered) for rank, c in enumerate(ordered)}
+        checkpoints = [
+            item(c.id, c.title, c.speaker, c.phrases, within_first=c.within_first,
+                 within_last=c.within_last, position=position.get(c.id))
+            for c in pack.checkpoints
+        ]  # fmt: skip
+        common = common_phrases(pack.language)
+        objections = [item(o.id, o.title, "client", o.phrases) for o in pack.objections]
+        techniques = [item(t.id, t.title, "manager", t.phrases) for t in pack.techniques]
+        patterns = {c.id: c.patterns for c in pack.checkpoints}
         _compiled[key] = CompiledPack(
-            checkpoints=compile_phrases(
-                [(c.id, c.phrases, c.patterns) for c in pack.checkpoints], nlp
+            checkpoints=compile_family(
+                "checkpoint", checkpoints, patterns, common["checkpoints"], nlp, encoder
             ),
-            objections=compile_phrases([(o.id, o.phrases, ()) for o in pack.objections], nlp),
-            techniques=compile_phrases([(t.id, t.phrases, ()) for t in pack.techniques], nlp),
+            objections=compile_family("objection", objections, {}, common["objections"], nlp, encoder),
+            techniques=compile_family("technique", techniques, {}, common["techniques"], nlp, encoder),
             forbidden=compile_phrases([(f.phrase, (f.phrase,), ()) for f in pack.forbidden], nlp),
         )
     return _compiled[key]
+
+
+def sentence_vectors(
+    encoder: SentenceEncoder, transcript: Transcript, found: Sequence[Unit]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The vectors of every sentence, and of every whole turn (in time order, as ``Unit.turn``)."""
+    turns = sorted(transcript.utterances, key=lambda u: (u.start, u.end))
+    vectors = encoder.encode([u.text for u in found] + [t.text for t in turns])
+    return vectors[: len(found)], vectors[len(found) :]
+
+
+def sentence_encoder(language: str) -> tuple[SentenceEncoder | None, str | None]:
+    """The bundled encoder for ``language``, or None and the reason matching falls back to wording."""
+    try:
+        encoder = bundled_encoder()
+    except (ImportError, OSError) as error:
+        return None, f"sentence meaning unavailable ({error}); verdicts compare wording only"
+    return _serving(encoder, language)
+
+
+def _serving(encoder: SentenceEncoder, language: str) -> tuple[SentenceEncoder | None, str | None]:
+    if language not in encoder.languages:
+        return None, (
+            f"the sentence encoder does not serve language {language!r}; verdicts compare "
+            "wording only, and paraphrases of the script's phrases will be missed"
+        )
+    return encoder, None
 
 
 def analyze(
@@ -53,28 +109,45 @@ def analyze(
     *,
     levels: dict[str, float] | None = None,
     overrides: Mapping[str, bool] | None = None,
+    encoder: SentenceEncoder | Literal["bundled"] | None = "bundled",
+    models: Mapping[Family, Model] | None = None,
 ) -> CallReport:
     """Check ``transcript`` against ``pack``. ``levels``: speech dBFS per side, if the audio was read.
 
     ``overrides``: reviewers' verdicts that replace the machine's before scoring, such as
     ``{"checkpoint:greeting": True, "objection:price": False}`` (passed; handled).
+    ``encoder``: sentence vectors for matching by meaning (``"bundled"``: the one callqa ships);
+    None compares wording only, as does a pack in a language the encoder does not serve (the
+    report's ``warnings`` say so). ``models``: the weights that combine the ways of matching
+    (None: those callqa ships; ``bench/meaning.py`` fits others).
     """
     if transcript.language != pack.language:
         raise InputError(
             f"script {pack.id}: it is for language {pack.language!r}, the call is in {transcript.language!r}"
         )
-    compiled = compile_pack(pack)
+    warnings: list[str] = []
+    if encoder == "bundled":
+        encoder, warning = sentence_encoder(pack.language)
+    elif encoder is not None:
+        encoder, warning = _serving(encoder, pack.language)
+    else:
+        warning = None
+    warnings += [warning] if warning else []
+    compiled = compile_pack(pack, encoder)
     found = units(transcript, pipeline(pack.language))
-    client = [i for i, u in enumerate(found) if u.speaker == "client"]
+    vectors = sentence_vectors(encoder, transcript, found) if encoder else None
     manager = [i for i, u in enumerate(found) if u.speaker == "manager"]
-    checkpoints = check_checkpoints(
-        pack, found, _match_on(compiled.checkpoints, found, range(len(found))), transcript.duration
-    )
+
+    def verdicts(family: CompiledFamily) -> list[Match]:
+        if vectors is None:
+            speakers = {i.id: i.speaker for i in family.items}
+            return [m for m in match(family.lexical, found) if found[m.unit].speaker == speakers[m.item]]
+        values, nearest, how = features(family, found, vectors, transcript.duration, pack.language)
+        return family_matches(family, found, values, nearest, how, (models or shipped_models())[family.family])
+
+    checkpoints = check_checkpoints(pack, found, verdicts(compiled.checkpoints), transcript.duration)
     objections, stuck = find_objections(
-        pack,
-        found,
-        _match_on(compiled.objections, found, client),
-        _match_on(compiled.techniques, found, manager),
+        pack, found, verdicts(compiled.objections), verdicts(compiled.techniques)
     )
     severity = {f.phrase: f.severity for f in pack.forbidden}
     forbidden = tuple(
@@ -107,6 +180,7 @@ def analyze(
         metrics=metrics,
         mistakes=mistakes,
         transcript=json.loads(transcript.to_json()),  # as JSON has it: lists, not tuples
+        warnings=tuple(warnings),
     )
 
 

@@ -6,6 +6,10 @@ A label file ``NAME.labels.json`` sits next to each recording or transcript:
      "objections": [{"type": "price", "handled": false}],   # each objection type raised
      "forbidden": ["calm down"],                            # forbidden phrases said
      "outcome": "lost"}                                     # won, lost, or null when unknown
+
+Or, the layout of a reviewed call set (callqa's development set): ``ID.json`` holds the labels
+(``stages`` for checkpoints) and the reference ``turns`` (who said what, when), beside the
+recordings ``ID.stereo.flac`` and ``ID.mono.flac``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from analysis.report import CallReport
 from callqa.errors import InputError
+from transcribe.transcript import Transcript
 
 
 class _Objection(BaseModel):
@@ -36,14 +41,50 @@ class Labels(BaseModel):
 
 
 def read_labels(path: Path) -> Labels:
+    data = _read(path)
+    if is_reviewed_call(data):
+        data = {"checkpoints": data.get("stages", []), "objections": data.get("objections", []),
+                "forbidden": data.get("forbidden", []), "outcome": data.get("outcome")}  # fmt: skip
     try:
-        return Labels.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, json.JSONDecodeError) as error:
-        raise InputError(f"{path}: cannot read labels ({error})") from None
+        return Labels.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise InputError(f"{path}: {where}: {first['msg']}") from None
+
+
+def is_reviewed_call(data: object) -> bool:
+    """Is this the JSON of a reviewed call (labels with the reference turns)?"""
+    return isinstance(data, dict) and "stages" in data and "turns" in data
+
+
+def reference_transcript(path: Path, language: str) -> Transcript:
+    """The reviewed call's reference turns as a Transcript (roles as labelled, no word times)."""
+    data = _read(path)
+    turns = data.get("turns")
+    if not isinstance(turns, list):
+        raise InputError(f"{path}: turns: expected a list of speaker, start, end and text")
+    utterances = [
+        {**t, "channel": 0 if t.get("speaker") == "manager" else 1} if isinstance(t, dict) else t
+        for t in turns
+    ]
+    try:
+        return Transcript.from_dict(
+            {"utterances": utterances, "language": language, "duration": data.get("duration", 0),
+             "engine": "reference", "model": "reference", "source": path.name}  # fmt: skip
+        )
+    except InputError as error:
+        raise InputError(f"{path}: {str(error).replace('transcript: ', 'turns: ')}") from None
+
+
+def _read(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read labels ({error})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: cannot read labels (expected a JSON object)")
+    return data
 
 
 class Counts(BaseModel):

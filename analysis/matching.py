@@ -74,10 +74,14 @@ def compile_phrases(
     return tuple(found)
 
 
-def match(phrases: Sequence[Phrase], units: Sequence[Unit]) -> list[Match]:
-    """For every item, each unit it matches, with the best confidence and how."""
-    if not phrases or not units:
-        return []
+METHODS = ("lemmas", "fuzzy", "phonetic", "similar")
+
+
+def lexical(phrases: Sequence[Phrase], units: Sequence[Unit]) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence of every phrase in every unit by its best way, and that way's index in METHODS.
+
+    Both arrays are (phrase, unit).
+    """
     scores = {
         "lemmas": _lemma_scores(phrases, units),
         "fuzzy": _window_scores([" ".join(p.words) for p in phrases], [u.words for u in units]),
@@ -87,17 +91,24 @@ def match(phrases: Sequence[Phrase], units: Sequence[Unit]) -> list[Match]:
         ),
         "similar": _tfidf_scores(phrases, units),
     }
-    confidence = {method: _confidence(method, s, phrases) for method, s in scores.items()}
-    stacked = np.stack(list(confidence.values()))  # (method, phrase, unit)
-    best_method = stacked.argmax(axis=0)
-    best = stacked.max(axis=0)
-    methods = list(confidence)
+    stacked = np.stack([_confidence(method, scores[method], phrases) for method in METHODS])
+    return stacked.max(axis=0), stacked.argmax(axis=0)
+
+
+def method_name(phrase: Phrase, method: int) -> str:
+    name = METHODS[method]
+    return "pattern" if name == "lemmas" and phrase.is_pattern else name
+
+
+def match(phrases: Sequence[Phrase], units: Sequence[Unit]) -> list[Match]:
+    """For every item, each unit it matches, with the best confidence and how."""
+    if not phrases or not units:
+        return []
+    best, best_method = lexical(phrases, units)
     found: dict[tuple[str, int], Match] = {}
     for p, u in zip(*np.nonzero(best >= 0.5), strict=True):
         phrase = phrases[p]
-        method = methods[best_method[p, u]]
-        if method == "lemmas" and phrase.is_pattern:
-            method = "pattern"
+        method = method_name(phrase, int(best_method[p, u]))
         candidate = Match(phrase.item, int(u), round(float(best[p, u]), 3), phrase.text, method)
         key = (phrase.item, int(u))
         if key not in found or found[key].confidence < candidate.confidence:

@@ -3,10 +3,11 @@
 The manager's response to an objection is what the manager says before the
 client speaks again (a short "okay" from the client does not end it). Its
 techniques are the pack's techniques found in it. The outcome is read from
-the client's next turns: the same objection again is ``repeated``; no more
-words from the client, or a last word that is a refusal, is ``ended``;
-anything else is ``moved_on``. An objection is handled when the manager
-used a technique and the client moved on.
+what the client does next: the same objection again is ``repeated``; no more
+words from the client, a last word that is a refusal, or nothing more than a
+few words and a goodbye (no day or time agreed: "Yeah, that's what I
+thought. Bye.") is ``ended``; anything else is ``moved_on``. An objection is
+handled when the manager used a technique and the client moved on.
 """
 
 from __future__ import annotations
@@ -14,16 +15,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from analysis.cues import agrees, closes, names_time
 from analysis.matching import Match
 from analysis.metrics import covered
 from analysis.report import ObjectionResult, Outcome, Response
 from analysis.units import Unit
 from scripts_lib.schema import ScriptPack
 
-# A client turn shorter than this many words ("okay", "mm-hm") does not end the manager's answer.
+# A client turn shorter than this many words ("okay", "mm-hm") does not end the manager's answer,
+# and a manager's sentence this short is a technique only in the pack's own words.
 BACKCHANNEL_WORDS = 3
 # How many of the client's next turns are searched for the same objection.
 REPEAT_TURNS = 2
+# A client who says fewer words than this after the answer, goodbyes and thanks aside, has left.
+ENDED_WORDS = 8
 _NEGATIONS = frozenset(["no", "not", "never", "nope", "нет", "не", "никогда"])
 
 
@@ -45,7 +50,10 @@ def find_objections(
     titles = {o.id: o.title for o in pack.objections}
     techniques_by_unit: dict[int, list[str]] = {}
     for m in technique_matches:
-        if units[m.unit].speaker == "manager":
+        unit = units[m.unit]
+        # "Okay." near "I understand" in meaning is a backchannel, not a technique.
+        paraphrase_too_short = m.method == "meaning" and len(unit.words) < BACKCHANNEL_WORDS
+        if unit.speaker == "manager" and not paraphrase_too_short:
             techniques_by_unit.setdefault(m.unit, []).append(m.item)
     question_techniques = [t.id for t in pack.techniques if t.questions]
     client_turns = sorted({u.turn for u in units if u.speaker == "client"})
@@ -65,7 +73,7 @@ def find_objections(
                 found = found + question_techniques
             used += [t for t in found if t not in used]
         later = [t for t in client_turns if t >= answer_end]
-        outcome = _outcome(units, r.type, later, type_by_unit)
+        outcome = _outcome(units, r.type, later, type_by_unit, pack.language)
         first = units[r.units[0]]
         results.append(
             ObjectionResult(
@@ -87,12 +95,17 @@ def find_objections(
 
 
 def _raised(units: Sequence[Unit], matches: Sequence[Match]) -> list[_Raised]:
-    """The client's objections; sentences of one turn with the same type are one objection."""
+    """The client's objections; sentences of one turn with the same type are one objection.
+
+    A sentence is one objection: of the types it could be, the trainer's own words said (nearly)
+    verbatim win over a paraphrase found by meaning, then the more confident."""
     best: dict[int, Match] = {}
+
+    def rank(m: Match) -> tuple[bool, float]:
+        return m.method != "meaning", m.confidence
+
     for m in matches:
-        if units[m.unit].speaker == "client" and (
-            m.unit not in best or m.confidence > best[m.unit].confidence
-        ):
+        if units[m.unit].speaker == "client" and (m.unit not in best or rank(m) > rank(best[m.unit])):
             best[m.unit] = m
     raised: list[_Raised] = []
     for i in sorted(best):
@@ -115,18 +128,36 @@ def _next_client_turn(units: Sequence[Unit], after: int) -> int:
 
 
 def _outcome(
-    units: Sequence[Unit], kind: str, later: list[int], type_by_unit: dict[int, str]
+    units: Sequence[Unit], kind: str, later: list[int], type_by_unit: dict[int, str], language: str
 ) -> Outcome:
     if not later:
         return "ended"
     for i, u in enumerate(units):
         if u.turn in later[:REPEAT_TURNS] and type_by_unit.get(i) == kind:
             return "repeated"
+    said = [" ".join(u.words) for u in units if u.turn in later]
+    rest = sum(len(w.split()) for w in said if not closes(w, language))
+    if rest < ENDED_WORDS and not _agreed_a_time(units, later, language):
+        return "ended"
     if len(later) == 1:
         last = [u for u in units if u.turn == later[0]]
         if any(_NEGATIONS.intersection(u.words) for u in last):
             return "ended"
     return "moved_on"
+
+
+def _agreed_a_time(units: Sequence[Unit], later: list[int], language: str) -> bool:
+    """Did the client, in the turns ``later``, name a day or time, or say yes to the manager's?"""
+    for i, u in enumerate(units):
+        if u.speaker != "client" or u.turn not in later:
+            continue
+        said = " ".join(u.words)
+        before = next((v for v in reversed(units[:i]) if v.speaker == "manager"), None)
+        if names_time(said, language) or (
+            agrees(said, language) and before is not None and names_time(" ".join(before.words), language)
+        ):
+            return True
+    return False
 
 
 def _resumed_at(units: Sequence[Unit], later: list[int], type_by_unit: dict[int, str]) -> float | None:

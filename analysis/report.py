@@ -122,6 +122,8 @@ class CallReport(_Model):
     metrics: Metrics
     mistakes: tuple[Mistake, ...]
     transcript: dict[str, Any]
+    # What limited this analysis, such as matching by wording only (the pack's language).
+    warnings: tuple[str, ...] = ()
 
     def checkpoint(self, id: str) -> CheckpointResult:
         return next(c for c in self.checkpoints if c.id == id)

@@ -116,40 +116,113 @@ def analyze(files: Sequence[Path], script_name: str, as_json: bool, redact: bool
 @click.option(
     "--script", "script_name", required=True, help="A bundled script pack id or a YAML file."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON document.")
-def evaluate(directory: Path, script_name: str, as_json: bool) -> None:
-    """Measure the analysis on labelled calls: NAME.labels.json next to each recording or transcript.
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the figures as JSON: one line per input.")  # fmt: skip
+@click.option("--input", "inputs", default="stereo", show_default=True,
+              help="For reviewed calls (ID.json with turns): text (the reference turns), stereo or "
+                   "mono (ID.stereo.flac, ID.mono.flac); several comma-separated.")  # fmt: skip
+def evaluate(directory: Path, script_name: str, as_json: bool, inputs: str) -> None:
+    """Measure the analysis on labelled calls: NAME.labels.json next to each recording or
+    transcript, or reviewed calls (ID.json with the labels and reference turns).
 
     \b
     callqa evaluate golden/ --script b2b_outbound
+    callqa evaluate devset/fleettrack --script fleettrack.yaml --input text,stereo,mono
     """
-    from analysis.analyze import analyze as analyze_call
-    from analysis.evaluate import Case, read_labels
     from analysis.evaluate import evaluate as measure
 
     pack = _pack(script_name)
     load = CallLoader(Settings.from_env(), pack.language)
-    cases, failed = [], 0
-    labels = sorted(directory.rglob("*.labels.json"))
-    if not labels:
-        _fail(f"{directory}: no label files (NAME.labels.json) found")
+    kinds = [k.strip() for k in inputs.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in INPUTS]
+    if unknown or not kinds:
+        _fail(f"--input {inputs}: expected text, stereo or mono, comma-separated")
         sys.exit(2)
-    for label_file in labels:
-        name = label_file.name.removesuffix(".labels.json")
+    calls = _labelled(directory)
+    if not calls:
+        _fail(f"{directory}: no label files (NAME.labels.json) or reviewed calls (ID.json with turns) found")
+        sys.exit(2)
+    reviewed = any(source is None for _, _, source in calls)
+    failed = False
+    rows = []
+    for kind in kinds if reviewed else ["as found"]:
+        cases, errors = _cases(calls, kind, pack, load)
+        failed |= errors > 0
+        if not cases:
+            sys.exit(1)
+        result = measure(cases)
+        rows.append((kind, result))
+        if as_json:
+            click.echo(json.dumps({"input": kind} | result, ensure_ascii=False))
+        else:
+            click.echo((f"== {directory} ({kind})\n" if reviewed else "") + _readable_evaluation(result))
+    if len(rows) > 1 and not as_json:
+        click.echo(_summary(rows))
+    if failed:
+        sys.exit(1)
+
+
+INPUTS = ("text", "stereo", "mono")
+
+
+def _labelled(directory: Path) -> list[tuple[str, Path, Path | None]]:
+    """Each labelled call: its name, its labels, and its recording or transcript (None for a
+    reviewed call, whose source depends on the input)."""
+    from analysis.evaluate import is_reviewed_call
+
+    found = []
+    for path in sorted(directory.rglob("*.json")):
+        if path.name.endswith(".labels.json"):
+            found.append((path.name.removesuffix(".labels.json"), path, _source_or_none(path)))
+        elif not path.with_name(f"{path.stem}.labels.json").exists():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                continue  # a transcript or other file: only label files and reviewed calls count
+            if is_reviewed_call(data):
+                found.append((path.stem, path, None))
+    return found
+
+
+def _source_or_none(label_file: Path) -> Path:
+    return _source(label_file.parent, label_file.name.removesuffix(".labels.json"))
+
+
+def _cases(
+    calls: list[tuple[str, Path, Path | None]], kind: str, pack: ScriptPack, load: CallLoader
+) -> tuple[list, int]:  # type: ignore[type-arg]
+    from analysis.analyze import analyze as analyze_call
+    from analysis.evaluate import Case, read_labels, reference_transcript
+    from callqa.errors import InputError
+
+    cases, failed = [], 0
+    for name, labels, source in calls:
         try:
-            source = _source(label_file.parent, name)
-            call = load(source)
-            report = analyze_call(call.transcript, pack, levels=call.levels)
-            cases.append(Case(name, read_labels(label_file), report))
+            if source is None and kind == "text":
+                transcript, levels = reference_transcript(labels, pack.language), None
+            else:
+                recording = source or labels.with_name(f"{labels.stem}.{kind}.flac")
+                if source is None and not recording.exists():
+                    raise InputError(f"{labels}: no recording {recording.name} beside it")
+                call = load(recording)
+                transcript, levels = call.transcript, call.levels
+            report = analyze_call(transcript, pack, levels=levels)
+            cases.append(Case(name, read_labels(labels), report))
         except CallqaError as error:
             failed += 1
             _fail(str(error))
-    if not cases:
-        sys.exit(1)
-    result = measure(cases)
-    click.echo(json.dumps(result, ensure_ascii=False) if as_json else _readable_evaluation(result))
-    if failed:
-        sys.exit(1)
+    return cases, failed
+
+
+def _summary(rows: list[tuple[str, dict]]) -> str:  # type: ignore[type-arg]
+    lines = ["", f"{'input':8} {'checkpoint F1':>13} {'objection F1':>12} {'handled':>8} {'AUC':>6}"]
+    for kind, r in rows:
+        handled, auc = r["handled_accuracy"], r["separation"]["auc"]
+        lines.append(
+            f"{kind:8} {r['checkpoint_f1']:13.3f} {r['objection_f1']:12.3f} "
+            f"{'-' if handled is None else f'{handled:.3f}':>8} {'-' if auc is None else f'{auc:.3f}':>6}"
+        )
+    return "\n".join(lines)
 
 
 def _source(folder: Path, name: str) -> Path:

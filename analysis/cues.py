@@ -1,0 +1,84 @@
+"""Cues of the dialogue that say more than wording: a day or time named, a yes, a no.
+
+A next step is a day or time proposed and agreed; an objection is the client
+pushing back. These cues are the same in every product's calls, so they are
+written once per language here rather than in each pack. They work on
+normalised words (lower case, contractions spelt out), as ASR writes them.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half|quarter|noon|midday"
+)
+_WHEN = {
+    "en": re.compile(
+        r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|tomorrow|tonight"
+        r"|next week|this week|o clock|oclock|noon|midday|morning|afternoon|evening"
+        r"|\d{1,2}( \d\d)? ?(am|pm|a m|p m)"
+        rf"|(at|by|around|say|from) (\d{{1,2}}|{_NUMBER_WORDS})\b"
+        r"|(first|second|third|\d{1,2}(st|nd|rd|th)) of"
+        r"|january|february|march|april|june|july|august|september|october|november|december)\b"
+    ),
+    "ru": re.compile(
+        r"(понедельник|вторник|сред[ау]|четверг|пятниц|суббот|воскресень|выходны|завтра"
+        r"|послезавтра|на неделе|на следующей неделе|утр|вечер|днём|днем|в обед"
+        r"|час(а|ов)?\b|\bв \d{1,2}\b|\d{1,2} \d\d|январ|феврал|март|апрел|мая|май|июн|июл"
+        r"|август|сентябр|октябр|ноябр|декабр)"
+    ),
+}
+_YES = {
+    "en": re.compile(
+        r"^(yes|yeah|yep|yup|sure|okay|ok|fine|alright|all right|great|perfect|lovely|brilliant"
+        r"|sounds good|sounds great|that works|that would work|works for me|go on then|deal"
+        r"|let us do it|why not|of course|absolutely|definitely)\b"
+        r"|\b(is|are|sounds|would be) (fine|good|great|perfect|grand|ideal)\b"
+        r"|\b(that|it) works\b|\bworks for (me|us)\b|\bsuits (me|us)\b|\bcould live with\b"
+    ),
+    "ru": re.compile(
+        r"^(да|давайте|хорошо|ладно|договорились|отлично|конечно|согласен|согласна|подходит"
+        r"|можно|идёт|идет|годится|окей|ок)\b|\b(подходит|устраивает|договорились)\b"
+    ),
+}
+_NO = {
+    "en": re.compile(
+        r"\b(no|not|never|nope|can not|cannot|do not|does not|will not|would not|too|but"
+        r"|already|afraid|worried|rather)\b"
+    ),
+    "ru": re.compile(r"\b(нет|не|ни|никогда|уже|дорого|но|боюсь|слишком|против)\b"),
+}
+
+
+_CLOSING = {
+    "en": re.compile(
+        r"\b(bye|goodbye|thanks|thank you|cheers|ta|take care|have a good (one|day)|speak soon"
+        r"|talk soon|see you|all the best)\b"
+    ),
+    "ru": re.compile(r"(до свидания|спасибо|всего доброго|всего хорошего|пока|до связи)"),
+}
+
+
+def names_time(words: str, language: str) -> bool:
+    """Does the text name a day, a date or a time of day ("Tuesday at eight", "в четверг")?"""
+    pattern = _WHEN.get(language)
+    return bool(pattern and pattern.search(words))
+
+
+def agrees(words: str, language: str) -> bool:
+    """Does the text say yes ("yeah, okay", "Tuesday at eight is fine", "that works")?"""
+    pattern = _YES.get(language)
+    return bool(pattern and pattern.search(words))
+
+
+def closes(words: str, language: str) -> bool:
+    """Is the text a goodbye or a thanks ("thanks, bye", "cheers")?"""
+    pattern = _CLOSING.get(language)
+    return bool(pattern and pattern.search(words))
+
+
+def pushes_back(words: str, language: str) -> bool:
+    """Does the text hold a negation or a "but": the shape of a refusal or a worry?"""
+    pattern = _NO.get(language)
+    return bool(pattern and pattern.search(words))

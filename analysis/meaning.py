@@ -1,0 +1,287 @@
+"""Verdicts by meaning: one calibrated confidence that a sentence carries a pack's item.
+
+A trainer writes a few example phrases per checkpoint, objection type and
+technique; managers and clients say the same things in their own words, and
+ASR garbles some of them. So each sentence is compared with each item in
+several ways at once, and the comparisons are features of one logistic model
+per family (checkpoints, objections, techniques):
+
+- ``meaning``: the cosine of the sentence with the nearest example phrase, as
+  sentence vectors (``analysis.semantic``);
+- ``wording``: the best lexical confidence (lemmas, edit distance, sound key,
+  n-grams: ``analysis.matching``), which catches names and terms the vectors blur;
+- ``distinct``: ``meaning`` less that of the nearest other item of the family,
+  since a sentence that is near everything says nothing in particular;
+- ``asks`` / ``asks_off``: a question where the item's examples ask, or do not;
+- ``when``: a day or time named where the item's examples name one, and
+  ``agreed``: the other side says yes to it (a next step is a day agreed);
+- ``pushback``: a negation or a "but" (the shape of an objection);
+- ``outside`` / ``order_gap``: outside the item's time window, and how far the
+  sentence falls from where the script's order puts the item.
+
+The confidence is the model's probability; a sentence carries the item at 0.5
+or more. An item is in the call when one of its speaker's sentences carries it,
+so the weights are fitted on whole calls (``fit``: multiple-instance learning
+over labelled calls, the label being "the item was said"), on other products
+than those it is measured on (``bench/meaning.py``). They ship in
+``meaning_weights.json``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+import numpy as np
+
+from analysis.cues import agrees, names_time, pushes_back
+from analysis.language import LanguagePipeline
+from analysis.matching import METHODS, Match, Phrase, compile_phrases, lexical, method_name
+from analysis.semantic import SentenceEncoder, similarity
+from analysis.units import Unit
+from transcribe.transcript import Role
+
+Family = Literal["checkpoint", "objection", "technique"]
+FEATURES = (
+    "meaning", "wording", "distinct", "turn", "common", "asks", "asks_off", "when", "agreed",
+    "pushback", "outside", "order_gap",
+)  # fmt: skip
+# An item with an id of its own takes the common phrasings of the category its examples are
+# nearest to, when they are at least this near (cosine of the mean vectors).
+LINK = 0.6
+
+
+@dataclass(frozen=True)
+class Item:
+    """A checkpoint, objection type or technique, as the features see it."""
+
+    id: str
+    title: str
+    speaker: Role  # whose sentences can carry it
+    phrases: tuple[str, ...]  # example phrases, compared by meaning (with the title)
+    asks: float  # share of its examples that are questions
+    when: float  # share of its examples that name a day or time
+    within_first: float | None = None
+    within_last: float | None = None
+    position: float | None = None  # where the script's order puts it, 0..1 of the call
+
+
+@dataclass(frozen=True)
+class CompiledFamily:
+    family: Family
+    items: tuple[Item, ...]
+    lexical: tuple[Phrase, ...]  # phrases and patterns, lemmatised, each with its item id
+    vectors: tuple[np.ndarray, ...]  # per item: one row per example phrase, and the title
+    common: tuple[np.ndarray, ...]  # per item: its category's common phrasings (maybe none)
+    categories: tuple[str | None, ...]  # per item: the category of the common phrasings
+
+
+def compile_family(
+    family: Family,
+    items: Sequence[Item],
+    patterns: dict[str, Sequence[str]],
+    common: Mapping[str, Sequence[str]],
+    nlp: LanguagePipeline,
+    encoder: SentenceEncoder | None,
+) -> CompiledFamily:
+    """Items with their phrases lemmatised and (with an encoder) turned into vectors, once per pack.
+
+    ``common``: the library's phrasings per category (``scripts_lib.library``); an item takes
+    those of its own id, or else of the category its examples mean (LINK)."""
+    phrases = compile_phrases([(i.id, i.phrases, patterns.get(i.id, ())) for i in items], nlp)
+    if encoder is None:
+        empty = tuple(np.zeros((0, 1)) for _ in items)
+        return CompiledFamily(family, tuple(items), phrases, empty, empty, tuple(None for _ in items))
+    vectors = tuple(encoder.encode([*item.phrases, item.title]) for item in items)
+    library = {key: encoder.encode(list(texts)) for key, texts in common.items() if texts}
+    categories = tuple(_category(item.id, v, library) for item, v in zip(items, vectors, strict=True))
+    linked = tuple(library[c] if c else np.zeros((0, v.shape[1])) for c, v in zip(categories, vectors, strict=True))
+    return CompiledFamily(family, tuple(items), phrases, vectors, linked, categories)
+
+
+def _category(id: str, vectors: np.ndarray, library: Mapping[str, np.ndarray]) -> str | None:
+    if id in library:
+        return id
+    centre = _unit(vectors.mean(axis=0))
+    near = {key: float(centre @ _unit(v.mean(axis=0))) for key, v in library.items()}
+    best = max(near, key=near.__getitem__, default=None)
+    return best if best is not None and near[best] >= LINK else None
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def share_of(phrases: Sequence[str], test: Callable[[str], bool]) -> float:
+    """The share of ``phrases`` for which ``test`` holds."""
+    return float(np.mean([test(p) for p in phrases])) if phrases else 0.0
+
+
+def features(
+    compiled: CompiledFamily,
+    units: Sequence[Unit],
+    vectors: tuple[np.ndarray, np.ndarray] | None,
+    duration: float,
+    language: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The feature array (item, unit, FEATURES), and per (item, unit) the nearest example phrase
+    by meaning and how the best lexical match was found (see ``_lexical_by_item``)."""
+    n_items, n_units = len(compiled.items), len(units)
+    values = np.zeros((n_items, n_units, len(FEATURES)))
+    nearest = np.zeros((n_items, n_units), dtype=int)
+    if not n_units or not n_items:
+        return values, nearest, np.zeros((n_items, n_units), dtype=int)
+    lexical_best, lexical_how = _lexical_by_item(compiled, units)
+    if vectors is not None:
+        sentences, turns = vectors
+        turn_of = np.array([u.turn for u in units])
+        for k, item_vectors in enumerate(compiled.vectors):
+            cosines = similarity(sentences, item_vectors)  # (unit, phrase)
+            values[k, :, 0] = cosines.max(axis=1)
+            nearest[k] = cosines.argmax(axis=1)
+            values[k, :, 3] = similarity(turns, item_vectors).max(axis=1)[turn_of]
+            if len(compiled.common[k]):
+                values[k, :, 4] = similarity(sentences, compiled.common[k]).max(axis=1)
+        if n_items > 1:
+            others = np.stack([np.delete(values[:, :, 0], k, axis=0).max(axis=0) for k in range(n_items)])
+            values[:, :, 2] = values[:, :, 0] - others
+    values[:, :, 1] = lexical_best
+    words = [" ".join(u.words) for u in units]
+    question = np.array([u.is_question for u in units], dtype=float)
+    timed = np.array([names_time(w, language) for w in words], dtype=float)
+    reply_yes = np.array([_reply_agrees(units, i, language) for i in range(n_units)], dtype=float)
+    pushback = np.array([pushes_back(w, language) for w in words], dtype=float)
+    starts = np.array([u.start for u in units])
+    ends = np.array([u.end for u in units])
+    for k, item in enumerate(compiled.items):
+        values[k, :, 5] = question * item.asks
+        values[k, :, 6] = question * (1 - item.asks)
+        values[k, :, 7] = timed * item.when
+        values[k, :, 8] = reply_yes * item.when
+        values[k, :, 9] = pushback
+        outside = np.zeros(n_units, dtype=bool)
+        if item.within_first is not None:
+            outside |= starts > item.within_first
+        if item.within_last is not None:
+            outside |= ends < duration - item.within_last
+        values[k, :, 10] = outside
+        if item.position is not None and duration > 0:
+            values[k, :, 11] = np.abs(starts / duration - item.position)
+    return values, nearest, lexical_how
+
+
+def _lexical_by_item(compiled: CompiledFamily, units: Sequence[Unit]) -> tuple[np.ndarray, np.ndarray]:
+    """Per (item, unit): the best lexical confidence over the item's phrases, and how it was found
+    (``phrase index * len(METHODS) + method index``)."""
+    best = np.zeros((len(compiled.items), len(units)))
+    how = np.zeros((len(compiled.items), len(units)), dtype=int)
+    if not compiled.lexical:
+        return best, how
+    confidence, method = lexical(compiled.lexical, units)
+    row = {item.id: k for k, item in enumerate(compiled.items)}
+    for p, phrase in enumerate(compiled.lexical):
+        k = row[phrase.item]
+        better = confidence[p] > best[k]
+        best[k, better] = confidence[p, better]
+        how[k, better] = p * len(METHODS) + method[p, better]
+    return best, how
+
+
+def _reply_agrees(units: Sequence[Unit], i: int, language: str) -> bool:
+    """Does the other side's next sentence say yes?"""
+    reply = next((u for u in units[i + 1 :] if u.speaker != units[i].speaker), None)
+    return reply is not None and agrees(" ".join(reply.words), language)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A logistic model over FEATURES, for one family."""
+
+    coef: tuple[float, ...]
+    bias: float
+
+    def confidence(self, values: np.ndarray) -> np.ndarray:
+        return np.asarray(1 / (1 + np.exp(-(values @ np.asarray(self.coef) + self.bias))))
+
+
+@functools.cache
+def shipped_models() -> dict[Family, Model]:
+    """The weights that ship with callqa (``meaning_weights.json``, written by bench/meaning.py)."""
+    data = json.loads(resources.files("analysis").joinpath("meaning_weights.json").read_text())
+    if tuple(data["features"]) != FEATURES:
+        raise RuntimeError("meaning_weights.json: fitted on other features; run bench/meaning.py --write")
+    return {family: Model(tuple(data[family]["coef"]), data[family]["bias"]) for family in data["models"]}
+
+
+def matches(
+    compiled: CompiledFamily,
+    units: Sequence[Unit],
+    values: np.ndarray,
+    nearest: np.ndarray,
+    lexical_how: np.ndarray,
+    model: Model,
+) -> list[Match]:
+    """Each (item, unit) whose confidence is 0.5 or more, among the units of the item's speaker.
+
+    The evidence names the lexical phrase and way when the wording alone matched, else the
+    nearest example phrase by meaning ("meaning")."""
+    confidence = model.confidence(values)
+    found = []
+    for k, item in enumerate(compiled.items):
+        for u in np.flatnonzero(confidence[k] >= 0.5):
+            if units[u].speaker != item.speaker:
+                continue
+            if values[k, u, 1] >= 0.5:
+                p, method = divmod(int(lexical_how[k, u]), len(METHODS))
+                phrase = compiled.lexical[p]
+                text, how = phrase.text, method_name(phrase, method)
+            else:
+                examples = (*item.phrases, item.title)
+                text, how = examples[nearest[k, u]], "meaning"
+            found.append(Match(item.id, int(u), round(float(confidence[k, u]), 3), text, how))
+    return sorted(found, key=lambda m: (m.unit, -m.confidence))
+
+
+def fit(
+    bags: Sequence[np.ndarray],
+    labels: Sequence[bool],
+    l2: float = 0.003,
+    using: Sequence[str] = FEATURES,
+) -> Model:
+    """Weights from labelled calls: each bag is the (unit, FEATURES) array of the sentences that
+    could carry one item in one call, labelled with whether the item was said there.
+
+    The call's probability is that of its most likely sentence (multiple-instance learning);
+    features are standardised for the fit, and the weights are returned on the raw scale.
+    Features not in ``using`` get no weight.
+    """
+    from scipy.optimize import minimize
+
+    keep = [FEATURES.index(f) for f in using]
+    bags = [b[:, keep] for b in bags]
+    rows = np.vstack([b for b in bags if len(b)])
+    mean, scale = rows.mean(axis=0), rows.std(axis=0)
+    scale[scale == 0] = 1.0
+    scaled = [(b - mean) / scale if len(b) else np.zeros((1, len(keep))) for b in bags]
+    y = np.asarray(labels, dtype=float)
+
+    def loss(w: np.ndarray) -> float:
+        z = np.array([(b @ w[:-1]).max() for b in scaled]) + w[-1]
+        p = np.clip(1 / (1 + np.exp(-z)), 1e-9, 1 - 1e-9)
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)) + l2 * np.sum(w[:-1] ** 2))
+
+    best = None
+    for seed in range(4):
+        start = np.random.default_rng(seed).normal(0, 0.5, len(keep) + 1)
+        result = minimize(loss, start, method="Powell", options={"maxiter": 20000, "xtol": 1e-4})
+        if best is None or result.fun < best.fun:
+            best = result
+    assert best is not None
+    coef = np.zeros(len(FEATURES))
+    coef[keep] = best.x[:-1] / scale
+    bias = best.x[-1] - float(np.sum(best.x[:-1] * mean / scale))
+    return Model(tuple(round(float(c), 5) for c in coef), round(float(bias), 5))

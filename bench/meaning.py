@@ -1,0 +1,167 @@
+"""Matching by meaning, fitted on one product's calls and measured on another's.
+
+    python bench/meaning.py                          # text, stereo and mono, both renderings
+    python bench/meaning.py --inputs text            # the reference text only (seconds)
+    python bench/meaning.py --write                  # fit on every product: analysis/meaning_weights.json
+
+Reads the development set (``../shared/data/devset``, or ``--devset``): per product a trainer's
+pack (``packs/NAME.yaml``) and reviewed calls in ``NAME/`` (espeak-ng voices) and ``NAME_piper/``
+(a neural voice). For each product, the weights that combine the ways of matching are fitted on
+the *other* products' calls (reference text and stereo transcripts), then that product is
+measured with them: nothing is scored with weights fitted on its own calls. Recordings are
+transcribed once with the default model and settings (``CALLQA_MODEL`` etc.) and cached in
+the cache dir. ``--write`` fits on every product and writes the weights callqa ships.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from analysis.analyze import analyze, compile_pack, sentence_vectors  # noqa: E402
+from analysis.evaluate import Case, Labels, evaluate, read_labels, reference_transcript  # noqa: E402
+from analysis.language import pipeline  # noqa: E402
+from analysis.meaning import FEATURES, Family, Model, features, fit  # noqa: E402
+from analysis.semantic import bundled_encoder  # noqa: E402
+from analysis.units import units  # noqa: E402
+from callqa.settings import Settings  # noqa: E402
+from scripts_lib import load_pack  # noqa: E402
+from scripts_lib.schema import ScriptPack  # noqa: E402
+from transcribe.transcript import Transcript  # noqa: E402
+
+WEIGHTS = ROOT / "analysis" / "meaning_weights.json"
+FIT_ON = ("text", "stereo")  # what a product's calls contribute to the fit
+# The features and L2 penalty of each family's fit: objections are few per product (about 20
+# calls with one), so their model gets fewer features and a stronger penalty.
+FIT = {
+    "checkpoint": (FEATURES, 0.003),
+    "objection": (("meaning", "wording", "distinct", "turn", "common", "asks_off", "pushback"), 0.03),
+}
+# Techniques have no labels of their own; they are things a manager says, like checkpoints.
+FAMILIES: dict[Family, Family] = {"checkpoint": "checkpoint", "objection": "objection",
+                                  "technique": "checkpoint"}  # fmt: skip
+
+
+class Devset:
+    def __init__(self, root: Path, settings: Settings) -> None:
+        self.root, self.settings = root, settings
+        self.products = sorted(p.stem for p in (root / "packs").glob("*.yaml"))
+        self._loader = None
+        self.cache = settings.cache_dir / "devset-transcripts"
+
+    def pack(self, product: str) -> ScriptPack:
+        return load_pack(self.root / "packs" / f"{product}.yaml")
+
+    def calls(self, product: str, kind: str) -> Iterator[tuple[str, Labels, Transcript]]:
+        """Each reviewed call of ``product`` as ``kind`` (text, stereo or mono), both renderings."""
+        folders = [self.root / product, self.root / f"{product}_piper"]
+        for folder in folders[:1] if kind == "text" else folders:
+            for path in sorted(folder.glob("*.json")):
+                name = f"{folder.name}/{path.stem}"
+                labels = read_labels(path)
+                if kind == "text":
+                    yield name, labels, reference_transcript(path, self.pack(product).language)
+                else:
+                    yield name, labels, self._transcript(path.with_suffix(f".{kind}.flac"))
+
+    def _transcript(self, audio: Path) -> Transcript:
+        s = self.settings
+        cached = self.cache / s.engine / (s.model or "default") / audio.parent.name / f"{audio.stem}.json"
+        if cached.exists():
+            return Transcript.from_json(cached.read_text())
+        if self._loader is None:
+            from callqa.cli_analysis import CallLoader
+
+            self._loader = CallLoader(s, "en")
+        started = time.perf_counter()
+        transcript = self._loader(audio).transcript
+        print(f"  transcribed {audio.name} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(transcript.to_json())
+        return transcript
+
+
+def bags(devset: Devset, products: Sequence[str], kinds: Sequence[str]) -> dict[Family, tuple[list, list]]:
+    """Per family, the feature bags of every (call, item) and whether the item was said."""
+    encoder = bundled_encoder()
+    found: dict[Family, tuple[list, list]] = {"checkpoint": ([], []), "objection": ([], [])}
+    for product in products:
+        pack = devset.pack(product)
+        compiled = compile_pack(pack, encoder)
+        for kind in kinds:
+            for _, labels, transcript in devset.calls(product, kind):
+                sentences = units(transcript, pipeline(pack.language))
+                vectors = sentence_vectors(encoder, transcript, sentences)
+                said = {"checkpoint": set(labels.checkpoints),
+                        "objection": {o.type for o in labels.objections}}  # fmt: skip
+                for family in ("checkpoint", "objection"):
+                    group = compiled.checkpoints if family == "checkpoint" else compiled.objections
+                    values, _, _ = features(group, sentences, vectors, transcript.duration, pack.language)
+                    for k, item in enumerate(group.items):
+                        mask = [u.speaker == item.speaker for u in sentences]
+                        found[family][0].append(values[k][mask])
+                        found[family][1].append(item.id in said[family])
+    return found
+
+
+def fitted(devset: Devset, products: Sequence[str], kinds: Sequence[str] = FIT_ON) -> dict[Family, Model]:
+    data = bags(devset, products, kinds)
+    models = {family: fit(*data[family], l2=l2, using=using) for family, (using, l2) in FIT.items()}
+    return {family: models[source] for family, source in FAMILIES.items()}
+
+
+def measure(devset: Devset, product: str, kind: str, models: dict[Family, Model] | None) -> dict:
+    pack = devset.pack(product)
+    cases = [Case(name, labels, analyze(transcript, pack, models=models))
+             for name, labels, transcript in devset.calls(product, kind)]  # fmt: skip
+    return evaluate(cases)
+
+
+def row(result: dict) -> str:
+    auc = result["separation"]["auc"]
+    handled = result["handled_accuracy"]
+    return (f"{result['checkpoint_f1']:.3f} | {result['objection_f1']:.3f} | "
+            f"{'-' if handled is None else f'{handled:.3f}'} | {'-' if auc is None else f'{auc:.3f}'}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devset", type=Path, default=ROOT.parent / "shared" / "data" / "devset")
+    parser.add_argument("--inputs", default="text,stereo,mono", help="text, stereo, mono (comma-separated)")
+    parser.add_argument("--fit-on", default=",".join(FIT_ON), help="the inputs the weights are fitted on")
+    parser.add_argument("--write", action="store_true", help="fit on every product and write the shipped weights")
+    parser.add_argument("--verbose", action="store_true", help="every call's errors")
+    args = parser.parse_args()
+    devset = Devset(args.devset, Settings.from_env())
+    kinds, fit_on = args.inputs.split(","), args.fit_on.split(",")
+    if args.write:
+        models = fitted(devset, devset.products, fit_on)
+        data = {"features": list(FEATURES), "fitted_on": devset.products, "inputs": fit_on,
+                "models": list(FAMILIES)}  # fmt: skip
+        data |= {family: {"coef": list(m.coef), "bias": m.bias} for family, m in models.items()}
+        WEIGHTS.write_text(json.dumps(data, indent=1) + "\n")
+        print(f"wrote {WEIGHTS.relative_to(ROOT)} (fitted on {', '.join(devset.products)})")
+        return
+    print("| product | input | fitted on | checkpoint F1 | objection-type F1 | handled accuracy | won-above-lost AUC |")
+    print("|---|---|---|---|---|---|---|")
+    for product in devset.products:
+        others = [p for p in devset.products if p != product]
+        models = fitted(devset, others, fit_on)
+        for kind in kinds:
+            result = measure(devset, product, kind, models)
+            print(f"| {product} | {kind} | {', '.join(others)} | {row(result)} |", flush=True)
+            if args.verbose:
+                for call in result["per_call"]:
+                    if call["errors"]:
+                        print(f"    {call['name']} ({call['outcome']}, {call['score']}): {'; '.join(call['errors'])}")
+
+
+if __name__ == "__main__":
+    main()
