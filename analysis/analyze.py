@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from analysis.checkpoints import check_checkpoints
-from analysis.cues import names_time
+from analysis.cues import names_time, takes_step
 from analysis.language import pipeline
 from analysis.matching import Match, Phrase, compile_phrases, match
 from analysis.meaning import (
@@ -164,11 +164,12 @@ def analyze(
     )
     if overrides:
         checkpoints, objections = apply_overrides(checkpoints, objections, overrides)
+    proposal, agreed = _next_step(compiled, checkpoints, found, pack.language)
     metrics = conversation_metrics(transcript, found, pack.product_terms, levels)
-    metrics = metrics.model_copy(update={"objection_seconds": stuck})
+    metrics = metrics.model_copy(update={"objection_seconds": stuck, "next_step_agreed": agreed})
     interruptions = [o.start for o in transcript.overlaps(INTERRUPTION) if o.by == "manager"]
     score, stages, mistakes = score_call(
-        pack, checkpoints, objections, forbidden, metrics, interruptions, silences(transcript)
+        pack, checkpoints, objections, forbidden, metrics, interruptions, silences(transcript), proposal
     )
     return CallReport(
         script=ScriptRef(id=pack.id, version=pack.version, title=pack.title),
@@ -182,6 +183,23 @@ def analyze(
         transcript=json.loads(transcript.to_json()),  # as JSON has it: lists, not tuples
         warnings=tuple(warnings),
     )
+
+
+def _next_step(
+    compiled: CompiledPack, checkpoints: Sequence[CheckpointResult], found: Sequence[Unit], language: str
+) -> tuple[CheckpointResult | None, bool | None]:
+    """The step with a day and time the manager proposed (the checkpoint whose examples name one
+    most often), and whether the client took it in reply to one of the manager's days or times."""
+    timed = max(compiled.checkpoints.items, key=lambda i: i.when)
+    proposal = next((c for c in checkpoints if c.id == timed.id and c.passed and c.evidence), None)
+    if timed.when == 0 or proposal is None:
+        return None, None
+    since = min(e.start for e in proposal.evidence)
+    offers = [
+        i for i, u in enumerate(found)
+        if u.speaker == "manager" and u.start >= since and names_time(" ".join(u.words), language)
+    ]  # fmt: skip
+    return proposal, any(takes_step(found, i, language) for i in offers)
 
 
 def apply_overrides(

@@ -9,6 +9,9 @@ normalised words (lower case, contractions spelt out), as ASR writes them.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from analysis.units import Unit
 
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half|quarter|noon|midday"
@@ -16,7 +19,7 @@ _NUMBER_WORDS = (
 _WHEN = {
     "en": re.compile(
         r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|tomorrow|tonight"
-        r"|next week|this week|o clock|oclock|noon|midday|morning|afternoon|evening"
+        r"|next week|this week|o clock|oclock|noon|midday|(?<!good )(morning|afternoon|evening)"
         r"|\d{1,2}( \d\d)? ?(am|pm|a m|p m)"
         rf"|(at|by|around|say|from) (\d{{1,2}}|{_NUMBER_WORDS})\b"
         r"|(first|second|third|\d{1,2}(st|nd|rd|th)) of"
@@ -24,7 +27,7 @@ _WHEN = {
     ),
     "ru": re.compile(
         r"(понедельник|вторник|сред[ау]|четверг|пятниц|суббот|воскресень|выходны|завтра"
-        r"|послезавтра|на неделе|на следующей неделе|утр|вечер|днём|днем|в обед"
+        r"|послезавтра|на неделе|на следующей неделе|(?<!добрый )(?<!доброе )(утр|вечер|днём|днем)|в обед"
         r"|час(а|ов)?\b|\bв \d{1,2}\b|\d{1,2} \d\d|январ|феврал|март|апрел|мая|май|июн|июл"
         r"|август|сентябр|октябр|ноябр|декабр)"
     ),
@@ -82,3 +85,25 @@ def pushes_back(words: str, language: str) -> bool:
     """Does the text hold a negation or a "but": the shape of a refusal or a worry?"""
     pattern = _NO.get(language)
     return bool(pattern and pattern.search(words))
+
+
+def agreed_time(units: Sequence[Unit], language: str, since: float = 0.0) -> Unit | None:
+    """The client's first sentence from ``since`` on that names a day or time, or says yes right
+    after the manager named one ("Thursday at two." / "Can we meet Tuesday at ten?" "Sure.")."""
+    for i, unit in enumerate(units):
+        if unit.speaker != "client" or unit.start < since:
+            continue
+        said = " ".join(unit.words)
+        before = next((u for u in reversed(units[:i]) if u.speaker == "manager"), None)
+        proposed = before is not None and names_time(" ".join(before.words), language)
+        if names_time(said, language) or (proposed and agrees(said, language)):
+            return unit
+    return None
+
+
+def takes_step(units: Sequence[Unit], i: int, language: str) -> bool:
+    """Does the other side's next turn take the step that sentence ``i`` proposes: name a day or
+    time itself, or open with a yes ("Tuesday at eight is fine."; not "I think I'll leave it.")?"""
+    turn = next((u.turn for u in units[i + 1 :] if u.speaker != units[i].speaker), None)
+    said = [" ".join(u.words) for u in units if u.turn == turn]
+    return bool(said) and (any(names_time(w, language) for w in said) or agrees(said[0], language))

@@ -12,6 +12,9 @@ per family (checkpoints, objections, techniques):
   n-grams: ``analysis.matching``), which catches names and terms the vectors blur;
 - ``distinct``: ``meaning`` less that of the nearest other item of the family,
   since a sentence that is near everything says nothing in particular;
+- ``turn``: the whole turn's cosine (an objection often takes two sentences);
+- ``common`` / ``common_distinct``: the same against the common phrasings of the item's
+  category (``scripts_lib.library``);
 - ``asks`` / ``asks_off``: a question where the item's examples ask, or do not;
 - ``when``: a day or time named where the item's examples name one, and
   ``agreed``: the other side says yes to it (a next step is a day agreed);
@@ -38,7 +41,7 @@ from typing import Literal
 
 import numpy as np
 
-from analysis.cues import agrees, names_time, pushes_back
+from analysis.cues import agrees, closes, names_time, pushes_back
 from analysis.language import LanguagePipeline
 from analysis.matching import METHODS, Match, Phrase, compile_phrases, lexical, method_name
 from analysis.semantic import SentenceEncoder, similarity
@@ -47,8 +50,8 @@ from transcribe.transcript import Role
 
 Family = Literal["checkpoint", "objection", "technique"]
 FEATURES = (
-    "meaning", "wording", "distinct", "turn", "common", "asks", "asks_off", "when", "agreed",
-    "pushback", "outside", "order_gap",
+    "meaning", "wording", "distinct", "turn", "common", "common_distinct", "asks", "asks_off",
+    "when", "agreed", "pushback", "outside", "order_gap",
 )  # fmt: skip
 # An item with an id of its own takes the common phrasings of the category its examples are
 # nearest to, when they are at least this near (cosine of the mean vectors).
@@ -73,6 +76,7 @@ class Item:
 @dataclass(frozen=True)
 class CompiledFamily:
     family: Family
+    language: str
     items: tuple[Item, ...]
     lexical: tuple[Phrase, ...]  # phrases and patterns, lemmatised, each with its item id
     vectors: tuple[np.ndarray, ...]  # per item: one row per example phrase, and the title
@@ -92,15 +96,23 @@ def compile_family(
 
     ``common``: the library's phrasings per category (``scripts_lib.library``); an item takes
     those of its own id, or else of the category its examples mean (LINK)."""
-    phrases = compile_phrases([(i.id, i.phrases, patterns.get(i.id, ())) for i in items], nlp)
     if encoder is None:
-        empty = tuple(np.zeros((0, 1)) for _ in items)
-        return CompiledFamily(family, tuple(items), phrases, empty, empty, tuple(None for _ in items))
-    vectors = tuple(encoder.encode([*item.phrases, item.title]) for item in items)
-    library = {key: encoder.encode(list(texts)) for key, texts in common.items() if texts}
-    categories = tuple(_category(item.id, v, library) for item, v in zip(items, vectors, strict=True))
-    linked = tuple(library[c] if c else np.zeros((0, v.shape[1])) for c, v in zip(categories, vectors, strict=True))
-    return CompiledFamily(family, tuple(items), phrases, vectors, linked, categories)
+        categories = tuple(item.id if item.id in common else None for item in items)
+        vectors = linked = tuple(np.zeros((0, 1)) for _ in items)
+    else:
+        vectors = tuple(encoder.encode([*item.phrases, item.title]) for item in items)
+        library = {key: encoder.encode(list(texts)) for key, texts in common.items() if texts}
+        categories = tuple(_category(i.id, v, library) for i, v in zip(items, vectors, strict=True))
+        linked = tuple(
+            library[c] if c else np.zeros((0, v.shape[1])) for c, v in zip(categories, vectors, strict=True)
+        )
+    # The common phrasings count for wording too: "Bye." is the farewell in any pack.
+    phrases = compile_phrases(
+        [(i.id, (*i.phrases, *(common[c] if c else ())), patterns.get(i.id, ()))
+         for i, c in zip(items, categories, strict=True)],
+        nlp,
+    )  # fmt: skip
+    return CompiledFamily(family, nlp.language, tuple(items), phrases, vectors, linked, categories)
 
 
 def _category(id: str, vectors: np.ndarray, library: Mapping[str, np.ndarray]) -> str | None:
@@ -147,8 +159,8 @@ def features(
             if len(compiled.common[k]):
                 values[k, :, 4] = similarity(sentences, compiled.common[k]).max(axis=1)
         if n_items > 1:
-            others = np.stack([np.delete(values[:, :, 0], k, axis=0).max(axis=0) for k in range(n_items)])
-            values[:, :, 2] = values[:, :, 0] - others
+            values[:, :, 2] = _beyond_others(values[:, :, 0])
+            values[:, :, 5] = _beyond_others(values[:, :, 4])
     values[:, :, 1] = lexical_best
     words = [" ".join(u.words) for u in units]
     question = np.array([u.is_question for u in units], dtype=float)
@@ -158,20 +170,27 @@ def features(
     starts = np.array([u.start for u in units])
     ends = np.array([u.end for u in units])
     for k, item in enumerate(compiled.items):
-        values[k, :, 5] = question * item.asks
-        values[k, :, 6] = question * (1 - item.asks)
-        values[k, :, 7] = timed * item.when
-        values[k, :, 8] = reply_yes * item.when
-        values[k, :, 9] = pushback
+        values[k, :, 6] = question * item.asks
+        values[k, :, 7] = question * (1 - item.asks)
+        values[k, :, 8] = timed * item.when
+        values[k, :, 9] = reply_yes * item.when
+        values[k, :, 10] = pushback
         outside = np.zeros(n_units, dtype=bool)
         if item.within_first is not None:
             outside |= starts > item.within_first
         if item.within_last is not None:
             outside |= ends < duration - item.within_last
-        values[k, :, 10] = outside
+        values[k, :, 11] = outside
         if item.position is not None and duration > 0:
-            values[k, :, 11] = np.abs(starts / duration - item.position)
+            values[k, :, 12] = np.abs(starts / duration - item.position)
     return values, nearest, lexical_how
+
+
+def _beyond_others(scores: np.ndarray) -> np.ndarray:
+    """Each item's score (item, unit) less the best other item's for the same unit."""
+    top2 = np.sort(scores, axis=0)[-2:]
+    best_other = np.where(scores >= top2[1], top2[0], top2[1])
+    return scores - best_other
 
 
 def _lexical_by_item(compiled: CompiledFamily, units: Sequence[Unit]) -> tuple[np.ndarray, np.ndarray]:
@@ -230,10 +249,12 @@ def matches(
     The evidence names the lexical phrase and way when the wording alone matched, else the
     nearest example phrase by meaning ("meaning")."""
     confidence = model.confidence(values)
+    if compiled.family == "checkpoint" and len(compiled.items) > 1:
+        confidence = _one_job(confidence)
     found = []
     for k, item in enumerate(compiled.items):
         for u in np.flatnonzero(confidence[k] >= 0.5):
-            if units[u].speaker != item.speaker:
+            if units[u].speaker != item.speaker or (values[k, u, 1] < 0.5 and _vague(units[u], compiled)):
                 continue
             if values[k, u, 1] >= 0.5:
                 p, method = divmod(int(lexical_how[k, u]), len(METHODS))
@@ -246,6 +267,32 @@ def matches(
     return sorted(found, key=lambda m: (m.unit, -m.confidence))
 
 
+# A sentence carries at most this many checkpoints, those it is most surely: the greeting that
+# also gives the name ("Hi, this is Rachel from FleetTrack") carries two, not every stage it
+# resembles.
+PER_SENTENCE = 2
+
+
+# A sentence this short ("Okay.", "Oh, sorry.") is near every short example in meaning; it
+# carries a manager's checkpoint or technique only in words the pack or the library knows.
+SHORT_WORDS = 3
+
+
+def _vague(unit: Unit, compiled: CompiledFamily) -> bool:
+    """Is a match by meaning alone no evidence here: a manager's too-short sentence, or a
+    client's goodbye taken for an objection?"""
+    if compiled.family == "objection":
+        return closes(" ".join(unit.words), compiled.language)
+    return len(unit.words) < SHORT_WORDS
+
+
+def _one_job(confidence: np.ndarray) -> np.ndarray:
+    """``confidence`` (item, unit) with each unit's items beyond its best PER_SENTENCE set under
+    0.5 (kept as the nearest miss)."""
+    rank = np.argsort(np.argsort(-confidence, axis=0), axis=0)
+    return np.where(rank < PER_SENTENCE, confidence, np.minimum(confidence, 0.49))
+
+
 def fit(
     bags: Sequence[np.ndarray],
     labels: Sequence[bool],
@@ -256,7 +303,8 @@ def fit(
     could carry one item in one call, labelled with whether the item was said there.
 
     The call's probability is that of its most likely sentence (multiple-instance learning);
-    features are standardised for the fit, and the weights are returned on the raw scale.
+    features are standardised for the fit, and the weights are returned on the raw scale, with
+    the bias moved so that 0.5 falls where the training calls' F1 is best.
     Features not in ``using`` get no weight.
     """
     from scipy.optimize import minimize
@@ -281,7 +329,19 @@ def fit(
         if best is None or result.fun < best.fun:
             best = result
     assert best is not None
+    # The cut-off: where the calls' F1 is best, rather than the probability 0.5 (few calls hold
+    # any one item, so the likelihood alone leans towards missing them).
+    z = np.array([(b @ best.x[:-1]).max() for b in scaled])
+    cuts = np.unique(z)
+    f1 = [_f1(z >= c, y > 0) for c in cuts]
+    cut = float(cuts[int(np.argmax(f1))]) if len(cuts) else 0.0
+    shift = -cut + 1e-6 if len(cuts) else best.x[-1]
     coef = np.zeros(len(FEATURES))
     coef[keep] = best.x[:-1] / scale
-    bias = best.x[-1] - float(np.sum(best.x[:-1] * mean / scale))
+    bias = shift - float(np.sum(best.x[:-1] * mean / scale))
     return Model(tuple(round(float(c), 5) for c in coef), round(float(bias), 5))
+
+
+def _f1(found: np.ndarray, truth: np.ndarray) -> float:
+    tp = int(np.sum(found & truth))
+    return 2 * tp / (2 * tp + int(np.sum(found & ~truth)) + int(np.sum(~found & truth))) if tp else 0.0

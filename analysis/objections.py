@@ -15,15 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from analysis.cues import agrees, closes, names_time
+from analysis.cues import agreed_time, closes
 from analysis.matching import Match
 from analysis.metrics import covered
 from analysis.report import ObjectionResult, Outcome, Response
 from analysis.units import Unit
 from scripts_lib.schema import ScriptPack
 
-# A client turn shorter than this many words ("okay", "mm-hm") does not end the manager's answer,
-# and a manager's sentence this short is a technique only in the pack's own words.
+# A client turn shorter than this many words ("okay", "mm-hm") does not end the manager's answer.
 BACKCHANNEL_WORDS = 3
 # How many of the client's next turns are searched for the same objection.
 REPEAT_TURNS = 2
@@ -50,10 +49,7 @@ def find_objections(
     titles = {o.id: o.title for o in pack.objections}
     techniques_by_unit: dict[int, list[str]] = {}
     for m in technique_matches:
-        unit = units[m.unit]
-        # "Okay." near "I understand" in meaning is a backchannel, not a technique.
-        paraphrase_too_short = m.method == "meaning" and len(unit.words) < BACKCHANNEL_WORDS
-        if unit.speaker == "manager" and not paraphrase_too_short:
+        if units[m.unit].speaker == "manager":
             techniques_by_unit.setdefault(m.unit, []).append(m.item)
     question_techniques = [t.id for t in pack.techniques if t.questions]
     client_turns = sorted({u.turn for u in units if u.speaker == "client"})
@@ -137,27 +133,14 @@ def _outcome(
             return "repeated"
     said = [" ".join(u.words) for u in units if u.turn in later]
     rest = sum(len(w.split()) for w in said if not closes(w, language))
-    if rest < ENDED_WORDS and not _agreed_a_time(units, later, language):
+    resumed = min(u.start for u in units if u.turn == later[0])
+    if rest < ENDED_WORDS and agreed_time(units, language, since=resumed) is None:
         return "ended"
     if len(later) == 1:
         last = [u for u in units if u.turn == later[0]]
         if any(_NEGATIONS.intersection(u.words) for u in last):
             return "ended"
     return "moved_on"
-
-
-def _agreed_a_time(units: Sequence[Unit], later: list[int], language: str) -> bool:
-    """Did the client, in the turns ``later``, name a day or time, or say yes to the manager's?"""
-    for i, u in enumerate(units):
-        if u.speaker != "client" or u.turn not in later:
-            continue
-        said = " ".join(u.words)
-        before = next((v for v in reversed(units[:i]) if v.speaker == "manager"), None)
-        if names_time(said, language) or (
-            agrees(said, language) and before is not None and names_time(" ".join(before.words), language)
-        ):
-            return True
-    return False
 
 
 def _resumed_at(units: Sequence[Unit], later: list[int], type_by_unit: dict[int, str]) -> float | None:

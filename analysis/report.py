@@ -102,6 +102,9 @@ class Metrics(_Model):
     filler_words: int
     fillers_per_minute: float
     objection_seconds: float  # time the client stayed stuck in objections
+    # The client named, or said yes to, a day or time after the manager proposed a step; None: the
+    # script has no step with a day and time, or the manager proposed none.
+    next_step_agreed: bool | None = None
     manager_level_dbfs: float | None  # speech loudness, when the audio was analysed
     client_level_dbfs: float | None
 

@@ -5,7 +5,7 @@ The score starts from the pack's weights: the checkpoints make up
 one that was said, in proportion to its weight), the objections the rest
 (each objection type raised counts equally); a call where the client
 raised no objection is scored on its checkpoints alone. Penalties for misplaced checkpoints, forbidden phrases,
-interruptions, monologues, dead air and a quiet voice come off that.
+interruptions, monologues, dead air, a quiet voice and a proposed step the client never agreed to come off that.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ _ADVICE = {
     "dead_air": "Do not leave the line silent; say what you are doing (\"one moment, I am checking\").",
     "quiet_voice": "Speak up and closer to the microphone: a manager who whispers into the phone loses the client.",
     "pitching_not_asking": "Fewer features, more questions about the client's work: sell what they need.",
+    "unagreed_next_step": "Close on a step the client can say yes to: a short call or a visit at a day and "
+    "time, and hear them say it back.",
 }
 _UNHANDLED = {
     "repeated": "the client repeated it",
@@ -48,10 +50,13 @@ def score_call(
     metrics: Metrics,
     interruptions: Sequence[float] = (),
     silences: Sequence[tuple[float, float]] = (),
+    proposal: CheckpointResult | None = None,
 ) -> tuple[float, tuple[StageScore, ...], tuple[Mistake, ...]]:
     """The 0-100 score, a score per stage, and the mistakes in time order.
 
-    ``interruptions``: when the manager talked over the client; ``silences``: (start, seconds).
+    ``interruptions``: when the manager talked over the client; ``silences``: (start, seconds);
+    ``proposal``: the step with a day and time the manager proposed, if any (``metrics``
+    says whether the client agreed).
     """
     last = {o.type: o for o in objections}  # the last time each type was raised decides it
     # A call without objections is judged on its checkpoints alone.
@@ -75,6 +80,12 @@ def score_call(
         if not o.handled
     ]
     mistakes += _behaviour_mistakes(pack, forbidden, metrics)
+    if proposal is not None and proposal.evidence and metrics.next_step_agreed is False:
+        mistakes.append(
+            _mistake(pack, "unagreed_next_step", proposal.evidence[0].start, pack.scoring.unagreed_penalty,
+                     f"{proposal.title}: proposed at {clock(proposal.evidence[0].start)}, "
+                     "the client did not agree to a day or time")
+        )  # fmt: skip
     mistakes += _interruption_mistakes(pack, interruptions) + _silence_mistakes(pack, silences)
     score = checkpoint_points + objection_points - sum(m.points for m in mistakes if m.code.startswith(_PENALTIES))
     stages = tuple(
@@ -90,6 +101,7 @@ def score_call(
 # Mistakes whose points are penalties on top of the weighted parts (the others are points not earned).
 _PENALTIES = (
     "misplaced_checkpoint", "forbidden_phrase", "interrupted_client", "long_monologue", "dead_air", "quiet_voice",
+    "unagreed_next_step",
 )  # fmt: skip
 
 

@@ -38,10 +38,13 @@ from transcribe.transcript import Transcript  # noqa: E402
 
 WEIGHTS = ROOT / "analysis" / "meaning_weights.json"
 FIT_ON = ("text", "stereo")  # what a product's calls contribute to the fit
-# The features and L2 penalty of each family's fit: objections are few per product (about 20
-# calls with one), so their model gets fewer features and a stronger penalty.
+# The features and L2 penalty of each family's fit. Checkpoints weigh a sentence's meaning
+# against the other stages' (``distinct``, ``common_distinct``), not the library's raw
+# similarity or the whole turn's, so that the evidence is the sentence that does the job;
+# objections are few per product (about 20 calls with one), so their model is smaller.
 FIT = {
-    "checkpoint": (FEATURES, 0.003),
+    "checkpoint": (("meaning", "wording", "distinct", "common_distinct", "asks", "asks_off", "when",
+                    "agreed", "outside", "order_gap"), 0.03),
     "objection": (("meaning", "wording", "distinct", "turn", "common", "asks_off", "pushback"), 0.03),
 }
 # Techniques have no labels of their own; they are things a manager says, like checkpoints.

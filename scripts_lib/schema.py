@@ -15,7 +15,7 @@ Speaker = Literal["manager", "client"]
 Severity = Literal["low", "medium", "high"]
 BehaviourCode = Literal[
     "unhandled_objection", "interrupted_client", "long_monologue", "dead_air", "quiet_voice",
-    "pitching_not_asking",
+    "pitching_not_asking", "unagreed_next_step",
 ]  # fmt: skip
 Id = Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower_snake_case identifier")
 
@@ -106,6 +106,9 @@ class Scoring(_Model):
     # The manager's voice more than this many dB quieter than the client's costs quiet_penalty.
     quiet_db: float = Field(default=10.0, gt=0)
     quiet_penalty: float = Field(default=3.0, ge=0)
+    # A step with a day and time proposed (a checkpoint whose examples name one) that the client
+    # never agreed to costs unagreed_penalty points: the call ended without a commitment.
+    unagreed_penalty: float = Field(default=10.0, ge=0)
     # The advice shown with these mistakes, in the pack's language (defaults are English).
     advice: dict[BehaviourCode, str] = Field(default_factory=dict)
 
