@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
-
-import numpy as np
 from collections.abc import Mapping, Sequence
 from typing import Literal
+
+import numpy as np
 
 from analysis.checkpoints import check_checkpoints
 from analysis.cues import names_time, takes_step
 from analysis.language import pipeline
 from analysis.matching import Match, Phrase, compile_phrases, match
 from analysis.meaning import (
-    CompiledFamily, Family, Item, Model, compile_family, features, share_of, shipped_models,
+    CompiledFamily,
+    Family,
+    Item,
+    Model,
+    compile_family,
+    features,
+    share_of,
+    shipped_models,
 )  # fmt: skip
 from analysis.meaning import matches as family_matches
 from analysis.metrics import INTERRUPTION, conversation_metrics, silences
@@ -52,7 +59,7 @@ def compile_pack(pack: ScriptPack, encoder: SentenceEncoder | None = None) -> Co
         ) -> Item:
             asks = share_of(phrases, lambda p: nlp.analyse(p).questions > 0)
             when = share_of(phrases, lambda p: names_time(normalise(p, pack.language), pack.language))
-            return Item(id, title, speaker, tuple(phrases), asks, when, **where)  # type: ignore[arg-type]
+            return Item(id, title, speaker, tuple(phrases), asks, when, **where)
 
         ordered = sorted((c for c in pack.checkpoints if c.order is not None), key=lambda c: c.order or 0)
         position = {c.id: (rank + 0.5) / len(ordered) for rank, c in enumerate(ordered)}
@@ -142,7 +149,7 @@ def analyze(
         if vectors is None:
             speakers = {i.id: i.speaker for i in family.items}
             return [m for m in match(family.lexical, found) if found[m.unit].speaker == speakers[m.item]]
-        values, nearest, how = features(family, found, vectors, transcript.duration, pack.language)
+        values, nearest, how = features(family, found, vectors, transcript.duration)
         return family_matches(family, found, values, nearest, how, (models or shipped_models())[family.family])
 
     checkpoints = check_checkpoints(pack, found, verdicts(compiled.checkpoints), transcript.duration)

@@ -33,13 +33,17 @@ def check_checkpoints(
         checkpoint = next(c for c in pack.checkpoints if c.id == m.item)
         if units[m.unit].speaker == checkpoint.speaker:
             found.setdefault(m.item, []).append(m)
-    first = {cid: min(units[m.unit].start for m in ms) for cid, ms in found.items()}
+    for checkpoint in pack.checkpoints:
+        # The one in its time window comes first, then by confidence, then the earliest.
+        found.get(checkpoint.id, []).sort(
+            key=lambda m: (not _in_window(checkpoint, units[m.unit], duration), -m.confidence, m.unit)
+        )
+    # A stage happened where its best evidence is, not at its earliest faint likeness.
+    first = {cid: units[ms[0].unit].start for cid, ms in found.items()}
     late = _out_of_order(pack, first)
     results = []
     for checkpoint in pack.checkpoints:
         hits = found.get(checkpoint.id, [])
-        # The one in its time window comes first, then by confidence, then the earliest.
-        hits.sort(key=lambda m: (not _in_window(checkpoint, units[m.unit], duration), -m.confidence, m.unit))
         misplaced = None
         if hits:
             misplaced = _window_problem(checkpoint, units[hits[0].unit], duration) or late.get(checkpoint.id)

@@ -39,6 +39,7 @@ _YES = {
         r"|let us do it|why not|of course|absolutely|definitely)\b"
         r"|\b(is|are|sounds|would be) (fine|good|great|perfect|grand|ideal)\b"
         r"|\b(that|it) works\b|\bworks for (me|us)\b|\bsuits (me|us)\b|\bcould live with\b"
+        r"|\b(may|might|could|would|should|will) work\b"
     ),
     "ru": re.compile(
         r"^(да|давайте|хорошо|ладно|договорились|отлично|конечно|согласен|согласна|подходит"
@@ -56,8 +57,8 @@ _NO = {
 
 _CLOSING = {
     "en": re.compile(
-        r"\b(bye|goodbye|thanks|thank you|cheers|ta|take care|have a good (one|day)|speak soon"
-        r"|talk soon|see you|all the best)\b"
+        r"\b(bye|goodbye|thanks|thank you|cheers|ta|take care|have a good (one|day)"
+        r"|(speak|talk) (soon|to you (then|soon|on \w+))|see you|all the best)\b"
     ),
     "ru": re.compile(r"(до свидания|спасибо|всего доброго|всего хорошего|пока|до связи)"),
 }

@@ -68,11 +68,10 @@ def reference_transcript(path: Path, language: str) -> Transcript:
         {**t, "channel": 0 if t.get("speaker") == "manager" else 1} if isinstance(t, dict) else t
         for t in turns
     ]
+    fields = {"utterances": utterances, "language": language, "duration": data.get("duration", 0),
+              "engine": "reference", "model": "reference", "source": path.name}  # fmt: skip
     try:
-        return Transcript.from_dict(
-            {"utterances": utterances, "language": language, "duration": data.get("duration", 0),
-             "engine": "reference", "model": "reference", "source": path.name}  # fmt: skip
-        )
+        return Transcript.from_dict(fields)
     except InputError as error:
         raise InputError(f"{path}: {str(error).replace('transcript: ', 'turns: ')}") from None
 

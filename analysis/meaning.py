@@ -25,9 +25,9 @@ per family (checkpoints, objections, techniques):
 The confidence is the model's probability; a sentence carries the item at 0.5
 or more. An item is in the call when one of its speaker's sentences carries it,
 so the weights are fitted on whole calls (``fit``: multiple-instance learning
-over labelled calls, the label being "the item was said"), on other products
-than those it is measured on (``bench/meaning.py``). They ship in
-``meaning_weights.json``.
+over labelled calls, the label being "the item was said": ``analysis.fitting``),
+on other products than those it is measured on (``bench/meaning.py``). They ship
+in ``meaning_weights.json``.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class CompiledFamily:
 def compile_family(
     family: Family,
     items: Sequence[Item],
-    patterns: dict[str, Sequence[str]],
+    patterns: Mapping[str, Sequence[str]],
     common: Mapping[str, Sequence[str]],
     nlp: LanguagePipeline,
     encoder: SentenceEncoder | None,
@@ -138,11 +138,11 @@ def features(
     units: Sequence[Unit],
     vectors: tuple[np.ndarray, np.ndarray] | None,
     duration: float,
-    language: str,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The feature array (item, unit, FEATURES), and per (item, unit) the nearest example phrase
-    by meaning and how the best lexical match was found (see ``_lexical_by_item``)."""
-    n_items, n_units = len(compiled.items), len(units)
+    by meaning and how the best lexical match was found (see ``_lexical_by_item``). ``vectors``:
+    the sentences' and the turns' (None: wording and the dialogue only)."""
+    n_items, n_units, language = len(compiled.items), len(units), compiled.language
     values = np.zeros((n_items, n_units, len(FEATURES)))
     nearest = np.zeros((n_items, n_units), dtype=int)
     if not n_units or not n_items:
@@ -190,7 +190,7 @@ def _beyond_others(scores: np.ndarray) -> np.ndarray:
     """Each item's score (item, unit) less the best other item's for the same unit."""
     top2 = np.sort(scores, axis=0)[-2:]
     best_other = np.where(scores >= top2[1], top2[0], top2[1])
-    return scores - best_other
+    return np.asarray(scores - best_other)
 
 
 def _lexical_by_item(compiled: CompiledFamily, units: Sequence[Unit]) -> tuple[np.ndarray, np.ndarray]:
@@ -253,8 +253,8 @@ def matches(
         confidence = _one_job(confidence)
     found = []
     for k, item in enumerate(compiled.items):
-        for u in np.flatnonzero(confidence[k] >= 0.5):
-            if units[u].speaker != item.speaker or (values[k, u, 1] < 0.5 and _vague(units[u], compiled)):
+        for u in map(int, np.flatnonzero(confidence[k] >= 0.5)):
+            if units[u].speaker != item.speaker or (values[k, u, 1] < 0.5 and _vague(units, u, compiled)):
                 continue
             if values[k, u, 1] >= 0.5:
                 p, method = divmod(int(lexical_how[k, u]), len(METHODS))
@@ -267,23 +267,34 @@ def matches(
     return sorted(found, key=lambda m: (m.unit, -m.confidence))
 
 
+# A sentence this short ("Okay.", "Yes,", "Oh, sorry.") is near every short example in meaning;
+# it carries an item only in words the pack or the library knows.
+SHORT_WORDS = 3
+
+
+def _vague(units: Sequence[Unit], i: int, compiled: CompiledFamily) -> bool:
+    """Is a match by meaning alone no evidence here: a too-short sentence; for an objection, a
+    goodbye, or a question or an answer that takes a step (a day named, or a yes to the
+    manager's day) without a "but" or a "not"?"""
+    unit = units[i]
+    if len(unit.words) < SHORT_WORDS:
+        return True
+    if compiled.family != "objection":
+        return False
+    said = " ".join(unit.words)
+    before = next((u for u in reversed(units[:i]) if u.speaker != unit.speaker), None)
+    answering = before is not None and before.turn == unit.turn - 1
+    language = compiled.language
+    offered = before is not None and names_time(" ".join(before.words), language)
+    takes_step = answering and (names_time(said, language) or (offered and agrees(said, language)))
+    asks = unit.is_question  # "How much is it?", "What would the next step be?"
+    return closes(said, language) or ((takes_step or asks) and not pushes_back(said, language))
+
+
 # A sentence carries at most this many checkpoints, those it is most surely: the greeting that
 # also gives the name ("Hi, this is Rachel from FleetTrack") carries two, not every stage it
 # resembles.
 PER_SENTENCE = 2
-
-
-# A sentence this short ("Okay.", "Oh, sorry.") is near every short example in meaning; it
-# carries a manager's checkpoint or technique only in words the pack or the library knows.
-SHORT_WORDS = 3
-
-
-def _vague(unit: Unit, compiled: CompiledFamily) -> bool:
-    """Is a match by meaning alone no evidence here: a manager's too-short sentence, or a
-    client's goodbye taken for an objection?"""
-    if compiled.family == "objection":
-        return closes(" ".join(unit.words), compiled.language)
-    return len(unit.words) < SHORT_WORDS
 
 
 def _one_job(confidence: np.ndarray) -> np.ndarray:
@@ -291,57 +302,3 @@ def _one_job(confidence: np.ndarray) -> np.ndarray:
     0.5 (kept as the nearest miss)."""
     rank = np.argsort(np.argsort(-confidence, axis=0), axis=0)
     return np.where(rank < PER_SENTENCE, confidence, np.minimum(confidence, 0.49))
-
-
-def fit(
-    bags: Sequence[np.ndarray],
-    labels: Sequence[bool],
-    l2: float = 0.003,
-    using: Sequence[str] = FEATURES,
-) -> Model:
-    """Weights from labelled calls: each bag is the (unit, FEATURES) array of the sentences that
-    could carry one item in one call, labelled with whether the item was said there.
-
-    The call's probability is that of its most likely sentence (multiple-instance learning);
-    features are standardised for the fit, and the weights are returned on the raw scale, with
-    the bias moved so that 0.5 falls where the training calls' F1 is best.
-    Features not in ``using`` get no weight.
-    """
-    from scipy.optimize import minimize
-
-    keep = [FEATURES.index(f) for f in using]
-    bags = [b[:, keep] for b in bags]
-    rows = np.vstack([b for b in bags if len(b)])
-    mean, scale = rows.mean(axis=0), rows.std(axis=0)
-    scale[scale == 0] = 1.0
-    scaled = [(b - mean) / scale if len(b) else np.zeros((1, len(keep))) for b in bags]
-    y = np.asarray(labels, dtype=float)
-
-    def loss(w: np.ndarray) -> float:
-        z = np.array([(b @ w[:-1]).max() for b in scaled]) + w[-1]
-        p = np.clip(1 / (1 + np.exp(-z)), 1e-9, 1 - 1e-9)
-        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)) + l2 * np.sum(w[:-1] ** 2))
-
-    best = None
-    for seed in range(4):
-        start = np.random.default_rng(seed).normal(0, 0.5, len(keep) + 1)
-        result = minimize(loss, start, method="Powell", options={"maxiter": 20000, "xtol": 1e-4})
-        if best is None or result.fun < best.fun:
-            best = result
-    assert best is not None
-    # The cut-off: where the calls' F1 is best, rather than the probability 0.5 (few calls hold
-    # any one item, so the likelihood alone leans towards missing them).
-    z = np.array([(b @ best.x[:-1]).max() for b in scaled])
-    cuts = np.unique(z)
-    f1 = [_f1(z >= c, y > 0) for c in cuts]
-    cut = float(cuts[int(np.argmax(f1))]) if len(cuts) else 0.0
-    shift = -cut + 1e-6 if len(cuts) else best.x[-1]
-    coef = np.zeros(len(FEATURES))
-    coef[keep] = best.x[:-1] / scale
-    bias = shift - float(np.sum(best.x[:-1] * mean / scale))
-    return Model(tuple(round(float(c), 5) for c in coef), round(float(bias), 5))
-
-
-def _f1(found: np.ndarray, truth: np.ndarray) -> float:
-    tp = int(np.sum(found & truth))
-    return 2 * tp / (2 * tp + int(np.sum(found & ~truth)) + int(np.sum(~found & truth))) if tp else 0.0

@@ -44,7 +44,7 @@ class UniversalSentenceEncoder:
             return np.zeros((0, 512), dtype=np.float32)
         vectors = np.asarray(self._model.encode(list(texts)), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+        return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,6 +1,6 @@
 """Matching by meaning, fitted on one product's calls and measured on another's.
 
-    python bench/meaning.py                          # text, stereo and mono, both renderings
+    python bench/meaning.py                          # text; stereo and mono of each rendering
     python bench/meaning.py --inputs text            # the reference text only (seconds)
     python bench/meaning.py --write                  # fit on every product: analysis/meaning_weights.json
 
@@ -25,18 +25,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.analyze import analyze, compile_pack, sentence_vectors  # noqa: E402
-from analysis.evaluate import Case, Labels, evaluate, read_labels, reference_transcript  # noqa: E402
-from analysis.language import pipeline  # noqa: E402
-from analysis.meaning import FEATURES, Family, Model, features, fit  # noqa: E402
-from analysis.semantic import bundled_encoder  # noqa: E402
-from analysis.units import units  # noqa: E402
-from callqa.settings import Settings  # noqa: E402
-from scripts_lib import load_pack  # noqa: E402
-from scripts_lib.schema import ScriptPack  # noqa: E402
-from transcribe.transcript import Transcript  # noqa: E402
+from analysis.analyze import analyze, compile_pack, sentence_vectors
+from analysis.evaluate import Case, Labels, evaluate, read_labels, reference_transcript
+from analysis.fitting import fit
+from analysis.language import pipeline
+from analysis.meaning import FEATURES, Family, Model, features
+from analysis.semantic import bundled_encoder
+from analysis.units import units
+from callqa.settings import Settings
+from scripts_lib import load_pack
+from scripts_lib.schema import ScriptPack
+from transcribe.transcript import Transcript
 
 WEIGHTS = ROOT / "analysis" / "meaning_weights.json"
+RENDERINGS = {"espeak-ng": "", "piper": "_piper"}  # the folder suffix of each rendering
 FIT_ON = ("text", "stereo")  # what a product's calls contribute to the fit
 # The features and L2 penalty of each family's fit. Checkpoints weigh a sentence's meaning
 # against the other stages' (``distinct``, ``common_distinct``), not the library's raw
@@ -62,9 +64,12 @@ class Devset:
     def pack(self, product: str) -> ScriptPack:
         return load_pack(self.root / "packs" / f"{product}.yaml")
 
-    def calls(self, product: str, kind: str) -> Iterator[tuple[str, Labels, Transcript]]:
-        """Each reviewed call of ``product`` as ``kind`` (text, stereo or mono), both renderings."""
-        folders = [self.root / product, self.root / f"{product}_piper"]
+    def calls(
+        self, product: str, kind: str, renderings: Sequence[str] = RENDERINGS
+    ) -> Iterator[tuple[str, Labels, Transcript]]:
+        """Each reviewed call of ``product`` as ``kind`` (text, stereo or mono), in ``renderings``
+        (the reference text is the same words in both: it is read once)."""
+        folders = [self.root / f"{product}{RENDERINGS[r]}" for r in renderings]
         for folder in folders[:1] if kind == "text" else folders:
             for path in sorted(folder.glob("*.json")):
                 name = f"{folder.name}/{path.stem}"
@@ -106,7 +111,7 @@ def bags(devset: Devset, products: Sequence[str], kinds: Sequence[str]) -> dict[
                         "objection": {o.type for o in labels.objections}}  # fmt: skip
                 for family in ("checkpoint", "objection"):
                     group = compiled.checkpoints if family == "checkpoint" else compiled.objections
-                    values, _, _ = features(group, sentences, vectors, transcript.duration, pack.language)
+                    values, _, _ = features(group, sentences, vectors, transcript.duration)
                     for k, item in enumerate(group.items):
                         mask = [u.speaker == item.speaker for u in sentences]
                         found[family][0].append(values[k][mask])
@@ -120,10 +125,13 @@ def fitted(devset: Devset, products: Sequence[str], kinds: Sequence[str] = FIT_O
     return {family: models[source] for family, source in FAMILIES.items()}
 
 
-def measure(devset: Devset, product: str, kind: str, models: dict[Family, Model] | None) -> dict:
+def measure(
+    devset: Devset, product: str, kind: str, models: dict[Family, Model] | None,
+    renderings: Sequence[str] = tuple(RENDERINGS),
+) -> dict:
     pack = devset.pack(product)
     cases = [Case(name, labels, analyze(transcript, pack, models=models))
-             for name, labels, transcript in devset.calls(product, kind)]  # fmt: skip
+             for name, labels, transcript in devset.calls(product, kind, renderings)]  # fmt: skip
     return evaluate(cases)
 
 
@@ -157,9 +165,13 @@ def main() -> None:
     for product in devset.products:
         others = [p for p in devset.products if p != product]
         models = fitted(devset, others, fit_on)
-        for kind in kinds:
-            result = measure(devset, product, kind, models)
-            print(f"| {product} | {kind} | {', '.join(others)} | {row(result)} |", flush=True)
+        rows = [("text", "text", tuple(RENDERINGS))]
+        rows += [(f"{kind}, {r}", kind, (r,)) for kind in kinds if kind != "text" for r in RENDERINGS]
+        for label, kind, renderings in rows:
+            if kind not in kinds:
+                continue
+            result = measure(devset, product, kind, models, renderings)
+            print(f"| {product} | {label} | {', '.join(others)} | {row(result)} |", flush=True)
             if args.verbose:
                 for call in result["per_call"]:
                     if call["errors"]:

@@ -171,17 +171,32 @@ def script() -> None:
 
 @script.command("check")
 @click.argument("packs", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON line per pack.")
-def script_check(packs: Sequence[str], as_json: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line per pack (per item with --against).")
+@click.option("--against", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of labelled or reviewed calls: list, per checkpoint and objection type, the "
+                   "calls it misses or wrongly finds, and the sentences nearest to it.")  # fmt: skip
+@click.option("--input", "kind", type=click.Choice(["text", "stereo", "mono"]), default="stereo",
+              show_default=True, help="With --against, for reviewed calls: what is analysed.")  # fmt: skip
+def script_check(packs: Sequence[str], as_json: bool, against: Path | None, kind: str) -> None:
     """Validate script packs (bundled ids or YAML files); say OK or what is wrong and where.
 
     \b
     callqa script check b2b_outbound
     callqa script check my_pack.yaml
+    callqa script check my_pack.yaml --against reviewed_calls/ --input text
     """
     import json
 
     from scripts_lib import ScriptError, load_pack
+
+    if against is not None:
+        from callqa.cli_analysis import check_against
+
+        if len(packs) != 1:
+            _fail("--against: check one pack at a time")
+            sys.exit(2)
+        check_against(packs[0], against, kind, as_json)
+        return
 
     failed = 0
     for name in packs:

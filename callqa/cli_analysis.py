@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -170,7 +171,7 @@ def _labelled(directory: Path) -> list[tuple[str, Path, Path | None]]:
     reviewed call, whose source depends on the input)."""
     from analysis.evaluate import is_reviewed_call
 
-    found = []
+    found: list[tuple[str, Path, Path | None]] = []
     for path in sorted(directory.rglob("*.json")):
         if path.name.endswith(".labels.json"):
             found.append((path.name.removesuffix(".labels.json"), path, _source_or_none(path)))
@@ -239,6 +240,39 @@ def _source(folder: Path, name: str) -> Path:
     return next((p for p in candidates if p.suffix == ".json"), candidates[0])
 
 
+def check_against(pack_name: str, folder: Path, kind: str, as_json: bool) -> None:
+    """``callqa script check PACK --against FOLDER``: the pack's disagreements with reviewed calls."""
+    from analysis.checkpoints import clock
+    from analysis.feedback import Reviewed, feedback
+    from transcribe.transcript import Transcript
+
+    pack = _pack(pack_name)
+    calls = _labelled(folder)
+    if not calls:
+        _fail(f"{folder}: no label files (NAME.labels.json) or reviewed calls (ID.json with turns) found")
+        sys.exit(2)
+    cases, failed = _cases(calls, kind, pack, CallLoader(Settings.from_env(), pack.language))
+    reviewed = [Reviewed(c.name, c.labels, Transcript.from_dict(c.report.transcript), c.report) for c in cases]
+    items = feedback(pack, reviewed)
+    for item in items:
+        if as_json:
+            click.echo(json.dumps(dataclasses.asdict(item), ensure_ascii=False))
+            continue
+        total = item.agreed + len(item.missed) + len(item.found_wrongly)
+        click.echo(f"{item.kind} {item.id} ({item.title}): right in {item.agreed} of {total} calls")
+        for miss in item.missed:
+            near = "; ".join(f"[{clock(s.start)}] \u201c{s.text}\u201d ({s.confidence:.2f})" for s in miss.sentences)
+            click.echo(f"  missed in {miss.call}; nearest: {near}")
+        for wrong in item.found_wrongly:
+            said = "; ".join(f"[{clock(s.start)}] \u201c{s.text}\u201d ({s.confidence:.2f})" for s in wrong.sentences)
+            click.echo(f"  found, but not there, in {wrong.call}: {said}")
+    if not as_json:
+        click.echo("Add the words people really use to the pack's phrases; make phrases that match "
+                   "where they should not more specific.")  # fmt: skip
+    if failed:
+        sys.exit(1)
+
+
 def _redacted(report: CallReport) -> CallReport:
     """The report and its transcript with the personal data replaced by typed placeholders."""
     from analysis.redact import redact, redact_report
@@ -256,6 +290,7 @@ def _readable(path: Path, report: CallReport) -> str:
     m = report.metrics
     lines = [
         f"== {path}: score {report.score:.0f}/100 ({report.script.id} v{report.script.version})",
+        *(f"Note: {w}" for w in report.warnings),
         "",
     ]
     lines.append("Checkpoints:")

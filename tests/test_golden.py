@@ -41,11 +41,11 @@ def test_accuracy_on_stereo_8k_recordings_meets_the_targets(cache_dir: Path) -> 
     assert figures["checkpoint_f1"] >= 0.90
     assert figures["objection_f1"] >= 0.85
     assert figures["handled_accuracy"] >= 0.85
-    # Every won call above every lost one held on the machine the set was tuned on (AUC 1.0). The int8
-    # kernels and the VAD differ by CPU: on an AVX-512 VNNI machine Silero misses one client's closing
-    # "Thursday at noon, yes", and that won call (53) falls below the best lost one (58). One swapped
-    # pair of 110 is what a machine may cost; more is a regression.
-    assert figures["separation"]["auc"] >= 0.99, figures["separation"]
+    # Verdicts by meaning (issue 13) generalise to packs the set was not written for, at a cost here:
+    # the wording-only analysis was tuned on these calls (1.000 / 0.938 / AUC 1.0); by meaning,
+    # 0.882 / 0.867 and AUC 0.991 with AVX2 kernels, 0.982 with AVX-512 (the int8 kernels and the
+    # VAD differ by CPU). Two swapped won/lost pairs of 110 is what a machine may cost.
+    assert figures["separation"]["auc"] >= 0.97, figures["separation"]
 
 
 def test_accuracy_on_mono_8k_recordings_diarized(tmp_path: Path, cache_dir: Path) -> None:
@@ -54,9 +54,10 @@ def test_accuracy_on_mono_8k_recordings_diarized(tmp_path: Path, cache_dir: Path
         encode(tmp_path / f"{name}.wav", "wav", "pcm_mulaw", 8000, 1, source=wav)
         shutil.copy(CALLS / f"{name}.labels.json", tmp_path)
     figures = evaluation(tmp_path, cache_dir)
-    # One mixed channel: diarization mistakes move some words to the wrong side.
+    # One mixed channel: diarization mistakes move some words to the wrong side (by meaning:
+    # objection types 0.69 on AVX2 and AVX-512 kernels; by wording only it was 0.815).
     assert figures["checkpoint_f1"] >= 0.85
-    assert figures["objection_f1"] >= 0.75
+    assert figures["objection_f1"] >= 0.65
     assert figures["separation"]["auc"] >= 0.95
 
 
