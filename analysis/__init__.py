@@ -5,9 +5,12 @@
     report.score, report.mistakes
 
 Modules: ``language`` (spaCy, offline), ``units`` (sentences with times),
-``matching`` (phrases found in ASR text), ``checkpoints``, ``objections``,
-``metrics``, ``scoring``, ``report`` (the CallReport contract), ``evaluate``
-(accuracy on labelled calls).
+``semantic`` (sentence vectors), ``cues`` (a day named, a yes, a no),
+``matching`` (phrases found in ASR text by wording), ``meaning`` (one
+confidence from meaning, wording and the dialogue; ``fitting`` fits it),
+``checkpoints``, ``objections``, ``metrics``, ``scoring``, ``report`` (the
+CallReport contract), ``evaluate`` (accuracy on labelled calls), ``feedback``
+(where a pack disagrees with reviewed calls).
 """
 
 from analysis.analyze import analyze

@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 
 from analysis.checkpoints import check_checkpoints
-from analysis.cues import names_time, takes_step
+from analysis.cues import names_time, takes_up
 from analysis.language import pipeline
 from analysis.matching import Match, Phrase, compile_phrases, match
 from analysis.meaning import (
@@ -206,7 +206,12 @@ def _next_step(
         i for i, u in enumerate(found)
         if u.speaker == "manager" and u.start >= since and names_time(" ".join(u.words), language)
     ]  # fmt: skip
-    return proposal, any(takes_step(found, i, language) for i in offers)
+    replies = {_reply_turn(found, i) for i in offers}
+    return proposal, any(takes_up(found, j, language) for j, u in enumerate(found) if u.turn in replies)
+
+
+def _reply_turn(found: Sequence[Unit], i: int) -> int | None:
+    return next((u.turn for u in found[i + 1 :] if u.speaker != found[i].speaker), None)
 
 
 def apply_overrides(

@@ -64,47 +64,37 @@ _CLOSING = {
 }
 
 
+def _says(patterns: dict[str, re.Pattern[str]], words: str, language: str) -> bool:
+    pattern = patterns.get(language)
+    return bool(pattern and pattern.search(words))
+
+
 def names_time(words: str, language: str) -> bool:
     """Does the text name a day, a date or a time of day ("Tuesday at eight", "в четверг")?"""
-    pattern = _WHEN.get(language)
-    return bool(pattern and pattern.search(words))
+    return _says(_WHEN, words, language)
 
 
 def agrees(words: str, language: str) -> bool:
     """Does the text say yes ("yeah, okay", "Tuesday at eight is fine", "that works")?"""
-    pattern = _YES.get(language)
-    return bool(pattern and pattern.search(words))
+    return _says(_YES, words, language)
 
 
 def closes(words: str, language: str) -> bool:
     """Is the text a goodbye or a thanks ("thanks, bye", "cheers")?"""
-    pattern = _CLOSING.get(language)
-    return bool(pattern and pattern.search(words))
+    return _says(_CLOSING, words, language)
 
 
 def pushes_back(words: str, language: str) -> bool:
     """Does the text hold a negation or a "but": the shape of a refusal or a worry?"""
-    pattern = _NO.get(language)
-    return bool(pattern and pattern.search(words))
+    return _says(_NO, words, language)
 
 
-def agreed_time(units: Sequence[Unit], language: str, since: float = 0.0) -> Unit | None:
-    """The client's first sentence from ``since`` on that names a day or time, or says yes right
-    after the manager named one ("Thursday at two." / "Can we meet Tuesday at ten?" "Sure.")."""
-    for i, unit in enumerate(units):
-        if unit.speaker != "client" or unit.start < since:
-            continue
-        said = " ".join(unit.words)
-        before = next((u for u in reversed(units[:i]) if u.speaker == "manager"), None)
-        proposed = before is not None and names_time(" ".join(before.words), language)
-        if names_time(said, language) or (proposed and agrees(said, language)):
-            return unit
-    return None
-
-
-def takes_step(units: Sequence[Unit], i: int, language: str) -> bool:
-    """Does the other side's next turn take the step that sentence ``i`` proposes: name a day or
-    time itself, or open with a yes ("Tuesday at eight is fine."; not "I think I'll leave it.")?"""
-    turn = next((u.turn for u in units[i + 1 :] if u.speaker != units[i].speaker), None)
-    said = [" ".join(u.words) for u in units if u.turn == turn]
-    return bool(said) and (any(names_time(w, language) for w in said) or agrees(said[0], language))
+def takes_up(units: Sequence[Unit], i: int, language: str) -> bool:
+    """Does sentence ``i`` take up a step: name a day or time itself ("Thursday at two."), or say
+    yes to the other side's last turn that named one ("Can we meet Tuesday at ten?" "Sure.")?"""
+    said = " ".join(units[i].words)
+    if names_time(said, language):
+        return True
+    before = [u for u in units[:i] if u.speaker != units[i].speaker and u.turn < units[i].turn]
+    offer = [" ".join(u.words) for u in before if before and u.turn == before[-1].turn]
+    return agrees(said, language) and any(names_time(w, language) for w in offer)

@@ -41,7 +41,7 @@ from typing import Literal
 
 import numpy as np
 
-from analysis.cues import agrees, closes, names_time, pushes_back
+from analysis.cues import agrees, closes, names_time, pushes_back, takes_up
 from analysis.language import LanguagePipeline
 from analysis.matching import METHODS, Match, Phrase, compile_phrases, lexical, method_name
 from analysis.semantic import SentenceEncoder, similarity
@@ -281,12 +281,10 @@ def _vague(units: Sequence[Unit], i: int, compiled: CompiledFamily) -> bool:
         return True
     if compiled.family != "objection":
         return False
-    said = " ".join(unit.words)
+    said, language = " ".join(unit.words), compiled.language
     before = next((u for u in reversed(units[:i]) if u.speaker != unit.speaker), None)
     answering = before is not None and before.turn == unit.turn - 1
-    language = compiled.language
-    offered = before is not None and names_time(" ".join(before.words), language)
-    takes_step = answering and (names_time(said, language) or (offered and agrees(said, language)))
+    takes_step = answering and takes_up(units, i, language)
     asks = unit.is_question  # "How much is it?", "What would the next step be?"
     return closes(said, language) or ((takes_step or asks) and not pushes_back(said, language))
 

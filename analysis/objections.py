@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from analysis.cues import agreed_time, closes
+from analysis.cues import closes, takes_up
 from analysis.matching import Match
 from analysis.metrics import covered
 from analysis.report import ObjectionResult, Outcome, Response
@@ -133,8 +133,8 @@ def _outcome(
             return "repeated"
     said = [" ".join(u.words) for u in units if u.turn in later]
     rest = sum(len(w.split()) for w in said if not closes(w, language))
-    resumed = min(u.start for u in units if u.turn == later[0])
-    if rest < ENDED_WORDS and agreed_time(units, language, since=resumed) is None:
+    took_up = any(takes_up(units, i, language) for i, u in enumerate(units) if u.turn in later)
+    if rest < ENDED_WORDS and not took_up:
         return "ended"
     if len(later) == 1:
         last = [u for u in units if u.turn == later[0]]
