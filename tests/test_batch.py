@@ -147,6 +147,23 @@ def test_rescore_with_a_new_script_version_reuses_the_transcripts(tmp_path: Path
     assert changed.returncode == 2 and "v2 is already stored with other content: raise its version" in changed.stderr
 
 
+def test_a_pack_stored_from_a_file_is_found_by_its_id_at_its_newest_version(tmp_path: Path) -> None:
+    from callqa.errors import InputError
+    from worker.pipeline import register_script, resolve_script
+
+    sessions = connect(f"sqlite:///{tmp_path / 'callqa.db'}")
+    source = (Path(__file__).parents[1] / "scripts_lib" / "packs" / "b2b_outbound.yaml").read_text()
+    first, second = tmp_path / "v1.yaml", tmp_path / "v2.yaml"
+    first.write_text(source.replace("id: b2b_outbound", "id: our_pack"))
+    second.write_text(first.read_text().replace("version: 1", "version: 2"))
+    v1, v2 = register_script(sessions, str(first)), register_script(sessions, str(second))
+    assert v1 != v2
+    assert resolve_script(sessions, "our_pack") == v2  # as callqa mine --script our_pack reads it
+    assert resolve_script(sessions, "our_pack@1") == v1
+    with pytest.raises(InputError, match="no such script pack"):
+        resolve_script(sessions, "their_pack")
+
+
 def test_the_beat_scan_enqueues_only_new_recordings(tmp_path: Path, cache_dir: Path) -> None:
     from callqa.settings import Settings
     from worker.batch import enqueue_folder

@@ -101,7 +101,17 @@ def report_items(report: dict[str, Any]) -> list[ReportItem]:
 
 
 def resolve_script(sessions: sessionmaker[Session], name: str) -> int:
-    """``ID@VERSION``: a stored version; anything else: a pack to store (see ``register_script``)."""
+    """``ID@VERSION``: a stored version; a stored ``ID`` that is no bundled pack or file: its
+    newest stored version; anything else: a pack to store (see ``register_script``)."""
+    from scripts_lib import bundled_packs
+
+    if "@" not in name and not Path(name).exists() and name not in bundled_packs():
+        with sessions() as db:
+            newest = db.scalar(
+                select(Script.id).where(Script.pack_id == name).order_by(Script.version.desc()).limit(1)
+            )
+        if newest is not None:
+            return newest
     if "@" in name and not Path(name).exists():
         pack_id, _, version = name.rpartition("@")
         with sessions() as db:
