@@ -143,7 +143,7 @@ def evaluate(directory: Path, script_name: str, as_json: bool, inputs: str) -> N
     if not calls:
         _fail(f"{directory}: no label files (NAME.labels.json) or reviewed calls (ID.json with turns) found")
         sys.exit(2)
-    reviewed = any(source is None for _, _, source in calls)
+    reviewed = any(is_reviewed for _, _, is_reviewed in calls)
     failed = False
     rows = []
     for kind in kinds if reviewed else ["as found"]:
@@ -166,44 +166,41 @@ def evaluate(directory: Path, script_name: str, as_json: bool, inputs: str) -> N
 INPUTS = ("text", "stereo", "mono")
 
 
-def _labelled(directory: Path) -> list[tuple[str, Path, Path | None]]:
-    """Each labelled call: its name, its labels, and its recording or transcript (None for a
-    reviewed call, whose source depends on the input)."""
+def _labelled(directory: Path) -> list[tuple[str, Path, bool]]:
+    """Each labelled call: its name, its labels, and whether it is a reviewed call (whose
+    recording or reference text depends on the input) rather than a label file."""
     from analysis.evaluate import is_reviewed_call
 
-    found: list[tuple[str, Path, Path | None]] = []
+    found: list[tuple[str, Path, bool]] = []
     for path in sorted(directory.rglob("*.json")):
         if path.name.endswith(".labels.json"):
-            found.append((path.name.removesuffix(".labels.json"), path, _source_or_none(path)))
+            found.append((path.name.removesuffix(".labels.json"), path, False))
         elif not path.with_name(f"{path.stem}.labels.json").exists():
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, json.JSONDecodeError):
                 continue  # a transcript or other file: only label files and reviewed calls count
             if is_reviewed_call(data):
-                found.append((path.stem, path, None))
+                found.append((path.stem, path, True))
     return found
 
 
-def _source_or_none(label_file: Path) -> Path:
-    return _source(label_file.parent, label_file.name.removesuffix(".labels.json"))
-
-
 def _cases(
-    calls: list[tuple[str, Path, Path | None]], kind: str, pack: ScriptPack, load: CallLoader
+    calls: list[tuple[str, Path, bool]], kind: str, pack: ScriptPack, load: CallLoader
 ) -> tuple[list, int]:  # type: ignore[type-arg]
+    """Each call analysed (a bad one is reported and left out), and how many failed."""
     from analysis.analyze import analyze as analyze_call
     from analysis.evaluate import Case, read_labels, reference_transcript
     from callqa.errors import InputError
 
     cases, failed = [], 0
-    for name, labels, source in calls:
+    for name, labels, reviewed in calls:
         try:
-            if source is None and kind == "text":
+            if reviewed and kind == "text":
                 transcript, levels = reference_transcript(labels, pack.language), None
             else:
-                recording = source or labels.with_name(f"{labels.stem}.{kind}.flac")
-                if source is None and not recording.exists():
+                recording = labels.with_name(f"{name}.{kind}.flac") if reviewed else _source(labels.parent, name)
+                if not recording.exists():
                     raise InputError(f"{labels}: no recording {recording.name} beside it")
                 call = load(recording)
                 transcript, levels = call.transcript, call.levels

@@ -62,6 +62,14 @@ def test_evaluate_reads_labels_and_names_a_bad_label_file(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert f"callqa: {tmp_path / 'b.labels.json'}: outcome: String should match pattern" in result.stderr
 
+    # A label file without its recording is named, and the other calls are still measured.
+    (tmp_path / "b.labels.json").unlink()
+    (tmp_path / "c.labels.json").write_text(json.dumps(labels))
+    result = callqa("evaluate", str(tmp_path), "--script", "b2b_outbound", "--json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"callqa: {tmp_path / 'c.labels.json'}: no recording or transcript named c.*" in result.stderr
+    assert json.loads(result.stdout)["calls"] == 1
+
 
 def test_a_russian_recording_is_transcribed_with_the_multilingual_model(cache_dir: Path) -> None:
     import os
