@@ -10,13 +10,14 @@ pack (``packs/NAME.yaml``) and reviewed calls in ``NAME/`` (espeak-ng voices) an
 the *other* products' calls (reference text and stereo transcripts), then that product is
 measured with them: nothing is scored with weights fitted on its own calls. Recordings are
 transcribed once with the default model and settings (``CALLQA_MODEL`` etc.) and cached in
-the cache dir. ``--write`` fits on every product and writes the weights callqa ships.
+the cache dir, apart for each ``CT2_FORCE_CPU_ISA`` and thread count. ``--write`` fits on every product and writes the weights callqa ships.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -70,18 +71,21 @@ class Devset:
         """Each reviewed call of ``product`` as ``kind`` (text, stereo or mono), in ``renderings``
         (the reference text is the same words in both: it is read once)."""
         folders = [self.root / f"{product}{RENDERINGS[r]}" for r in renderings]
+        language = self.pack(product).language
         for folder in folders[:1] if kind == "text" else folders:
             for path in sorted(folder.glob("*.json")):
                 name = f"{folder.name}/{path.stem}"
                 labels = read_labels(path)
                 if kind == "text":
-                    yield name, labels, reference_transcript(path, self.pack(product).language)
+                    yield name, labels, reference_transcript(path, language)
                 else:
                     yield name, labels, self._transcript(path.with_suffix(f".{kind}.flac"))
 
     def _transcript(self, audio: Path) -> Transcript:
         s = self.settings
-        cached = self.cache / s.engine / (s.model or "default") / audio.parent.name / f"{audio.stem}.json"
+        # Transcripts differ with CTranslate2's CPU kernels and the thread count: one cache for each.
+        setup = f"{os.environ.get('CT2_FORCE_CPU_ISA', 'auto')}-threads{s.threads}"
+        cached = self.cache / s.engine / (s.model or "default") / setup / audio.parent.name / f"{audio.stem}.json"
         if cached.exists():
             return Transcript.from_json(cached.read_text())
         if self._loader is None:
