@@ -46,11 +46,12 @@ class CompiledPack:
     forbidden: tuple[Phrase, ...]
 
 
-_compiled: dict[tuple[str, int], CompiledPack] = {}
+# By the encoder itself, not its id(): an id is reused once its object is gone.
+_compiled: dict[tuple[str, SentenceEncoder | None], CompiledPack] = {}
 
 
 def compile_pack(pack: ScriptPack, encoder: SentenceEncoder | None = None) -> CompiledPack:
-    key = (pack.model_dump_json(), id(encoder))
+    key = (pack.model_dump_json(), encoder)
     if key not in _compiled:
         nlp = pipeline(pack.language)
 
@@ -132,14 +133,12 @@ def analyze(
         raise InputError(
             f"script {pack.id}: it is for language {pack.language!r}, the call is in {transcript.language!r}"
         )
-    warnings: list[str] = []
     if encoder == "bundled":
         encoder, warning = sentence_encoder(pack.language)
     elif encoder is not None:
         encoder, warning = _serving(encoder, pack.language)
     else:
         warning = None
-    warnings += [warning] if warning else []
     compiled = compile_pack(pack, encoder)
     found = units(transcript, pipeline(pack.language))
     vectors = sentence_vectors(encoder, transcript, found) if encoder else None
@@ -188,7 +187,7 @@ def analyze(
         metrics=metrics,
         mistakes=mistakes,
         transcript=json.loads(transcript.to_json()),  # as JSON has it: lists, not tuples
-        warnings=tuple(warnings),
+        warnings=(warning,) if warning else (),
     )
 
 

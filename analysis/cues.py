@@ -42,8 +42,8 @@ _YES = {
         r"|\b(may|might|could|would|should|will) work\b"
     ),
     "ru": re.compile(
-        r"^(да|давайте|хорошо|ладно|договорились|отлично|конечно|согласен|согласна|подходит"
-        r"|можно|идёт|идет|годится|окей|ок)\b|\b(подходит|устраивает|договорились)\b"
+        r"^(да|давайте|хорошо|ладно|отлично|конечно|согласен|согласна|можно|идёт|идет|годится"
+        r"|окей|ок)\b|\b(подходит|устраивает|договорились)\b"
     ),
 }
 _NO = {
@@ -96,5 +96,5 @@ def takes_up(units: Sequence[Unit], i: int, language: str) -> bool:
     if names_time(said, language):
         return True
     before = [u for u in units[:i] if u.speaker != units[i].speaker and u.turn < units[i].turn]
-    offer = [" ".join(u.words) for u in before if before and u.turn == before[-1].turn]
+    offer = [" ".join(u.words) for u in before if u.turn == before[-1].turn]
     return agrees(said, language) and any(names_time(w, language) for w in offer)
