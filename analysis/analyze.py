@@ -131,7 +131,8 @@ def analyze(
     """
     if transcript.language != pack.language:
         raise InputError(
-            f"script {pack.id}: it is for language {pack.language!r}, the call is in {transcript.language!r}"
+            f"script {pack.id}: it is for language {pack.language!r}, the call is in "
+            f"{transcript.language!r}: analyse it with a script in {transcript.language!r}"
         )
     if encoder == "bundled":
         encoder, warning = sentence_encoder(pack.language)

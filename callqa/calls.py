@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from transcribe.diarize import SpeakerEncoder
     from transcribe.engines import Engine
     from transcribe.pipeline import TranscribeOptions
+    from transcribe.recognisers import Engines
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def read_transcript(path: Path) -> Transcript:
 
 def load_call(
     path: Path,
-    engine: Engine | None,
+    engine: Engine | Engines | None,
     options: TranscribeOptions,
     encoder: SpeakerEncoder | None = None,
 ) -> Call:

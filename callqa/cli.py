@@ -22,8 +22,8 @@ from callqa.settings import Settings
 
 if TYPE_CHECKING:
     from transcribe.diarize import SpeakerEncoder
-    from transcribe.engines import Engine
     from transcribe.pipeline import ManagerChannel, TranscribeOptions
+    from transcribe.recognisers import Recognisers
 
 _EXTENSIONS = {"text": "txt", "txt": "txt", "srt": "srt", "vtt": "vtt", "json": "json"}
 
@@ -87,9 +87,9 @@ def transcribe(
     callqa transcribe call.wav --json
     callqa transcribe calls/*.ogg --format srt
     """
-    from transcribe import RecognitionOptions, TranscribeOptions, load_engine
+    from transcribe import RecognitionOptions, TranscribeOptions
     from transcribe.diarize import ResemblyzerEncoder
-    from transcribe.pipeline import check_language
+    from transcribe.recognisers import Recognisers
 
     if as_json and fmt:
         raise click.UsageError("use either --json (to stdout) or --format (to files)")
@@ -99,11 +99,8 @@ def transcribe(
     )
     try:
         settings = Settings.from_env()
-        recogniser = load_engine(
-            engine or settings.engine, model or settings.model,
-            cache_dir=settings.cache_dir, device=device or settings.device,
-        )
-        check_language(recogniser, recognition)
+        recogniser = Recognisers.from_settings(settings, engine=engine, model=model, device=device)
+        recogniser.for_language(language or "en")  # a bad --model or --language stops here
     except CallqaError as error:
         _fail(str(error))
         sys.exit(2)
@@ -125,7 +122,7 @@ def transcribe(
 
 def _transcribe_one(
     path: Path,
-    recogniser: Engine,
+    recogniser: Recognisers,
     options: TranscribeOptions,
     encoder: SpeakerEncoder,
     as_json: bool,
@@ -139,6 +136,9 @@ def _transcribe_one(
 
     try:
         transcript = transcribe_file(path, recogniser, options, encoder=encoder)
+        if options.recognition.language is None and transcript.language != options.expected_language:
+            click.echo(f"callqa: {path}: the speech is in {transcript.language!r}: "
+                       f"transcribed with model {transcript.model}", err=True)  # fmt: skip
         if not transcript.utterances:
             click.echo(f"callqa: {path}: no speech recognised", err=True)
         if fmt:

@@ -20,43 +20,36 @@ if TYPE_CHECKING:
     from callqa.calls import Call
     from scripts_lib.schema import ScriptPack
     from transcribe.diarize import SpeakerEncoder
-    from transcribe.engines import Engine
+    from transcribe.recognisers import Recognisers
 
 
 
 class CallLoader:
-    """Reads calls: transcripts directly; recordings through one engine, loaded on first need.
-    ``language`` None: detected (the English model unless settings name another)."""
+    """Reads calls: transcripts directly; recordings through the engines the settings name,
+    loaded on first need. ``language``: the script's, expected unless the speech is clearly
+    another (the analysis then refuses the call, naming both)."""
 
-    def __init__(self, settings: Settings, language: str | None) -> None:
+    def __init__(self, settings: Settings, language: str) -> None:
         self._settings, self._language = settings, language
-        self._engine: tuple[Engine, SpeakerEncoder] | None = None
+        self._engines: tuple[Recognisers, SpeakerEncoder] | None = None
 
     def __call__(self, path: Path) -> Call:
-        import dataclasses
-
         from callqa.calls import is_transcript, load_call
-        from transcribe import RecognitionOptions, TranscribeOptions, load_engine
+        from transcribe import TranscribeOptions
         from transcribe.diarize import ResemblyzerEncoder
-        from transcribe.models import model_for
+        from transcribe.recognisers import Recognisers
 
         options = TranscribeOptions(
-            recognition=RecognitionOptions(language=self._language),
+            expected_language=self._language,
             max_duration=self._settings.max_duration,
+            manager_channel=self._settings.manager_channel_for(path),  # type: ignore[arg-type]
         )
         if is_transcript(path):
             return load_call(path, None, options)
-        if self._engine is None:
-            s = self._settings
-            model = model_for(s.model, self._language or "en")
-            engine = load_engine(
-                s.engine, model, cache_dir=s.cache_dir, device=s.device, threads=s.threads
-            )
-            self._engine = (engine, ResemblyzerEncoder())
-        engine, encoder = self._engine
-        channel = self._settings.manager_channel_for(path)
-        options = dataclasses.replace(options, manager_channel=channel)  # type: ignore[arg-type]
-        return load_call(path, engine, options, encoder)
+        if self._engines is None:
+            self._engines = (Recognisers.from_settings(self._settings), ResemblyzerEncoder())
+        recognisers, encoder = self._engines
+        return load_call(path, recognisers, options, encoder)
 
 
 def _pack(name: str) -> ScriptPack:

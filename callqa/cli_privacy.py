@@ -52,7 +52,7 @@ def _redact_file(settings: Settings, path: Path, audio: Path | None, keep: tuple
 
     if audio and is_transcript(path):
         raise click.UsageError(f"{path}: --audio needs a recording, not a transcript")
-    redaction = redact_transcript(CallLoader(settings, language)(path).transcript, keep)
+    redaction = redact_transcript(CallLoader(settings, language or "en")(path).transcript, keep)
     seconds = None
     if audio:
         from transcribe.silence import silence

@@ -84,6 +84,27 @@ def test_batch_stores_every_good_call_records_the_bad_one_and_reruns_skip(
     assert "FAILED: not a readable audio file" in listed.stdout
 
 
+def test_a_call_in_another_language_is_named_its_transcript_kept_and_the_rest_done(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    day = tmp_path / "day"
+    day.mkdir()
+    russian = Path(__file__).parent / "fixtures" / "audio" / "outbound_ru.8k.wav"
+    (day / "ru.wav").write_bytes(russian.read_bytes())
+    (day / "won_quick.8k.wav").write_bytes((CALLS / "won_quick.8k.wav").read_bytes())
+    env = {"CALLQA_DATA_DIR": str(tmp_path / "data"), "CALLQA_CACHE_DIR": str(cache_dir)}
+    result = callqa("batch", str(day), "--script", "b2b_outbound", "--json", env=env)
+    assert result.returncode == 1, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["done"] == 1
+    assert summary["failed"] == [{"file": "ru.wav", "reason": (
+        "script b2b_outbound: it is for language 'en', the call is in 'ru': "
+        "analyse it with a script in 'ru'")}]  # fmt: skip
+    with connect(f"sqlite:///{tmp_path / 'data' / 'callqa.db'}")() as db:
+        heard = {(t.language, t.model) for t in db.scalars(select(Transcript))}
+    assert heard == {("ru", "base"), ("en", "tiny.en")}  # heard in its language, kept for a rerun
+
+
 def test_batch_refuses_a_missing_or_empty_folder(tmp_path: Path) -> None:
     env = {"CALLQA_DATA_DIR": str(tmp_path / "data")}
     missing = callqa("batch", str(tmp_path / "nope"), "--script", "b2b_outbound", env=env)

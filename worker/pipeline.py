@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,8 @@ from scripts_lib import parse_pack
 from worker.metadata import CallInfo
 
 if TYPE_CHECKING:
-    from transcribe.engines import Engine
+    from transcribe.diarize import SpeakerEncoder
+    from transcribe.recognisers import Recognisers
 
 
 @dataclass
@@ -36,7 +37,7 @@ class Context:
     sessions: sessionmaker[Session]
     store: FileStore
     settings: Settings
-    _engines: dict[str, Any] = field(default_factory=dict)
+    _recognisers: tuple[Recognisers, SpeakerEncoder] | None = None  # loaded on first need
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Context:
@@ -45,20 +46,14 @@ class Context:
 
         return cls(connect(settings.database), DirectoryStore(settings.data_dir), settings)
 
-    def engine(self, language: str) -> tuple[Engine, Any]:
-        """The Whisper engine (and mono diarizer) for a language, loaded on first use."""
-        from transcribe import load_engine
-        from transcribe.diarize import ResemblyzerEncoder
-        from transcribe.models import model_for
+    def recognisers(self) -> tuple[Recognisers, SpeakerEncoder]:
+        """The Whisper engines (each model loaded on first use) and the mono diarizer."""
+        if self._recognisers is None:
+            from transcribe.diarize import ResemblyzerEncoder
+            from transcribe.recognisers import Recognisers
 
-        s = self.settings
-        model = model_for(s.model, language)
-        if model not in self._engines:
-            engine = load_engine(
-                s.engine, model, cache_dir=s.cache_dir, device=s.device, threads=s.threads
-            )
-            self._engines[model] = (engine, ResemblyzerEncoder())
-        return self._engines[model]  # type: ignore[no-any-return]
+            self._recognisers = (Recognisers.from_settings(self.settings), ResemblyzerEncoder())
+        return self._recognisers
 
 
 def register_script(sessions: sessionmaker[Session], name: str) -> int:
@@ -195,9 +190,11 @@ def job_state(
 
 
 def transcribe_call(ctx: Context, call_id: int, script_id: int) -> None:
-    """Transcribe the call's recording in the script's language and store it, unless stored already."""
+    """Transcribe the call's recording and store it, unless stored already. The language is told
+    from the speech, the script's unless the call is clearly in another (then the analysis
+    refuses the call, naming both languages)."""
     from callqa.calls import load_call
-    from transcribe import RecognitionOptions, TranscribeOptions
+    from transcribe import TranscribeOptions
 
     with ctx.sessions() as db:
         call = db.get_one(Call, call_id)
@@ -206,11 +203,11 @@ def transcribe_call(ctx: Context, call_id: int, script_id: int) -> None:
         language = db.get_one(Script, script_id).language
         audio, name = ctx.store.open_path(call.audio_key), call.original_name
     options = TranscribeOptions(
-        recognition=RecognitionOptions(language=language),
+        expected_language=language,
         manager_channel=ctx.settings.manager_channel_for(name),  # type: ignore[arg-type]
         max_duration=ctx.settings.max_duration,
     )
-    engine, encoder = ctx.engine(language)
+    engine, encoder = ctx.recognisers()
     try:
         loaded = load_call(audio, engine, options, encoder)
     except InputError as error:

@@ -1,0 +1,130 @@
+"""Which Whisper engine hears a call: the language is told from the first speech, then the
+model for that language transcribes it.
+
+The default model, tiny.en, hears only English. Without a check, a Russian call
+comes out as confident English nonsense. So the language of each call is told
+first, by the bundled multilingual base model on the first 30 s of speech of
+both sides (one encoder pass), and a call that is not in English goes to base.
+A model named in the settings hears every call, and a call in a language it
+cannot hear is refused with advice instead of being transcribed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+from callqa.errors import ModelError
+from transcribe.audio import SAMPLE_RATE
+from transcribe.engines import Engine, load_engine
+from transcribe.models import DEFAULT_MODEL, model_for
+
+if TYPE_CHECKING:
+    from callqa.settings import Settings
+
+# Whisper tells a language from one 30-second window.
+WINDOW = 30 * SAMPLE_RATE
+# The expected language is kept while Whisper gives it at least this probability. English
+# calls in synthetic accents (espeak-ng) get 0.60-1.0 over the development set, Russian
+# calls 0.00-0.01, so an accent does not send an English call to another model.
+KEEP_EXPECTED = 0.25
+
+
+@runtime_checkable
+class Engines(Protocol):
+    """Where ``transcribe_file`` gets its engine once the call's language is known."""
+
+    def for_language(self, language: str) -> Engine:
+        """The engine that transcribes calls in ``language``; ModelError when none can."""
+        ...
+
+    def detector(self) -> Engine | None:
+        """A multilingual engine to tell the language with; None: take the expected language."""
+        ...
+
+
+@dataclass
+class Recognisers:
+    """The engines one process uses, each loaded on first use (``Engines``).
+
+    ``model`` None: tiny.en for English calls, the bundled multilingual base for
+    others. A named model hears every call; a language it cannot hear is refused.
+    """
+
+    cache_dir: Path  # joined and converted weights (``transcribe.models``)
+    engine: str = "faster-whisper"
+    model: str | None = None
+    device: str = "auto"
+    threads: int = 0
+    _loaded: dict[str, Engine] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, engine: str | None = None, model: str | None = None,
+        device: str | None = None,
+    ) -> Recognisers:
+        """The engines the settings name; ``engine``, ``model`` and ``device`` override them."""
+        return cls(
+            settings.cache_dir, engine or settings.engine, model or settings.model,
+            device or settings.device, settings.threads,
+        )  # fmt: skip
+
+    def for_language(self, language: str) -> Engine:
+        engine = self._load(self.engine, model_for(self.model, language))
+        check_language(engine, language)
+        return engine
+
+    def detector(self) -> Engine:
+        configured = self._load(self.engine, self.model or DEFAULT_MODEL)
+        if configured.multilingual:
+            return configured
+        # The cheapest multilingual engine that ships: faster-whisper with the bundled base.
+        return self._load("faster-whisper", "base")
+
+    def _load(self, engine: str, model: str) -> Engine:
+        key = f"{engine}:{model}"
+        if key not in self._loaded:
+            self._loaded[key] = load_engine(
+                engine, model, cache_dir=self.cache_dir, device=self.device, threads=self.threads
+            )
+        return self._loaded[key]
+
+
+@dataclass(frozen=True)
+class Only:
+    """One engine for every call (``Engines``); it tells the language only if multilingual."""
+
+    engine: Engine
+
+    def for_language(self, language: str) -> Engine:
+        check_language(self.engine, language)
+        return self.engine
+
+    def detector(self) -> Engine | None:
+        return self.engine if self.engine.multilingual else None
+
+
+def spoken_language(detector: Engine | None, speech: np.ndarray, expected: str) -> str:
+    """The language of a call from its packed speech (both sides, in spoken order).
+
+    ``expected`` (the script's language, or English) is kept unless Whisper
+    finds it unlikely; otherwise the most likely language wins.
+    """
+    if detector is None or not len(speech):
+        return expected
+    probabilities = detector.language_probabilities(speech[:WINDOW])
+    if probabilities.get(expected, 0.0) >= KEEP_EXPECTED:
+        return expected
+    return max(probabilities, key=lambda language: probabilities[language])
+
+
+def check_language(engine: Engine, language: str | None) -> None:
+    """Refuse a language the engine's model cannot transcribe."""
+    if language not in (None, "en") and not engine.multilingual:
+        raise ModelError(
+            f"model {engine.model} is English-only and cannot transcribe {language!r}: "
+            "use a multilingual model, e.g. --model base"
+        )
