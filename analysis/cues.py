@@ -58,9 +58,13 @@ _NO = {
 _CLOSING = {
     "en": re.compile(
         r"\b(bye|goodbye|thanks|thank you|cheers|ta|take care|have a good (one|day)"
-        r"|(speak|talk) (soon|to you (then|soon|on \w+))|see you|all the best)\b"
+        r"|(speak|talk) (soon|to you (then|soon|on \w+))|see you|all the best"
+        r"|(have|has|got) to (go|run|dash)|gotta go|must go)\b"
     ),
-    "ru": re.compile(r"(до свидания|спасибо|всего доброго|всего хорошего|пока|до связи)"),
+    "ru": re.compile(
+        r"(до свидания|спасибо|всего доброго|всего хорошего|пока|до связи|мне пора|надо бежать"
+        r"|(мне )?нужно идти)"
+    ),
 }
 
 

@@ -104,6 +104,17 @@ def test_a_repeated_objection_is_unhandled_until_answered() -> None:
     assert (second.type, second.outcome, second.handled) == ("price", "ended", False)
 
 
+def test_a_client_who_has_to_go_after_the_answer_has_left() -> None:
+    turns = [
+        ("manager", 0.5, 3.0, "Good morning, this is Daniel from Brightline."),
+        ("client", 3.5, 5.0, "It's too expensive, we don't have the budget."),
+        ("manager", 5.5, 8.0, "I understand. It pays for itself within a year."),
+        ("client", 8.5, 11.0, "Then go sell it to someone else. I have to go."),
+    ]
+    (price,) = report_of(turns).objections
+    assert (price.type, price.outcome, price.handled) == ("price", "ended", False)
+
+
 def test_forbidden_phrases_interruptions_and_monologues_cost_points() -> None:
     pitch = " ".join(["We have forty warehouses and our own trucks and our own app for tracking."] * 6)
     turns = [
