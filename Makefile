@@ -1,5 +1,6 @@
 # make install   - a virtual environment in .venv with callqa and its test tools
-# make test      - the whole test suite (real Whisper models, real files)
+# make test      - lint (ruff), types (mypy, strict), the import layers (lint-imports), then the
+#                  whole test suite (real Whisper models, real files)
 # make bench     - the benchmarks: transcription (both engines), analysis speed, worker throughput
 PYTHON ?= python3
 VENV := .venv
@@ -10,6 +11,9 @@ install:
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 
 test:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/python -m pytest
 
 bench:

@@ -5,7 +5,7 @@ Errors are JSON (``{"error": ...}``) for the API, and a page for a browser on th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,22 +18,27 @@ from starlette.exceptions import HTTPException
 from api.deps import SignIn
 from callqa.errors import CallqaError, InputError
 from callqa.settings import Settings
+from pipeline.context import Context, Dispatch
 
 _NOT_PAGES = ("/api/", "/health", "/openapi.json", "/docs", "/redoc", "/static")
 _TITLES = {401: "Sign in first", 403: "Not allowed", 404: "Not found", 413: "Too large",
            422: "Something in the request is wrong", 503: "Not available"}  # fmt: skip
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, queue: Callable[[], Dispatch | None] | None = None
+) -> FastAPI:
+    """The app on ``settings`` (default: from the environment). ``queue``: the workers' queue
+    for uploads when one answers (``callqa serve`` passes it); without it, uploads are processed
+    in this process after the response."""
     from api import pages
     from api.pages.auth import Throttle
     from api.routes import access, calls, health, jobs, kpis, leads, managers, reviews, scripts
-    from worker.pipeline import Context
 
     settings = settings or Settings.from_env()
     # The OpenAPI pages (/docs, /redoc) with their scripts served from here, not from a CDN.
     app = FastAPIOffline(title="callqa", version="0.1.0", description="Sales-call quality analysis")
-    app.state.context = Context.from_settings(settings)
+    app.state.context = Context.from_settings(settings, queue)
     app.state.throttle = Throttle()  # failed sign-ins
     app.include_router(health.router)
     for module in (calls, reviews, scripts, jobs, managers, kpis, leads, access):

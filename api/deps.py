@@ -10,9 +10,9 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from callqa.storage.models import User, WebSession
-from callqa.storage.users import session_by_key, user_by_token
-from worker.pipeline import Context
+from pipeline.context import Context
+from storage.models import Call, User, WebSession
+from storage.users import session_by_key, user_by_token
 
 
 def get_context(request: Request) -> Context:
@@ -95,7 +95,7 @@ def audit(
 ) -> None:  # fmt: skip
     """Add to the access log and commit; the detail is ``detail``, or what was asked for (the path
     and query of ``request``)."""
-    from callqa.storage import access
+    from storage import access
 
     if request is not None:
         detail = f"{request.url.path}{'?' + request.url.query if request.url.query else ''}"
@@ -104,8 +104,16 @@ def audit(
 
 
 def own_manager(user: User) -> int | None:
-    """Whose calls a user's lists and numbers cover: a manager's own; None (everyone's) otherwise."""
+    """Whose calls a user's lists and numbers cover: a manager's own; None (everyone's) otherwise.
+    The one place that says so; lists, calls and managers all ask it."""
     return user.manager_id if user.role == "manager" else None
+
+
+def own_call(user: User, call: Call | None) -> Call:
+    """The call, if this user may see it: managers see only their own (others get 404, not a hint)."""
+    if call is None or own_manager(user) not in (None, call.manager_id):
+        raise HTTPException(404, "no such call")
+    return call
 
 
 def role(*allowed: str) -> Callable[..., Any]:

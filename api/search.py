@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.deps import own_manager
 from callqa.errors import InputError
-from callqa.storage import search as words
-from callqa.storage.models import Call, Manager, Report, ReportItem, Script, User
+from storage import search as words
+from storage.models import Call, Manager, Report, ReportItem, Script, User
 
 Sort = Literal["time", "-time", "score", "-score"]
 _ORDERS: dict[str, Any] = {"time": Call.at.asc(), "-time": Call.at.desc(),
@@ -82,8 +83,8 @@ def search_calls(db: Session, user: User, f: CallQuery) -> tuple[list[ListRow], 
 
 def _conditions(user: User, f: CallQuery, dialect: str) -> list[Any]:
     conditions = []
-    if user.role == "manager":
-        conditions.append(Call.manager_id == user.manager_id)
+    if (mine := own_manager(user)) is not None:
+        conditions.append(Call.manager_id == mine)
     if f.date_from:
         conditions.append(Call.at >= datetime.combine(f.date_from, datetime.min.time()))
     if f.date_to:

@@ -28,11 +28,12 @@ def fill(app, n: int) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import insert, select, update
     from test_analysis import NOISY_GOOD, report_of, transcript
 
-    from callqa.storage import search
-    from callqa.storage.models import Call, Manager, Report, ReportItem, Transcript
+    from storage import search
+    from storage.models import Call, Manager, Report, ReportItem, Transcript
 
     ctx = app.state.context
-    from worker.pipeline import register_script, report_items
+    from pipeline.process import report_items
+    from pipeline.scripts import register_script
 
     script_id = register_script(ctx.sessions, "b2b_outbound")
     sample = report_of(NOISY_GOOD)
@@ -97,7 +98,7 @@ def main() -> None:
 
     from api import create_app
     from callqa.settings import Settings
-    from callqa.storage.users import add_user
+    from storage.users import add_user
 
     with tempfile.TemporaryDirectory() as tmp:
         env = {"CALLQA_DATA_DIR": tmp} | ({"CALLQA_DATABASE_URL": args.database} if args.database else {})

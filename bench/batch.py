@@ -29,8 +29,8 @@ def run(calls: list[Path], warmup: list[Path], concurrency: int, work: Path) -> 
     import redis
     from sqlalchemy import func, select
 
-    from callqa.storage import connect
-    from callqa.storage.models import Job
+    from storage import connect
+    from storage.models import Job
 
     folder, data = work / f"in{concurrency}", work / f"data{concurrency}"
     warm = work / f"warm{concurrency}"
@@ -43,13 +43,13 @@ def run(calls: list[Path], warmup: list[Path], concurrency: int, work: Path) -> 
     env = {**os.environ, "CALLQA_DATA_DIR": str(data), "CALLQA_REDIS_URL": url,
            "CALLQA_CACHE_DIR": str(work / "cache")}  # fmt: skip
     log = (work / f"worker{concurrency}.log").open("wb")
-    worker = subprocess.Popen([sys.executable, "-m", "callqa.cli", "worker", "--concurrency", str(concurrency)],
+    worker = subprocess.Popen([sys.executable, "-m", "cli", "worker", "--concurrency", str(concurrency)],
                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     try:
         while b"ready." not in (work / f"worker{concurrency}.log").read_bytes():
             time.sleep(0.2)
         # Warm-up: each worker process loads the model and the language pipeline once.
-        batch = [sys.executable, "-m", "callqa.cli", "batch", "--script", "b2b_outbound", "--queue"]
+        batch = [sys.executable, "-m", "cli", "batch", "--script", "b2b_outbound", "--queue"]
         subprocess.run([*batch, str(warm)], env=env, check=True, capture_output=True)
         started = time.perf_counter()
         subprocess.run([*batch, "--no-wait", str(folder)], env=env, check=True, capture_output=True)

@@ -89,7 +89,7 @@ class Devset:
         if cached.exists():
             return Transcript.from_json(cached.read_text())
         if self._loader is None:
-            from callqa.cli_analysis import CallLoader
+            from cli.analysis import CallLoader
 
             self._loader = CallLoader(s, "en")
         started = time.perf_counter()

@@ -1,7 +1,7 @@
 """callqa: sales-call quality analysis.
 
-This package holds what belongs to no single layer: the exception hierarchy
-and the command line. The domain lives in ``transcribe/`` and ``analysis/``.
+This package is the kernel every layer may import: the exception hierarchy
+(``errors``) and the settings (``settings``). It imports nothing else of ours.
 """
 
 __version__ = "0.1.0"

@@ -142,9 +142,10 @@ def site(
     their API tokens. ``env`` adds settings."""
     from api import create_app
     from callqa.settings import Settings
-    from callqa.storage.users import add_user
-    from worker.metadata import CallInfo
-    from worker.pipeline import accept_recording, register_script
+    from pipeline.metadata import CallInfo
+    from pipeline.process import accept_recording
+    from pipeline.scripts import register_script
+    from storage.users import add_user
 
     settings = Settings.from_env({"CALLQA_DATABASE_URL": database, "CALLQA_DATA_DIR": str(data_dir),
                                   "CALLQA_CACHE_DIR": str(cache_dir), "CALLQA_SCRIPT": "b2b_outbound",
@@ -165,8 +166,8 @@ def broken_script(sessions: Any) -> int:
     against it fails for good (transcription still works). Its id."""
     from sqlalchemy import update
 
-    from callqa.storage.models import Script
-    from worker.pipeline import register_script
+    from pipeline.scripts import register_script
+    from storage.models import Script
 
     script = register_script(sessions, "b2b_outbound")
     with sessions.begin() as db:
@@ -178,8 +179,10 @@ def analysed_calls(data_dir: Path, calls: list[tuple[str, Any, str, dict[str, An
     """Store calls given as (manager, time, outcome, Transcript JSON), without audio, and analyse them
     with the real pipeline and the bundled b2b_outbound pack; the environment that reaches them."""
     from callqa.settings import Settings
-    from callqa.storage.models import Call, Manager, Transcript
-    from worker.pipeline import Context, analyse_call, register_script
+    from pipeline.context import Context
+    from pipeline.process import analyse_call
+    from pipeline.scripts import register_script
+    from storage.models import Call, Manager, Transcript
 
     env = {"CALLQA_DATA_DIR": str(data_dir)}
     ctx = Context.from_settings(Settings.from_env(env))
@@ -201,5 +204,5 @@ def analysed_calls(data_dir: Path, calls: list[tuple[str, Any, str, dict[str, An
 
 
 def run_callqa(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "callqa.cli", *args], env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "cli", *args], env=env, capture_output=True,
                           text=True, timeout=120, check=False)  # fmt: skip

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 
 from api import create_app
 from callqa.settings import Settings
-from callqa.storage.users import add_user
+from storage.users import add_user
 
 
 def test_no_server_errors_for_any_documented_request(tmp_path: Path) -> None:

@@ -11,15 +11,21 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from callqa.storage import connect
-from callqa.storage.models import Call, Job, Report, Transcript
-from worker.metadata import CallInfo, MetadataError, manager_from_name, read_call_log, read_sidecar
+from pipeline.metadata import (
+    CallInfo,
+    MetadataError,
+    manager_from_name,
+    read_call_log,
+    read_sidecar,
+)
+from storage import connect
+from storage.models import Call, Job, Report, Transcript
 
 CALLS = Path(__file__).parent / "fixtures" / "calls"
 
 
 def callqa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "callqa.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True,
                           env={**os.environ, **env}, timeout=600, check=False)  # fmt: skip
 
 
@@ -170,7 +176,7 @@ def test_rescore_with_a_new_script_version_reuses_the_transcripts(tmp_path: Path
 
 def test_a_pack_stored_from_a_file_is_found_by_its_id_at_its_newest_version(tmp_path: Path) -> None:
     from callqa.errors import InputError
-    from worker.pipeline import register_script, resolve_script
+    from pipeline.scripts import register_script, resolve_script
 
     sessions = connect(f"sqlite:///{tmp_path / 'callqa.db'}")
     source = (Path(__file__).parents[1] / "scripts_lib" / "packs" / "b2b_outbound.yaml").read_text()
@@ -187,8 +193,9 @@ def test_a_pack_stored_from_a_file_is_found_by_its_id_at_its_newest_version(tmp_
 
 def test_the_beat_scan_enqueues_only_new_recordings(tmp_path: Path, cache_dir: Path) -> None:
     from callqa.settings import Settings
-    from worker.batch import enqueue_folder
-    from worker.pipeline import Context, register_script
+    from pipeline.batch import enqueue_folder
+    from pipeline.context import Context
+    from pipeline.scripts import register_script
 
     incoming = tmp_path / "incoming"
     incoming.mkdir()
@@ -208,7 +215,9 @@ def test_the_beat_scan_enqueues_only_new_recordings(tmp_path: Path, cache_dir: P
 def test_a_pushed_recording_is_stored_once_and_processed_or_queued(tmp_path: Path, cache_dir: Path) -> None:
     from callqa.errors import InputError
     from callqa.settings import Settings
-    from worker.pipeline import Context, accept_recording, register_script
+    from pipeline.context import Context
+    from pipeline.process import accept_recording
+    from pipeline.scripts import register_script
 
     settings = Settings.from_env({"CALLQA_DATA_DIR": str(tmp_path / "data"), "CALLQA_CACHE_DIR": str(cache_dir)})
     ctx = Context.from_settings(settings)

@@ -45,10 +45,10 @@ def store(data: Path, n: int) -> dict[str, str]:
 def test_calibrate_recovers_the_planted_relationship(tmp_path: Path) -> None:
     env = store(tmp_path, 60)
     from callqa.settings import Settings
-    from callqa.storage.models import User
-    from callqa.storage.users import add_user
-    from worker.pipeline import Context
-    from worker.review import review
+    from pipeline.context import Context
+    from pipeline.review import review
+    from storage.models import User
+    from storage.users import add_user
 
     ctx = Context.from_settings(Settings.from_env(env))
     add_user(ctx.sessions, "q", "quality")

@@ -18,7 +18,7 @@ STEREO = FIXTURES / "inbound_en.stereo.wav"
 def callqa(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CALLQA_CACHE_DIR": str(cache)}
     return subprocess.run(
-        [sys.executable, "-m", "callqa.cli", "transcribe", *args],
+        [sys.executable, "-m", "cli", "transcribe", *args],
         capture_output=True, text=True, env=env, timeout=300, check=False,
     )
 
@@ -128,7 +128,7 @@ def test_manager_channel_per_source_from_the_config_file(tmp_path: Path, cache_d
     config.write_text('[[source]]\nmatch = "*/office-b/*"\nmanager_channel = "right"\n')
     env = {**os.environ, "CALLQA_CACHE_DIR": str(cache_dir), "CALLQA_CONFIG": str(config)}
     result = subprocess.run(
-        [sys.executable, "-m", "callqa.cli", "transcribe", str(office_b / "call.wav"),
+        [sys.executable, "-m", "cli", "transcribe", str(office_b / "call.wav"),
          str(STEREO), "--json"],
         capture_output=True, text=True, env=env, timeout=300, check=False,
     )

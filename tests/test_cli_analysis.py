@@ -12,7 +12,7 @@ from test_analysis import NOISY_GOOD, transcript
 
 def callqa(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "callqa.cli", *args], capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=300, check=False
     )
 
 
@@ -76,7 +76,7 @@ def test_a_russian_recording_is_transcribed_with_the_multilingual_model(cache_di
 
     recording = Path(__file__).parent / "fixtures" / "audio" / "outbound_ru.stereo.wav"
     result = subprocess.run(
-        [sys.executable, "-m", "callqa.cli", "analyze", str(recording), "--script", "b2b_outbound_ru", "--json"],
+        [sys.executable, "-m", "cli", "analyze", str(recording), "--script", "b2b_outbound_ru", "--json"],
         capture_output=True, text=True, timeout=300, check=False,
         env={**os.environ, "CALLQA_CACHE_DIR": str(cache_dir)},
     )  # fmt: skip

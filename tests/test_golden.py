@@ -24,7 +24,7 @@ CALLS = Path(__file__).parent / "fixtures" / "calls"
 def callqa(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CALLQA_CACHE_DIR": str(cache)}
     return subprocess.run(
-        [sys.executable, "-m", "callqa.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         capture_output=True, text=True, env=env, timeout=900, check=False,
     )  # fmt: skip
 

@@ -62,7 +62,7 @@ def test_a_manager_whose_numbers_fall_is_flagged(team: dict[str, str]) -> None:
 def test_the_kpi_table_over_the_api_and_the_page(team: dict[str, str]) -> None:
     from api import create_app
     from callqa.settings import Settings
-    from callqa.storage.users import add_user
+    from storage.users import add_user
 
     app = create_app(Settings.from_env(team))
     head = add_user(app.state.context.sessions, "head-of-sales", "admin", "long-password")

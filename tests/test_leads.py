@@ -24,8 +24,9 @@ def stored(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> tuple[d
     call's file name by the manager it was given."""
     from api import create_app
     from callqa.settings import Settings
-    from worker.metadata import CallInfo
-    from worker.pipeline import accept_recording, register_script
+    from pipeline.metadata import CallInfo
+    from pipeline.process import accept_recording
+    from pipeline.scripts import register_script
 
     data = tmp_path_factory.mktemp("leads")
     env = {"CALLQA_DATA_DIR": str(data), "CALLQA_CACHE_DIR": str(cache_dir)}
@@ -52,11 +53,11 @@ def labelled_revivable() -> set[str]:
 
 def test_revive_finds_the_lost_calls_with_an_unworked_objection(stored: tuple[dict[str, str], dict[str, str]]) -> None:
     env, _ = stored
-    result = subprocess.run([sys.executable, "-m", "callqa.cli", "revive", "--since", "2020-01-01", "--csv", "-"],
+    result = subprocess.run([sys.executable, "-m", "cli", "revive", "--since", "2020-01-01", "--csv", "-"],
                             env=env, capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    from callqa.storage import connect
-    from callqa.storage.models import Call
+    from storage import connect
+    from storage.models import Call
 
     with connect(f"sqlite:///{env['CALLQA_DATA_DIR']}/callqa.db")() as db:
         files = {int(r["call_id"]): db.get_one(Call, int(r["call_id"])).original_name.removesuffix(".wav") for r in rows}
@@ -65,7 +66,7 @@ def test_revive_finds_the_lost_calls_with_an_unworked_objection(stored: tuple[di
     first = rows[0]
     assert first["link"] == f"http://127.0.0.1:8000/calls/{first['call_id']}#t={float(first['moment']):.1f}"
     assert first["deal_id"].startswith("D-") and first["objection"] and first["said"] and first["reasons"]
-    later = subprocess.run([sys.executable, "-m", "callqa.cli", "revive", "--since", "2999-01-01"],
+    later = subprocess.run([sys.executable, "-m", "cli", "revive", "--since", "2999-01-01"],
                            env=env, capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
     assert later.stdout == "" and "0 revivable leads" in later.stderr
 
@@ -73,7 +74,7 @@ def test_revive_finds_the_lost_calls_with_an_unworked_objection(stored: tuple[di
 def test_revivable_leads_over_the_api_by_role(stored: tuple[dict[str, str], dict[str, str]]) -> None:
     from api import create_app
     from callqa.settings import Settings
-    from callqa.storage.users import add_user
+    from storage.users import add_user
 
     env, managers = stored
     app = create_app(Settings.from_env(env))

@@ -111,7 +111,7 @@ def test_callqa_evaluate_reads_reviewed_calls_as_text_and_stereo(tmp_path: Path,
     env = {**os.environ, "CALLQA_CACHE_DIR": str(cache_dir)}
     folder = DEVSET / "brightnest_piper"
     result = subprocess.run(
-        [sys.executable, "-m", "callqa.cli", "evaluate", str(folder), "--script",
+        [sys.executable, "-m", "cli", "evaluate", str(folder), "--script",
          str(DEVSET / "packs" / "brightnest.yaml"), "--input", "text,stereo", "--json"],
         capture_output=True, text=True, env=env, timeout=900, check=False,
     )  # fmt: skip
@@ -133,7 +133,7 @@ def test_script_check_against_reviewed_calls_shows_the_trainer_where_the_pack_di
     env = {**os.environ, "CALLQA_CACHE_DIR": str(cache_dir)}
     folder = DEVSET / "fleettrack"
     result = subprocess.run(
-        [sys.executable, "-m", "callqa.cli", "script", "check", str(DEVSET / "packs" / "fleettrack.yaml"),
+        [sys.executable, "-m", "cli", "script", "check", str(DEVSET / "packs" / "fleettrack.yaml"),
          "--against", str(folder), "--input", "text", "--json"],
         capture_output=True, text=True, env=env, timeout=600, check=False,
     )  # fmt: skip

@@ -94,7 +94,7 @@ def test_a_trainer_stores_the_mined_draft_from_the_page(env: dict[str, str]) -> 
 
     from api import create_app
     from callqa.settings import Settings
-    from callqa.storage.users import add_user
+    from storage.users import add_user
 
     app = create_app(Settings.from_env(env))
     add_user(app.state.context.sessions, "trainer", "trainer", "long-password")

@@ -236,13 +236,13 @@ def test_passwords_from_the_command_line(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from callqa.storage import connect
-    from callqa.storage.users import sign_in
+    from storage import connect
+    from storage.users import sign_in
 
     env = {**os.environ, "CALLQA_DATA_DIR": str(tmp_path)}
 
     def callqa(*args: str, typed: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "callqa.cli", "user", *args], input=typed, env=env,
+        return subprocess.run([sys.executable, "-m", "cli", "user", *args], input=typed, env=env,
                               capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
 
     added = callqa("add", "anna", "--role", "quality", "--password", typed="first-secret\nfirst-secret\n")

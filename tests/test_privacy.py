@@ -123,7 +123,7 @@ def test_planted_personal_data_is_gone_from_text_and_audio(deployments: dict[str
 
 
 def _audio_key(deployment: dict[str, Any], name: str) -> str:
-    from callqa.storage.models import Call
+    from storage.models import Call
 
     with deployment["app"].state.context.sessions() as db:
         return db.get_one(Call, deployment["calls"][name]).audio_key
@@ -177,9 +177,10 @@ def test_no_export_leaks_a_redacted_value(deployments: dict[str, Any]) -> None:
 
 def test_a_call_whose_analysis_fails_is_redacted_all_the_same(tmp_path: Path, cache_dir: Path) -> None:
     from callqa.settings import Settings
-    from callqa.storage.models import Call, Job
-    from worker.metadata import CallInfo
-    from worker.pipeline import Context, accept_recording
+    from pipeline.context import Context
+    from pipeline.metadata import CallInfo
+    from pipeline.process import accept_recording
+    from storage.models import Call, Job
 
     ctx = Context.from_settings(Settings.from_env(
         {"CALLQA_DATA_DIR": str(tmp_path), "CALLQA_CACHE_DIR": str(cache_dir), "CALLQA_REDACT": "1"}))  # fmt: skip

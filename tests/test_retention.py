@@ -29,10 +29,12 @@ AGES = {"fresh": (30, False), "old-audio": (100, False), "old-transcript": (400,
 def store_calls(data: Path, database: str, **keep: int) -> tuple[Any, dict[str, int]]:
     """A Context with retention ``keep`` (days), and a call of each age in AGES with its own audio."""
     from callqa.settings import Settings
-    from callqa.storage import search
-    from callqa.storage.models import Call, Transcript
-    from worker.metadata import CallInfo
-    from worker.pipeline import Context, analyse_call, ingest, register_script
+    from pipeline.context import Context
+    from pipeline.metadata import CallInfo
+    from pipeline.process import analyse_call, ingest
+    from pipeline.scripts import register_script
+    from storage import search
+    from storage.models import Call, Transcript
 
     env = {"CALLQA_DATA_DIR": str(data), "CALLQA_DATABASE_URL": database,
            **{f"CALLQA_KEEP_{k.upper()}_DAYS": str(v) for k, v in keep.items()}}  # fmt: skip
@@ -59,10 +61,10 @@ def store_calls(data: Path, database: str, **keep: int) -> tuple[Any, dict[str, 
 def test_purge_deletes_what_expired_keeps_what_is_held_and_logs_it(database: str, tmp_path: Path) -> None:
     from sqlalchemy import select
 
-    from callqa.storage import search
-    from callqa.storage.access import entries
-    from callqa.storage.models import Call, Report, Review, Transcript
-    from worker.retention import purge
+    from pipeline.retention import purge
+    from storage import search
+    from storage.access import entries
+    from storage.models import Call, Report, Review, Transcript
 
     ctx, ids = store_calls(tmp_path / "data", database, audio=90, transcript=365, report=730)
     with ctx.sessions() as db:
@@ -112,10 +114,10 @@ def test_purge_deletes_what_expired_keeps_what_is_held_and_logs_it(database: str
 def test_a_disputed_call_is_kept_until_a_reviewer_answers(database: str, tmp_path: Path) -> None:
     from sqlalchemy import select
 
-    from callqa.storage.models import User
-    from callqa.storage.users import add_user
-    from worker.retention import purge
-    from worker.review import dispute, review
+    from pipeline.retention import purge
+    from pipeline.review import dispute, review
+    from storage.models import User
+    from storage.users import add_user
 
     ctx, ids = store_calls(tmp_path / "data", database, report=730)
     for name, role in (("Daniel", "manager"), ("Olga", "quality")):
@@ -153,8 +155,8 @@ def test_a_purged_recording_is_gone_from_the_api_with_the_reason(database: str, 
 
     from api import create_app
     from callqa.settings import Settings
-    from callqa.storage.users import add_user
-    from worker.retention import purge
+    from pipeline.retention import purge
+    from storage.users import add_user
 
     ctx, ids = store_calls(tmp_path / "data", database, audio=90)
     purge(ctx, at=NOW)
@@ -172,11 +174,11 @@ def test_a_gsm_recording_plays_from_a_wav_copy_that_is_purged_with_it(tmp_path: 
 
     from api import create_app
     from callqa.settings import Settings
-    from callqa.storage.users import add_user
+    from pipeline.metadata import CallInfo
+    from pipeline.process import ingest
+    from pipeline.retention import purge
+    from storage.users import add_user
     from transcribe.audio import probe_audio
-    from worker.metadata import CallInfo
-    from worker.pipeline import ingest
-    from worker.retention import purge
 
     data = tmp_path / "data"
     app = create_app(Settings.from_env({"CALLQA_DATA_DIR": str(data), "CALLQA_KEEP_AUDIO_DAYS": "90"}))

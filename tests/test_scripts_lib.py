@@ -93,7 +93,7 @@ def test_unknown_pack_name_lists_the_bundled_ones() -> None:
 def test_script_check_command(tmp_path: Path) -> None:
     bad = write(tmp_path, GOOD.replace("    weight: 2\n", "    wieght: 2\n"))
     result = subprocess.run(
-        [sys.executable, "-m", "callqa.cli", "script", "check", "b2b_outbound", str(bad)],
+        [sys.executable, "-m", "cli", "script", "check", "b2b_outbound", str(bad)],
         capture_output=True, text=True, env=dict(os.environ), timeout=60, check=False,
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr

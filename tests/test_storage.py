@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import inspect, select
 
-from callqa.storage import StorageError, connect
-from callqa.storage.models import Call, Manager
+from storage import StorageError, connect
+from storage.models import Call, Manager
 
 
 def test_a_new_database_gets_every_table_and_reopening_changes_nothing(database: str) -> None:
@@ -31,7 +31,7 @@ def test_the_migrations_build_exactly_the_models_schema(database: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from callqa.storage.models import Base, outside_the_orm
+    from storage.models import Base, outside_the_orm
 
     sessions = connect(database)
     with sessions() as db:
@@ -43,9 +43,9 @@ def test_the_migrations_build_exactly_the_models_schema(database: str) -> None:
 def test_upgrading_makes_stored_transcripts_searchable(database: str) -> None:
     from sqlalchemy import create_engine
 
-    from callqa.storage import search
-    from callqa.storage.db import migrate
-    from callqa.storage.models import Transcript
+    from storage import search
+    from storage.db import migrate
+    from storage.models import Transcript
 
     if database.startswith("sqlite:///"):
         Path(database.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

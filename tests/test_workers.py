@@ -15,8 +15,8 @@ import pytest
 from conftest import broken_script
 from sqlalchemy import func, select
 
-from callqa.storage import connect
-from callqa.storage.models import Call, Job, Report, Script, Transcript
+from storage import connect
+from storage.models import Call, Job, Report, Script, Transcript
 
 CALLS = Path(__file__).parent / "fixtures" / "calls"
 PII = Path(__file__).parent / "fixtures" / "pii"
@@ -37,7 +37,7 @@ def env(database: str, tmp_path: Path, cache_dir: Path) -> Iterator[dict[str, st
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "callqa.cli", "worker", "--concurrency", "1"],
+        [sys.executable, "-m", "cli", "worker", "--concurrency", "1"],
         env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60
@@ -55,7 +55,7 @@ def stop(process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM)
 def queue(folder: Path, env: dict[str, str], *flags: str, script: str = "b2b_outbound") -> dict[str, object]:
     """``callqa batch FOLDER --queue --json`` and its summary."""
     result = subprocess.run(
-        [sys.executable, "-m", "callqa.cli", "batch", str(folder), "--script", script, "--queue", "--json",
+        [sys.executable, "-m", "cli", "batch", str(folder), "--script", script, "--queue", "--json",
          *flags], env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert result.stdout, result.stderr
@@ -179,14 +179,14 @@ def test_an_upload_goes_to_the_workers_when_one_answers(env: dict[str, str], dat
 
     import httpx
 
-    from callqa.storage.users import add_user
+    from storage.users import add_user
 
     token = add_user(connect(database), "ops", "admin")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     worker = start_worker(env, tmp_path / "worker.log")
-    server = subprocess.Popen([sys.executable, "-m", "callqa.cli", "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], env=env,
                               stdout=(tmp_path / "serve.log").open("wb"), stderr=subprocess.STDOUT)  # fmt: skip
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}) as client:

@@ -1,4 +1,3 @@
-"""Processing many calls: the batch runner (in-process) and, next, Celery workers on Redis.
-
-Both run the same code on one call (``worker.pipeline.process_call``).
+"""Celery workers on Redis (``worker.tasks``): a thin edge over ``pipeline/``, which runs the same
+code on one call in-process (``pipeline.process.process_call``).
 """

@@ -79,7 +79,7 @@ def context() -> Any:
     """This worker process's Context: database, file store, settings; the model loads on first use."""
     global _context
     if _context is None:
-        from worker.pipeline import Context
+        from pipeline.context import Context
 
         settings = Settings.from_env()
         if not settings.threads:
@@ -103,8 +103,8 @@ class CallStep(Task):  # type: ignore[misc]
     same (its transcript is stored by then)."""
 
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        from worker.pipeline import fail_job
-        from worker.redaction import redact_failed
+        from pipeline.jobs import fail_job
+        from pipeline.redaction import redact_failed
 
         job_id = kwargs.get("job_id", args[2] if len(args) > 2 else None)
         if job_id is not None:
@@ -119,7 +119,8 @@ class CallStep(Task):  # type: ignore[misc]
 @app.task(name="callqa.transcribe", bind=True, base=CallStep, autoretry_for=TRANSIENT, retry_backoff=True,
           retry_backoff_max=300, max_retries=5)  # fmt: skip
 def transcribe_task(self: Any, call_id: int, script_id: int, job_id: int | None = None) -> int:
-    from worker.pipeline import job_state, transcribe_call
+    from pipeline.jobs import job_state
+    from pipeline.process import transcribe_call
 
     with job_state(context(), job_id, finish=False), _time_limit():
         transcribe_call(context(), call_id, script_id)
@@ -129,7 +130,8 @@ def transcribe_task(self: Any, call_id: int, script_id: int, job_id: int | None 
 @app.task(name="callqa.analyse", bind=True, base=CallStep, autoretry_for=TRANSIENT, retry_backoff=True,
           retry_backoff_max=300, max_retries=5)  # fmt: skip
 def analyse_task(self: Any, call_id: int, script_id: int, job_id: int | None = None) -> float:
-    from worker.pipeline import analyse_call, job_state
+    from pipeline.jobs import job_state
+    from pipeline.process import analyse_call
 
     with job_state(context(), job_id, first=False), _time_limit():
         return analyse_call(context(), call_id, script_id)
@@ -152,13 +154,13 @@ def _over_the_limit() -> str:
 @app.task(name="callqa.scan_incoming")
 def scan_incoming() -> int:
     """Enqueue the recordings in the incoming folder that are not stored yet; how many."""
-    from worker.batch import enqueue_folder
+    from pipeline.batch import enqueue_folder
 
     ctx = context()
     folder, script = ctx.settings.incoming_dir, ctx.settings.script
     if not folder or not script:
         return 0
-    from worker.pipeline import register_script
+    from pipeline.scripts import register_script
 
     return len(enqueue_folder(ctx, folder, register_script(ctx.sessions, script), dispatch).queued)
 
@@ -166,7 +168,7 @@ def scan_incoming() -> int:
 @app.task(name="callqa.purge")
 def purge_task() -> dict[str, list[int]]:
     """Delete what retention says has expired (logged in the access log); the call ids per kind."""
-    from worker.retention import purge
+    from pipeline.retention import purge
 
     return dataclasses.asdict(purge(context()))
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from api.deps import DbDep, PageDep
 from api.pages import render
 from api.routes.access import AccessQuery, read
-from callqa.storage.access import ACTIONS
+from storage.access import ACTIONS
 
 router = APIRouter()
 

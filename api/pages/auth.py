@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.deps import COOKIE, ContextDep, FormDep
 from api.pages import render
 from callqa.errors import InputError
-from callqa.storage.users import sign_in, sign_out
+from storage.users import sign_in, sign_out
 
 router = APIRouter()
 HOURS = 12

@@ -11,12 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import ContextDep, DbDep, FormDep, PageDep, RowId, audit
+from api.deps import ContextDep, DbDep, FormDep, PageDep, RowId, audit, own_call
 from api.pages import render
-from api.routes.calls import own_call
 from api.search import CallQuery, failed_checkpoints, search_calls
 from callqa.errors import InputError
-from callqa.storage.models import Call, Manager, Report, Review, Script
+from storage.models import Call, Manager, Report, Review, Script
 
 router = APIRouter()
 
@@ -66,7 +65,7 @@ def call_page(
     session: PageDep,
     done: Literal["review", "dispute"] | None = None,
 ) -> HTMLResponse:
-    from worker.review import targets
+    from pipeline.review import targets
 
     call = own_call(session.user, db.get(Call, call_id))
     audit(db, session.user, "open", call.id)
@@ -99,7 +98,7 @@ def review_form(
     verdict: Annotated[bool, Form()],
     comment: Annotated[str, Form(max_length=4000)] = "",
 ) -> RedirectResponse:
-    from worker.review import review
+    from pipeline.review import review
 
     if session.user.role not in ("admin", "quality"):
         raise HTTPException(
@@ -119,7 +118,7 @@ def dispute_form(
     target: Annotated[str, Form(max_length=120)],
     comment: Annotated[str, Form(max_length=4000)],
 ) -> RedirectResponse:
-    from worker.review import dispute
+    from pipeline.review import dispute
 
     if session.user.role != "manager":
         raise HTTPException(403, f"only managers dispute their calls; you are {session.user.role}")

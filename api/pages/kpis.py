@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from api.deps import DbDep, PageDep, own_manager
 from api.pages import render
 from api.pages.calls import filter_choices
-from callqa.storage.kpis import kpi_table, latest_week
+from storage.kpis import kpi_table, latest_week
 
 router = APIRouter()
 

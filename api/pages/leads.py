@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import DbDep, PageDep, own_manager
 from api.pages import render
-from callqa.storage.leads import revivable
+from storage.leads import revivable
 
 router = APIRouter()
 

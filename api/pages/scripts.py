@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from api.deps import ContextDep, DbDep, FormDep, PageDep, RowId
 from api.pages import render
 from callqa.errors import InputError
-from callqa.storage.models import Script, User, WebSession
+from storage.models import Script, User, WebSession
 
 router = APIRouter()
 MAX_PACK = 1 << 20
@@ -75,7 +75,7 @@ async def save_script(
     text: Annotated[str, Form(max_length=MAX_PACK)] = "",
 ) -> Response:
     """A pack from an uploaded file or the edit box; invalid ones come back with the error."""
-    from worker.pipeline import store_script
+    from pipeline.scripts import store_script
 
     _trainer(session.user)
     name = "the edited pack"
@@ -104,7 +104,7 @@ def _refused(request: Request, session: WebSession, text: str, error: str) -> HT
 def rescore_form(
     script_id: RowId, db: DbDep, session: FormDep, ctx: ContextDep, background: BackgroundTasks
 ) -> RedirectResponse:
-    from worker.pipeline import rescore_all
+    from pipeline.process import rescore_all
 
     _trainer(session.user)
     script = db.get(Script, script_id)
@@ -119,9 +119,9 @@ def draft_page(
     script_id: RowId, request: Request, db: DbDep, session: PageDep, since: date | None = None
 ) -> HTMLResponse:
     """What works in the team's calls, and the draft of the next version, ready to edit and store."""
-    from callqa.storage.drafts import mined
     from scripts_lib import parse_pack
     from scripts_lib.draft import draft_pack
+    from storage.drafts import mined
 
     if session.user.role == "manager":
         raise HTTPException(403, "drafting scripts is for trainers and the quality department")

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from api.deps import DbDep, role
-from callqa.storage.access import Action, entries
-from callqa.storage.models import User
+from storage.access import Action, entries
+from storage.models import User
 
 router = APIRouter(tags=["access log"])
 Admin = Annotated[User, Depends(role("admin"))]

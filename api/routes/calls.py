@@ -22,11 +22,11 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from api.deps import ContextDep, DbDep, RowId, UserDep, audit, role
+from api.deps import ContextDep, DbDep, RowId, UserDep, audit, own_call, role
 from api.search import CallQuery, search_calls
 from callqa.errors import InputError
-from callqa.storage import FileStore
-from callqa.storage.models import Call, User
+from storage import FileStore
+from storage.models import Call, User
 
 router = APIRouter(tags=["calls"])
 Uploader = Annotated[User, Depends(role("admin", "quality"))]
@@ -39,11 +39,6 @@ PLAYABLE = frozenset({"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u
                       "pcm_alaw", "mp3", "mp3float", "aac", "opus", "vorbis", "flac"})  # fmt: skip
 
 
-def own_call(user: User, call: Call | None) -> Call:
-    """The call, if this user may see it: managers see only their own (others get 404, not a hint)."""
-    if call is None or (user.role == "manager" and call.manager_id != user.manager_id):
-        raise HTTPException(404, "no such call")
-    return call
 
 
 @router.get("/calls")
@@ -147,7 +142,7 @@ def upload_call(
 
     The file is checked for being audio before anything is stored.
     """
-    from worker.metadata import CallInfo
+    from pipeline.metadata import CallInfo
 
     info = CallInfo(manager=manager, direction=direction, started_at=started_at, client_phone=client_phone,
                     deal_id=deal_id, outcome=outcome.lower() if outcome else None)  # fmt: skip
@@ -172,7 +167,7 @@ def webhook(
     """For a PBX or CRM: a recording plus its metadata as one JSON field (the call-log fields)."""
     import json
 
-    from worker.metadata import MetadataError, parse
+    from pipeline.metadata import MetadataError, parse
 
     try:
         data = json.loads(metadata)
@@ -187,8 +182,9 @@ def webhook(
 def _accept(
     ctx: Any, background: BackgroundTasks, file: UploadFile, info: Any, script: str | None
 ) -> dict[str, Any]:
+    from pipeline.process import accept_recording
+    from pipeline.scripts import resolve_script
     from transcribe.audio import probe_audio
-    from worker.pipeline import accept_recording, resolve_script
 
     name = Path(file.filename or "upload").name
     suffix = Path(name).suffix.lower()
@@ -230,10 +226,9 @@ def _copy_limited(file: UploadFile, out: Any) -> int:
 
 def _deferred(background: BackgroundTasks, ctx: Any) -> Any:
     """Process on the workers' queue when a worker answers, otherwise here, after the response."""
-    from worker.pipeline import process_call
-    from worker.tasks import queue_for
+    from pipeline.process import process_call
 
-    queued = queue_for(ctx.settings)
+    queued = ctx.queue()
     if queued is not None:
         return queued
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy import select
 
 from api.deps import DbDep, RowId, role
-from callqa.storage.models import Job, User
+from storage.models import Job, User
 
 router = APIRouter(tags=["jobs"])
 Staff = Annotated[User, Depends(role("admin", "quality", "trainer"))]

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from api.deps import DbDep, UserDep, audit, own_manager
 from api.routes import attachment
-from callqa.storage.kpis import kpi_table, latest_week, to_csv
+from storage.kpis import kpi_table, latest_week, to_csv
 
 router = APIRouter(tags=["kpis"])
 

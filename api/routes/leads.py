@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from api.deps import DbDep, UserDep, audit, own_manager
 from api.routes import attachment
-from callqa.storage.leads import revivable, row, to_csv
+from storage.leads import revivable, row, to_csv
 
 router = APIRouter(tags=["leads"])
 

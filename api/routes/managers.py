@@ -10,8 +10,8 @@ from fastapi import APIRouter, HTTPException
 from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from api.deps import DbDep, UserDep
-from callqa.storage.models import Call, Manager, ReportItem, User
+from api.deps import DbDep, UserDep, own_manager
+from storage.models import Call, Manager, ReportItem, User
 
 router = APIRouter(tags=["managers"])
 
@@ -25,7 +25,7 @@ def manager_summary(name: str, db: DbDep, user: UserDep) -> dict[str, Any]:
 
 def visible_manager(db: Session, user: User, name: str) -> Manager:
     manager = db.scalar(select(Manager).where(Manager.name == name))
-    if manager is None or (user.role == "manager" and user.manager_id != manager.id):
+    if manager is None or own_manager(user) not in (None, manager.id):
         raise HTTPException(404, "no such manager")
     return manager
 

@@ -7,9 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from api.deps import ContextDep, DbDep, RowId, role
-from api.routes.calls import own_call
-from callqa.storage.models import Call, Review, User
+from api.deps import ContextDep, DbDep, RowId, own_call, role
+from storage.models import Call, Review, User
 
 router = APIRouter(tags=["reviews"])
 Reviewer = Annotated[User, Depends(role("admin", "quality"))]
@@ -43,7 +42,7 @@ def review_call(
     call_id: RowId, body: ReviewIn, db: DbDep, user: Reviewer, ctx: ContextDep
 ) -> dict[str, Any]:
     """Confirm or override one verdict; the score is recomputed, and the machine's is kept."""
-    from worker.review import review
+    from pipeline.review import review
 
     own_call(user, db.get(Call, call_id))
     return _out(review(ctx, call_id, user, body.target, body.verdict, body.comment))
@@ -54,7 +53,7 @@ def dispute_call(
     call_id: RowId, body: DisputeIn, db: DbDep, user: Manager, ctx: ContextDep
 ) -> dict[str, Any]:
     """A manager disputes a verdict on one of their own calls."""
-    from worker.review import dispute
+    from pipeline.review import dispute
 
     own_call(user, db.get(Call, call_id))
     return _out(dispute(ctx, call_id, user, body.target, body.comment))

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from api.deps import ContextDep, DbDep, RowId, UserDep, audit, role
 from api.routes import attachment
 from callqa.errors import InputError
-from callqa.storage.models import Script, User
+from storage.models import Script, User
 
 router = APIRouter(tags=["scripts"])
 Trainer = Annotated[User, Depends(role("admin", "trainer"))]
@@ -48,7 +48,7 @@ def upload_script(
     file: Annotated[UploadFile, File(description="the YAML pack")],
 ) -> dict[str, Any]:
     """Store a new pack version; an invalid one is refused with the line and what is wrong."""
-    from worker.pipeline import store_script
+    from pipeline.scripts import store_script
 
     name = file.filename or "pack.yaml"
     raw = file.file.read(1 << 20)
@@ -65,7 +65,7 @@ def rescore(
     script_id: RowId, db: DbDep, user: Trainer, ctx: ContextDep, background: BackgroundTasks
 ) -> dict[str, Any]:
     """Re-analyse every stored transcript with this version, after the response; no re-transcription."""
-    from worker.pipeline import rescore_all
+    from pipeline.process import rescore_all
 
     script = db.get(Script, script_id)
     if script is None:
@@ -87,9 +87,9 @@ def draft(
     """What the team's calls say at each stage and in answer to each objection, grouped and
     ranked by how often those calls were won; ``yaml``: a draft of the pack's next version,
     ``markdown``: a handout for training."""
-    from callqa.storage.drafts import mined
     from scripts_lib import parse_pack
     from scripts_lib.draft import draft_pack, markdown
+    from storage.drafts import mined
 
     script = db.get(Script, script_id)
     if script is None:

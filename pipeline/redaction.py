@@ -11,10 +11,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from analysis.redact import Redaction, redact, redact_report
-from callqa.storage import search
-from callqa.storage.models import Call, Job, Report, Transcript
+from pipeline.context import Context
+from storage import search
+from storage.models import Call, Job, Report, Transcript
 from transcribe.transcript import Transcript as TranscriptValue
-from worker.pipeline import Context
 
 log = logging.getLogger(__name__)
 

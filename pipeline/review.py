@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from callqa.errors import InputError
-from callqa.storage.models import Call, Report, ReportItem, Review, User
-from worker.pipeline import Context, analyse_call
+from pipeline.context import Context
+from pipeline.process import analyse_call
+from storage.models import Call, Report, ReportItem, Review, User
 
 
 def latest_report(ctx: Context, call_id: int) -> Report:

@@ -7,83 +7,28 @@ for its (call, script version).
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
+from analysis import analyze
 from callqa.errors import InputError
-from callqa.settings import Settings
-from callqa.storage import FileStore, audio_key, content_hash, search
-from callqa.storage.models import Call, Job, Manager, Report, ReportItem, Script, Transcript, now
+from pipeline.calls import load_call
+from pipeline.context import Context
+from pipeline.jobs import job_state
+from pipeline.metadata import CallInfo
+from pipeline.redaction import redact_call, redact_failed
+from pipeline.scripts import resolve_script
 from scripts_lib import parse_pack
-from worker.metadata import CallInfo
-
-if TYPE_CHECKING:
-    from transcribe.diarize import SpeakerEncoder
-    from transcribe.recognisers import Recognisers
-
-
-@dataclass
-class Context:
-    """What a worker process sets up once: the database, the file store, the settings, the model."""
-
-    sessions: sessionmaker[Session]
-    store: FileStore
-    settings: Settings
-    _recognisers: tuple[Recognisers, SpeakerEncoder] | None = None  # loaded on first need
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Context:
-        """Open the configured database (migrated) and file store."""
-        from callqa.storage import DirectoryStore, connect
-
-        return cls(connect(settings.database), DirectoryStore(settings.data_dir), settings)
-
-    def recognisers(self) -> tuple[Recognisers, SpeakerEncoder]:
-        """The Whisper engines (each model loaded on first use) and the mono diarizer."""
-        if self._recognisers is None:
-            from transcribe.diarize import ResemblyzerEncoder
-            from transcribe.recognisers import Recognisers
-
-            self._recognisers = (Recognisers.from_settings(self.settings), ResemblyzerEncoder())
-        return self._recognisers
-
-
-def register_script(sessions: sessionmaker[Session], name: str) -> int:
-    """Store the pack ``name`` (bundled id or YAML path) as a script version; its id.
-
-    A version is stored once; the same id and version with other content is refused.
-    """
-    from scripts_lib import find_pack, load_pack
-
-    load_pack(name)  # errors name the file and line
-    return store_script(sessions, find_pack(name).read_text(encoding="utf-8"), name)
-
-
-def store_script(sessions: sessionmaker[Session], source: str, name: str = "<pack>") -> int:
-    """Store a pack's YAML text as a script version (validated; errors name ``name``); its id."""
-    pack = parse_pack(source, name)
-    with sessions.begin() as db:
-        stored = db.scalar(
-            select(Script).where(Script.pack_id == pack.id, Script.version == pack.version)
-        )
-        if stored is None:
-            stored = Script(pack_id=pack.id, version=pack.version, title=pack.title,
-                            language=pack.language, source=source)  # fmt: skip
-            db.add(stored)
-            db.flush()
-        elif parse_pack(stored.source) != pack:
-            raise InputError(
-                f"script {pack.id} v{pack.version} is already stored with other content: raise its version"
-            )
-        return stored.id
+from storage import audio_key, content_hash, search
+from storage.models import Call, Job, Manager, Report, ReportItem, Script, Transcript, now
+from transcribe import TranscribeOptions
+from transcribe.transcript import Transcript as TranscriptValue
 
 
 def report_items(report: dict[str, Any]) -> list[ReportItem]:
@@ -93,32 +38,6 @@ def report_items(report: dict[str, Any]) -> list[ReportItem]:
     ]
     last = {o["type"]: o["handled"] for o in report["objections"]}
     return items + [ReportItem(kind="objection", key=k, ok=v) for k, v in last.items()]
-
-
-def resolve_script(sessions: sessionmaker[Session], name: str) -> int:
-    """``ID@VERSION``: a stored version; a stored ``ID`` that is no bundled pack or file: its
-    newest stored version; anything else: a pack to store (see ``register_script``)."""
-    from scripts_lib import bundled_packs
-
-    if "@" not in name and not Path(name).exists() and name not in bundled_packs():
-        with sessions() as db:
-            newest = db.scalar(
-                select(Script.id).where(Script.pack_id == name).order_by(Script.version.desc()).limit(1)
-            )
-        if newest is not None:
-            return newest
-    if "@" in name and not Path(name).exists():
-        pack_id, _, version = name.rpartition("@")
-        with sessions() as db:
-            found = db.scalar(
-                select(Script.id).where(Script.pack_id == pack_id, Script.version == int(version))
-            ) if version.isdigit() else None  # fmt: skip
-        if found is None:
-            raise InputError(
-                f"script {name}: no such stored version (give ID@VERSION, or a pack file)"
-            )
-        return found
-    return register_script(sessions, name)
 
 
 def rescore_all(ctx: Context, name: str) -> tuple[dict[int, float], list[tuple[int, str]]]:
@@ -167,35 +86,14 @@ def process_call(ctx: Context, call_id: int, script_id: int, job_id: int | None 
         try:
             return analyse_call(ctx, call_id, script_id)
         except Exception:
-            from worker.redaction import redact_failed
-
             redact_failed(ctx, call_id)
             raise
-
-
-@contextlib.contextmanager
-def job_state(
-    ctx: Context, job_id: int | None, first: bool = True, finish: bool = True
-) -> Iterator[None]:
-    """Mark the job running (an attempt more, if this is its ``first`` step); failed with the reason
-    on an error; done at the end if ``finish``."""
-    _set_job(ctx, job_id, "running", attempt=first)
-    try:
-        yield
-    except Exception as error:
-        _set_job(ctx, job_id, "failed", str(error))
-        raise
-    if finish:
-        _set_job(ctx, job_id, "done")
 
 
 def transcribe_call(ctx: Context, call_id: int, script_id: int) -> None:
     """Transcribe the call's recording and store it, unless stored already. The language is told
     from the speech, the script's unless the call is clearly in another (then the analysis
     refuses the call, naming both languages)."""
-    from callqa.calls import load_call
-    from transcribe import TranscribeOptions
-
     with ctx.sessions() as db:
         call = db.get_one(Call, call_id)
         if call.transcript is not None:
@@ -230,9 +128,6 @@ def analyse_call(
 
     With reviewers' ``overrides``, the result is the reviewed score; the stored report is untouched.
     """
-    from analysis import analyze
-    from transcribe.transcript import Transcript as TranscriptValue
-
     with ctx.sessions() as db:
         call = db.get_one(Call, call_id)
         if call.transcript is None:
@@ -272,8 +167,6 @@ def analyse_call(
         except IntegrityError:
             continue
     if ctx.settings.redact:  # after the analysis, so the score is that of the call as heard
-        from worker.redaction import redact_call
-
         redact_call(ctx, call_id)
     return report.score
 
@@ -286,25 +179,6 @@ def _manager(db: Session, name: str | None) -> Manager | None:
         manager = Manager(name=name)
         db.add(manager)
     return manager
-
-
-def fail_job(ctx: Context, job_id: int, reason: str) -> None:
-    """Fail the job with ``reason`` unless it has already finished (done, or failed with its own)."""
-    with ctx.sessions() as db:
-        state = db.scalar(select(Job.state).where(Job.id == job_id))
-    if state not in ("done", "failed"):
-        _set_job(ctx, job_id, "failed", reason)
-
-
-def _set_job(
-    ctx: Context, job_id: int | None, state: str, error: str | None = None, attempt: bool = False
-) -> None:
-    if job_id is None:
-        return
-    with ctx.sessions.begin() as db:
-        job = db.get_one(Job, job_id)
-        job.state, job.error = state, error
-        job.attempts += attempt
 
 
 def accept_recording(

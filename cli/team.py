@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from callqa.console import fail as _fail
 from callqa.errors import CallqaError
 from callqa.settings import Settings
+from cli.console import fail as _fail
 
 if TYPE_CHECKING:
     from scripts_lib import ScriptPack
@@ -51,8 +51,8 @@ def revive(
     callqa revive --since 2026-11-01
     callqa revive --since 2026-11-01 --csv leads.csv
     """
-    from callqa.storage import connect
-    from callqa.storage.leads import revivable, row, to_csv
+    from storage import connect
+    from storage.leads import revivable, row, to_csv
 
     try:
         sessions = connect(Settings.from_env().database)
@@ -91,8 +91,8 @@ def report(week: str | None, day: datetime | None, csv_path: Path | None, as_jso
     callqa report --week 2026-W48
     callqa report --day 2026-11-27 --json
     """
-    from callqa.storage import connect
-    from callqa.storage.kpis import kpi_table, latest_week, to_csv
+    from storage import connect
+    from storage.kpis import kpi_table, latest_week, to_csv
 
     try:
         with connect(Settings.from_env().database)() as db:
@@ -149,13 +149,13 @@ def mine(
     \b
     callqa mine --script b2b_outbound --since 2026-11-01 --out draft.yaml --markdown training.md
     """
-    from callqa.storage import connect
-    from callqa.storage.drafts import mined
-    from callqa.storage.models import Script
+    from pipeline.scripts import resolve_script
     from scripts_lib import parse_pack
     from scripts_lib.draft import draft_pack
     from scripts_lib.draft import markdown as handout
-    from worker.pipeline import resolve_script
+    from storage import connect
+    from storage.drafts import mined
+    from storage.models import Script
 
     try:
         sessions = connect(Settings.from_env().database)
@@ -202,11 +202,11 @@ def calibrate(script_name: str, since: datetime | None, out: Path | None, as_jso
     import dataclasses
 
     from analysis.calibrate import calibrate as fit
-    from callqa.storage import connect
-    from callqa.storage.drafts import labelled_calls
-    from callqa.storage.models import Script
+    from pipeline.scripts import resolve_script
     from scripts_lib import parse_pack
-    from worker.pipeline import resolve_script
+    from storage import connect
+    from storage.drafts import labelled_calls
+    from storage.models import Script
 
     try:
         sessions = connect(Settings.from_env().database)

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from callqa.console import fail as _fail
 from callqa.errors import CallqaError
 from callqa.settings import Settings
+from cli.console import fail as _fail
 
 if TYPE_CHECKING:
     from analysis.report import CallReport
-    from callqa.calls import Call
+    from pipeline.calls import Call
     from scripts_lib.schema import ScriptPack
     from transcribe.diarize import SpeakerEncoder
     from transcribe.recognisers import Recognisers
@@ -34,7 +34,7 @@ class CallLoader:
         self._engines: tuple[Recognisers, SpeakerEncoder] | None = None
 
     def __call__(self, path: Path) -> Call:
-        from callqa.calls import is_transcript, load_call
+        from pipeline.calls import is_transcript, load_call
         from transcribe import TranscribeOptions
         from transcribe.diarize import ResemblyzerEncoder
         from transcribe.recognisers import Recognisers

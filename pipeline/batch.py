@@ -10,11 +10,18 @@ from pathlib import Path
 from sqlalchemy import select
 
 from callqa.errors import InputError
-from callqa.storage import content_hash
-from callqa.storage.models import Call, Job, Report
+from pipeline.context import Context
+from pipeline.metadata import (
+    CallInfo,
+    MetadataError,
+    manager_from_name,
+    read_call_log,
+    read_sidecar,
+)
+from pipeline.process import ingest, process_call
+from storage import content_hash
+from storage.models import Call, Job, Report
 from transcribe.audio import SUFFIXES as AUDIO
-from worker.metadata import CallInfo, MetadataError, manager_from_name, read_call_log, read_sidecar
-from worker.pipeline import Context, ingest, process_call
 
 
 @dataclass

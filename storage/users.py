@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from callqa.errors import InputError
-from callqa.storage.models import Manager, User, WebSession, now
+from storage.models import Manager, User, WebSession, now
 
 ROLES = ("admin", "quality", "trainer", "manager")
 _UNKNOWN = "scrypt$" + "00" * 16 + "$" + "00" * 64  # matches no password

@@ -9,7 +9,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-from callqa.storage import search
+from storage import search
 
 revision = "0007"
 down_revision = "0006"

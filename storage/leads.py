@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.revive import Revival, revival
-from callqa.storage.models import Call, Manager, Report
+from storage.models import Call, Manager, Report
 
 COLUMNS = ("call_id", "at", "manager", "client_phone", "deal_id", "objection", "moment", "said",
            "revivability", "reasons", "link")  # fmt: skip

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from callqa.console import fail
 from callqa.errors import CallqaError
 from callqa.settings import Settings
+from cli.console import fail
 
 _DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -47,8 +47,8 @@ def redact(
 def _redact_file(settings: Settings, path: Path, audio: Path | None, keep: tuple[str, ...],
                  as_json: bool, language: str | None) -> None:  # fmt: skip
     from analysis.redact import redact as redact_transcript
-    from callqa.calls import is_transcript
-    from callqa.cli_analysis import CallLoader
+    from cli.analysis import CallLoader
+    from pipeline.calls import is_transcript
 
     if audio and is_transcript(path):
         raise click.UsageError(f"{path}: --audio needs a recording, not a transcript")
@@ -73,9 +73,9 @@ def _redact_file(settings: Settings, path: Path, audio: Path | None, keep: tuple
 def _redact_stored(settings: Settings, as_json: bool) -> None:
     from sqlalchemy import select
 
-    from callqa.storage.models import Transcript
-    from worker.pipeline import Context
-    from worker.redaction import redact_call
+    from pipeline.context import Context
+    from pipeline.redaction import redact_call
+    from storage.models import Transcript
 
     ctx = Context.from_settings(settings)
     with ctx.sessions() as db:
@@ -104,8 +104,8 @@ def purge(as_of: datetime | None, dry_run: bool, as_json: bool) -> None:
     """Delete the recordings, transcripts and calls older than the retention settings
     (CALLQA_KEEP_AUDIO_DAYS, _TRANSCRIPT_DAYS, _REPORT_DAYS); held calls are kept. Each deletion
     is recorded in the access log."""
-    from worker.pipeline import Context
-    from worker.retention import purge as run_purge
+    from pipeline.context import Context
+    from pipeline.retention import purge as run_purge
 
     try:
         settings = Settings.from_env()

@@ -20,9 +20,9 @@ from sqlalchemy import ColumnElement, delete, exists, or_, select
 from sqlalchemy.orm import aliased
 
 from analysis.redact import strip_quotes
-from callqa.storage import access, search
-from callqa.storage.models import Call, Report, Review, Transcript, now
-from worker.pipeline import Context
+from pipeline.context import Context
+from storage import access, search
+from storage.models import Call, Report, Review, Transcript, now
 
 
 @dataclass

@@ -1,8 +1,8 @@
-"""Alembic environment: runs on the connection ``callqa.storage.db.migrate`` hands it."""
+"""Alembic environment: runs on the connection ``storage.db.migrate`` hands it."""
 
 from alembic import context
 
-from callqa.storage.models import Base, outside_the_orm
+from storage.models import Base, outside_the_orm
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from analysis.kpi import TRAILING, CallFacts, table
 from callqa.errors import InputError
-from callqa.storage.models import Call, Manager, Report
+from storage.models import Call, Manager, Report
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 

@@ -9,7 +9,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callqa.storage.models import AccessEntry, User
+from storage.models import AccessEntry, User
 
 Action = Literal["open", "play", "export", "hold", "release", "purge"]
 ACTIONS: tuple[str, ...] = get_args(Action)

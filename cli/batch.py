@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from callqa.console import fail as _fail
 from callqa.errors import CallqaError
 from callqa.settings import Settings
+from cli.console import fail as _fail
 
 
 @click.command()
@@ -34,8 +34,9 @@ def batch(folder: Path, script_name: str | None, queue: bool, no_wait: bool, as_
     \b
     callqa batch /recordings/2026-11-27 --script b2b_outbound
     """
-    from worker.batch import find_recordings, run_batch
-    from worker.pipeline import Context, resolve_script
+    from pipeline.batch import find_recordings, run_batch
+    from pipeline.context import Context
+    from pipeline.scripts import resolve_script
 
     try:
         settings = Settings.from_env()
@@ -67,7 +68,7 @@ def batch(folder: Path, script_name: str | None, queue: bool, no_wait: bool, as_
             bar.render_progress()
 
         if queue:
-            from worker.batch import enqueue_folder
+            from pipeline.batch import enqueue_folder
             from worker.tasks import dispatch
 
             summary = enqueue_folder(ctx, folder, script_id, dispatch, progress=step)
@@ -107,7 +108,7 @@ def _wait(ctx, summary) -> None:  # type: ignore[no-untyped-def]
 
     from sqlalchemy import select
 
-    from callqa.storage.models import Job, Report
+    from storage.models import Job, Report
 
     pending = dict(summary.queued)  # recording -> job id
     with click.progressbar(
@@ -170,8 +171,8 @@ def calls(day: datetime | None, manager: str | None, sort: str, limit: int, as_j
     \b
     callqa calls --date 2026-11-27 --sort score
     """
-    from callqa.storage import connect
-    from callqa.storage.queries import list_calls
+    from storage import connect
+    from storage.queries import list_calls
 
     try:
         sessions = connect(Settings.from_env().database)
@@ -221,7 +222,8 @@ def rescore(script_name: str, as_json: bool) -> None:
     callqa rescore --script b2b_outbound_v2.yaml
     callqa rescore --script b2b_outbound@1
     """
-    from worker.pipeline import Context, rescore_all
+    from pipeline.context import Context
+    from pipeline.process import rescore_all
 
     try:
         settings = Settings.from_env()

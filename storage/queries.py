@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from callqa.storage.models import Call, Job, Manager
+from storage.models import Call, Job, Manager
 
 
 def list_calls(

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
-from callqa.cli_analysis import analyze, evaluate
-from callqa.cli_batch import batch, calls, rescore, worker
-from callqa.cli_privacy import purge, redact
-from callqa.cli_serve import serve, user
-from callqa.cli_team import calibrate, mine, report, revive
-from callqa.console import fail as _fail
 from callqa.errors import CallqaError
 from callqa.settings import Settings
+from cli.analysis import analyze, evaluate
+from cli.batch import batch, calls, rescore, worker
+from cli.console import fail as _fail
+from cli.privacy import purge, redact
+from cli.serve import serve, user
+from cli.team import calibrate, mine, report, revive
 
 if TYPE_CHECKING:
     from transcribe.diarize import SpeakerEncoder
@@ -190,7 +190,7 @@ def script_check(packs: Sequence[str], as_json: bool, against: Path | None, kind
     from scripts_lib import ScriptError, load_pack
 
     if against is not None:
-        from callqa.cli_analysis import check_against
+        from cli.analysis import check_against
 
         if len(packs) != 1:
             _fail("--against: check one pack at a time")

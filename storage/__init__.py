@@ -4,7 +4,7 @@ sessions = connect(settings.database)       # SQLite file by default, PostgreSQL
 store = DirectoryStore(settings.data_dir)
 """
 
-from callqa.storage.db import StorageError, connect
-from callqa.storage.files import DirectoryStore, FileStore, audio_key, content_hash
+from storage.db import StorageError, connect
+from storage.files import DirectoryStore, FileStore, audio_key, content_hash
 
 __all__ = ["DirectoryStore", "FileStore", "StorageError", "audio_key", "connect", "content_hash"]

@@ -23,7 +23,7 @@ class Base(DeclarativeBase):
 
 
 def outside_the_orm(name: str | None, type_: str, _: object) -> bool:
-    """False for the search tables (callqa.storage.search), which migrations make by hand."""
+    """False for the search tables (storage.search), which migrations make by hand."""
     return not (type_ == "table" and (name or "").startswith("transcript_words"))
 
 
@@ -211,6 +211,6 @@ class AccessEntry(Base):
     at: Mapped[datetime] = mapped_column(default=now, index=True)
     user_id: Mapped[int | None]  # None: callqa itself (retention)
     user_name: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(20), index=True)  # see callqa.storage.access.ACTIONS
+    action: Mapped[str] = mapped_column(String(20), index=True)  # see storage.access.ACTIONS
     call_id: Mapped[int | None] = mapped_column(index=True)
     detail: Mapped[str] = mapped_column(Text, default="")  # what was exported, what was purged

@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from callqa.console import fail as _fail
 from callqa.errors import CallqaError
 from callqa.settings import Settings
+from cli.console import fail as _fail
 
 
 @click.command()
@@ -19,9 +19,11 @@ def serve(host: str, port: int) -> None:
     import uvicorn
 
     from api import create_app
+    from worker.tasks import queue_for
 
     try:
-        app = create_app(Settings.from_env())
+        settings = Settings.from_env()
+        app = create_app(settings, queue=lambda: queue_for(settings))
     except CallqaError as error:
         _fail(str(error))
         sys.exit(2)
@@ -55,8 +57,8 @@ def user_add(name: str, role: str, password: str | None) -> None:
     \b
     callqa user add anna --role quality --password     # asks for the password of the pages
     """
-    from callqa.storage import connect
-    from callqa.storage.users import add_user
+    from storage import connect
+    from storage.users import add_user
 
     try:
         token = add_user(connect(Settings.from_env().database), name, role,
@@ -72,8 +74,8 @@ def user_add(name: str, role: str, password: str | None) -> None:
 @_PASSWORD
 def user_password(name: str, password: str | None) -> None:
     """Set or change the password a user signs in to the pages with (asked for, hidden)."""
-    from callqa.storage import connect
-    from callqa.storage.users import set_password
+    from storage import connect
+    from storage.users import set_password
 
     try:
         set_password(connect(Settings.from_env().database), name, password or _prompt())

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.calibrate import Labelled
-from callqa.storage.models import Call, Manager, Report, Review, Script
 from scripts_lib.draft import Analysed, Group, mine
+from storage.models import Call, Manager, Report, Review, Script
 
 
 def analysed_calls(db: Session, pack_id: str, since: date | None = None, until: date | None = None) -> list[Analysed]:
