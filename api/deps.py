@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from pipeline.context import Context
+from storage import access
 from storage.models import Call, User, WebSession
 from storage.users import session_by_key, user_by_token
 
@@ -95,8 +96,6 @@ def audit(
 ) -> None:  # fmt: skip
     """Add to the access log and commit; the detail is ``detail``, or what was asked for (the path
     and query of ``request``)."""
-    from storage import access
-
     if request is not None:
         detail = f"{request.url.path}{'?' + request.url.query if request.url.query else ''}"
     access.record(db, user, action, call_id, detail)
@@ -116,14 +115,52 @@ def own_call(user: User, call: Call | None) -> Call:
     return call
 
 
+def _allowed(user: User, allowed: tuple[str, ...]) -> None:
+    if user.role not in allowed:
+        raise HTTPException(403, f"this needs the role {' or '.join(allowed)}; you are {user.role}")
+
+
 def role(*allowed: str) -> Callable[..., Any]:
-    """A dependency that lets only users of these roles through."""
+    """A dependency that lets only users (API tokens) of these roles through."""
 
     def check(user: UserDep) -> User:
-        if user.role not in allowed:
-            raise HTTPException(
-                403, f"this needs the role {' or '.join(allowed)}; you are {user.role}"
-            )
+        _allowed(user, allowed)
         return user
 
     return check
+
+
+def page_role(*allowed: str) -> Callable[..., Any]:
+    """The same for a signed-in page."""
+
+    def check(found: PageDep) -> WebSession:
+        _allowed(found.user, allowed)
+        return found
+
+    return check
+
+
+def form_role(*allowed: str) -> Callable[..., Any]:
+    """The same for a page form's POST (its CSRF token checked first)."""
+
+    def check(found: FormDep) -> WebSession:
+        _allowed(found.user, allowed)
+        return found
+
+    return check
+
+
+# Who may do what, declared once. The quality department reviews, uploads and holds calls;
+# trainers change scripts; staff is everyone but the managers, who see their own calls.
+ADMIN, QUALITY, TRAINERS = ("admin",), ("admin", "quality"), ("admin", "trainer")
+STAFF, MANAGERS = ("admin", "quality", "trainer"), ("manager",)
+Admin = Annotated[User, Depends(role(*ADMIN))]
+Quality = Annotated[User, Depends(role(*QUALITY))]
+Trainer = Annotated[User, Depends(role(*TRAINERS))]
+Staff = Annotated[User, Depends(role(*STAFF))]
+ManagerUser = Annotated[User, Depends(role(*MANAGERS))]
+AdminPage = Annotated[WebSession, Depends(page_role(*ADMIN))]
+StaffPage = Annotated[WebSession, Depends(page_role(*STAFF))]
+QualityForm = Annotated[WebSession, Depends(form_role(*QUALITY))]
+TrainerForm = Annotated[WebSession, Depends(form_role(*TRAINERS))]
+ManagerForm = Annotated[WebSession, Depends(form_role(*MANAGERS))]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import DbDep, PageDep
+from api.deps import AdminPage, DbDep
 from api.pages import render
 from api.routes.access import AccessQuery, read
 from storage.access import ACTIONS
@@ -18,10 +18,8 @@ router = APIRouter()
 
 @router.get("/access-log", response_class=HTMLResponse)
 def access_page(
-    request: Request, db: DbDep, session: PageDep, q: Annotated[AccessQuery, Query()]
+    request: Request, db: DbDep, session: AdminPage, q: Annotated[AccessQuery, Query()]
 ) -> HTMLResponse:
-    if session.user.role != "admin":
-        raise HTTPException(403, f"the access log is for admins; you are {session.user.role}")
     items = read(db, q)
     older = None
     if len(items) == q.limit:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from api.deps import DbDep, PageDep
+from api.deps import DbDep, PageDep, StaffPage
 from api.pages import charts, render
 from api.pages.calls import filter_choices
 from api.routes.managers import summary, team, visible_manager
@@ -16,9 +16,7 @@ router = APIRouter()
 
 
 @router.get("/managers", response_class=HTMLResponse)
-def team_page(request: Request, db: DbDep, session: PageDep) -> HTMLResponse:
-    if session.user.role == "manager":
-        raise HTTPException(403, "managers see their own page only")
+def team_page(request: Request, db: DbDep, session: StaffPage) -> HTMLResponse:
     return render(request, "managers.html", session, section="managers", team=team(db))
 
 

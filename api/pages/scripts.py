@@ -10,21 +10,19 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Reque
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
-from api.deps import ContextDep, DbDep, FormDep, PageDep, RowId
+from api.deps import ContextDep, DbDep, PageDep, RowId, StaffPage, TrainerForm
 from api.pages import render
 from callqa.errors import InputError
-from storage.models import Script, User, WebSession
+from pipeline.process import rescore_all
+from pipeline.scripts import store_script
+from scripts_lib import parse_pack
+from scripts_lib.draft import draft_pack
+from storage.drafts import mined
+from storage.models import Script, WebSession
 
 router = APIRouter()
 MAX_PACK = 1 << 20
 _VERSION = re.compile(r"^version:[ \t]*\d+[ \t]*$", re.MULTILINE)
-
-
-def _trainer(user: User) -> None:
-    if user.role not in ("admin", "trainer"):
-        raise HTTPException(
-            403, f"changing scripts needs the role admin or trainer; you are {user.role}"
-        )
 
 
 @router.get("/scripts", response_class=HTMLResponse)
@@ -70,14 +68,11 @@ async def save_script(
     request: Request,
     ctx: ContextDep,
     db: DbDep,
-    session: FormDep,
+    session: TrainerForm,
     file: Annotated[UploadFile | None, File()] = None,
     text: Annotated[str, Form(max_length=MAX_PACK)] = "",
 ) -> Response:
     """A pack from an uploaded file or the edit box; invalid ones come back with the error."""
-    from pipeline.scripts import store_script
-
-    _trainer(session.user)
     name = "the edited pack"
     if file is not None and file.filename:
         name, raw = file.filename, await file.read(MAX_PACK + 1)
@@ -102,11 +97,8 @@ def _refused(request: Request, session: WebSession, text: str, error: str) -> HT
 
 @router.post("/scripts/{script_id}/rescore")
 def rescore_form(
-    script_id: RowId, db: DbDep, session: FormDep, ctx: ContextDep, background: BackgroundTasks
+    script_id: RowId, db: DbDep, session: TrainerForm, ctx: ContextDep, background: BackgroundTasks
 ) -> RedirectResponse:
-    from pipeline.process import rescore_all
-
-    _trainer(session.user)
     script = db.get(Script, script_id)
     if script is None:
         raise HTTPException(404, f"script {script_id}: no such script version")
@@ -116,15 +108,9 @@ def rescore_form(
 
 @router.get("/scripts/{script_id}/draft", response_class=HTMLResponse)
 def draft_page(
-    script_id: RowId, request: Request, db: DbDep, session: PageDep, since: date | None = None
+    script_id: RowId, request: Request, db: DbDep, session: StaffPage, since: date | None = None
 ) -> HTMLResponse:
     """What works in the team's calls, and the draft of the next version, ready to edit and store."""
-    from scripts_lib import parse_pack
-    from scripts_lib.draft import draft_pack
-    from storage.drafts import mined
-
-    if session.user.role == "manager":
-        raise HTTPException(403, "drafting scripts is for trainers and the quality department")
     script = db.get(Script, script_id)
     if script is None:
         raise HTTPException(404, f"script {script_id}: no such script version")

@@ -6,15 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import DbDep, role
+from api.deps import Admin, DbDep
 from storage.access import Action, entries
-from storage.models import User
 
 router = APIRouter(tags=["access log"])
-Admin = Annotated[User, Depends(role("admin"))]
 
 
 class AccessQuery(BaseModel):

@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from fastapi import (
     APIRouter,
     BackgroundTasks,
-    Depends,
     File,
     Form,
     HTTPException,
@@ -22,14 +21,19 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from api.deps import ContextDep, DbDep, RowId, UserDep, audit, own_call, role
+from api.deps import ContextDep, DbDep, Quality, RowId, UserDep, audit, own_call
+from api.routes.reviews import history
 from api.search import CallQuery, search_calls
 from callqa.errors import InputError
+from pipeline.metadata import CallInfo, MetadataError, parse
+from pipeline.process import accept_recording, process_call
+from pipeline.scripts import resolve_script
 from storage import FileStore
 from storage.models import Call, User
+from transcribe.audio import probe_audio
+from transcribe.silence import silence
 
 router = APIRouter(tags=["calls"])
-Uploader = Annotated[User, Depends(role("admin", "quality"))]
 MAX_UPLOAD = 500 * 1024 * 1024
 MEDIA = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".opus": "audio/ogg",
          ".flac": "audio/flac", ".m4a": "audio/mp4", ".aac": "audio/aac", ".webm": "audio/webm"}  # fmt: skip
@@ -37,8 +41,6 @@ MEDIA = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".opus"
 # played from a WAV copy.
 PLAYABLE = frozenset({"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u8", "pcm_mulaw",
                       "pcm_alaw", "mp3", "mp3float", "aac", "opus", "vorbis", "flac"})  # fmt: skip
-
-
 
 
 @router.get("/calls")
@@ -68,8 +70,6 @@ def list_calls(db: DbDep, user: UserDep, filters: Annotated[CallQuery, Query()])
 def call_detail(call_id: RowId, db: DbDep, user: UserDep) -> dict[str, Any]:
     """Metadata, transcript, every report (one per script version), jobs and review history of one call.
     Opening a call is recorded in the access log."""
-    from api.routes.reviews import history
-
     call = own_call(user, db.get(Call, call_id))
     audit(db, user, "open", call.id)
     return {
@@ -108,9 +108,6 @@ def call_audio(
 def playable(store: FileStore, key: str) -> Path:
     """The recording at ``key``, or, in a codec browsers cannot play, its WAV copy (made once, kept
     as ``KEY.play.wav``, deleted with the recording)."""
-    from transcribe.audio import probe_audio
-    from transcribe.silence import silence
-
     path = store.open_path(key)
     if probe_audio(path).codec in PLAYABLE:
         return path
@@ -125,7 +122,7 @@ def playable(store: FileStore, key: str) -> Path:
 @router.post("/calls", status_code=202)
 def upload_call(
     ctx: ContextDep,
-    user: Uploader,
+    user: Quality,
     background: BackgroundTasks,
     file: Annotated[UploadFile, File(description="the recording")],
     script: Annotated[
@@ -142,8 +139,6 @@ def upload_call(
 
     The file is checked for being audio before anything is stored.
     """
-    from pipeline.metadata import CallInfo
-
     info = CallInfo(manager=manager, direction=direction, started_at=started_at, client_phone=client_phone,
                     deal_id=deal_id, outcome=outcome.lower() if outcome else None)  # fmt: skip
     return _accept(ctx, background, file, info, script)
@@ -152,7 +147,7 @@ def upload_call(
 @router.post("/webhook/recording", status_code=202)
 def webhook(
     ctx: ContextDep,
-    user: Uploader,
+    user: Quality,
     background: BackgroundTasks,
     file: Annotated[UploadFile, File(description="the recording")],
     metadata: Annotated[
@@ -167,8 +162,6 @@ def webhook(
     """For a PBX or CRM: a recording plus its metadata as one JSON field (the call-log fields)."""
     import json
 
-    from pipeline.metadata import MetadataError, parse
-
     try:
         data = json.loads(metadata)
         if not isinstance(data, dict):
@@ -182,10 +175,6 @@ def webhook(
 def _accept(
     ctx: Any, background: BackgroundTasks, file: UploadFile, info: Any, script: str | None
 ) -> dict[str, Any]:
-    from pipeline.process import accept_recording
-    from pipeline.scripts import resolve_script
-    from transcribe.audio import probe_audio
-
     name = Path(file.filename or "upload").name
     suffix = Path(name).suffix.lower()
     if suffix not in MEDIA and suffix not in (".gsm", ".amr", ".wma"):
@@ -226,8 +215,6 @@ def _copy_limited(file: UploadFile, out: Any) -> int:
 
 def _deferred(background: BackgroundTasks, ctx: Any) -> Any:
     """Process on the workers' queue when a worker answers, otherwise here, after the response."""
-    from pipeline.process import process_call
-
     queued = ctx.queue()
     if queued is not None:
         return queued
@@ -251,17 +238,14 @@ class Hold(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="why: a dispute, a complaint")
 
 
-Holder = Annotated[User, Depends(role("admin", "quality"))]
-
-
 @router.put("/calls/{call_id}/hold")
-def hold_call(call_id: RowId, hold: Hold, db: DbDep, user: Holder) -> dict[str, Any]:
+def hold_call(call_id: RowId, hold: Hold, db: DbDep, user: Quality) -> dict[str, Any]:
     """Keep the call from retention's purge until released (a dispute in progress)."""
     return set_hold(db, user, call_id, hold.reason)
 
 
 @router.delete("/calls/{call_id}/hold")
-def release_call(call_id: RowId, db: DbDep, user: Holder) -> dict[str, Any]:
+def release_call(call_id: RowId, db: DbDep, user: Quality) -> dict[str, Any]:
     """Release a held call: retention applies to it again."""
     return set_hold(db, user, call_id, None)
 

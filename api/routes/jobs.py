@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import select
 
-from api.deps import DbDep, RowId, role
-from storage.models import Job, User
+from api.deps import DbDep, RowId, Staff
+from storage.models import Job
 
 router = APIRouter(tags=["jobs"])
-Staff = Annotated[User, Depends(role("admin", "quality", "trainer"))]
 
 
 def _out(job: Job) -> dict[str, Any]:

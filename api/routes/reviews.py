@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
-from api.deps import ContextDep, DbDep, RowId, own_call, role
-from storage.models import Call, Review, User
+from api.deps import ContextDep, DbDep, ManagerUser, Quality, RowId, own_call
+from pipeline.review import dispute, review
+from storage.models import Call, Review
 
 router = APIRouter(tags=["reviews"])
-Reviewer = Annotated[User, Depends(role("admin", "quality"))]
-Manager = Annotated[User, Depends(role("manager"))]
 Target = Field(
     pattern=r"^(checkpoint|objection):[a-z][a-z0-9_]*$", examples=["checkpoint:greeting"]
 )
@@ -39,28 +39,22 @@ def _out(entry: Review) -> dict[str, Any]:
 
 @router.post("/calls/{call_id}/reviews", status_code=201)
 def review_call(
-    call_id: RowId, body: ReviewIn, db: DbDep, user: Reviewer, ctx: ContextDep
+    call_id: RowId, body: ReviewIn, db: DbDep, user: Quality, ctx: ContextDep
 ) -> dict[str, Any]:
     """Confirm or override one verdict; the score is recomputed, and the machine's is kept."""
-    from pipeline.review import review
-
     own_call(user, db.get(Call, call_id))
     return _out(review(ctx, call_id, user, body.target, body.verdict, body.comment))
 
 
 @router.post("/calls/{call_id}/disputes", status_code=201)
 def dispute_call(
-    call_id: RowId, body: DisputeIn, db: DbDep, user: Manager, ctx: ContextDep
+    call_id: RowId, body: DisputeIn, db: DbDep, user: ManagerUser, ctx: ContextDep
 ) -> dict[str, Any]:
     """A manager disputes a verdict on one of their own calls."""
-    from pipeline.review import dispute
-
     own_call(user, db.get(Call, call_id))
     return _out(dispute(ctx, call_id, user, body.target, body.comment))
 
 
 def history(call: Call, db: DbDep) -> list[dict[str, Any]]:
-    from sqlalchemy import select
-
     entries = db.scalars(select(Review).where(Review.call_id == call.id).order_by(Review.id))
     return [_out(e) | {"user": e.user.name} for e in entries]

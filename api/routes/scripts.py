@@ -5,18 +5,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from api.deps import ContextDep, DbDep, RowId, UserDep, audit, role
+from api.deps import ContextDep, DbDep, RowId, Staff, Trainer, UserDep, audit
 from api.routes import attachment
 from callqa.errors import InputError
-from storage.models import Script, User
+from pipeline.process import rescore_all
+from pipeline.scripts import store_script
+from scripts_lib import parse_pack
+from scripts_lib.draft import draft_pack, markdown
+from storage.drafts import mined
+from storage.models import Script
 
 router = APIRouter(tags=["scripts"])
-Trainer = Annotated[User, Depends(role("admin", "trainer"))]
-Reader = Annotated[User, Depends(role("admin", "trainer", "quality"))]
 
 
 def _out(script: Script) -> dict[str, Any]:
@@ -48,8 +51,6 @@ def upload_script(
     file: Annotated[UploadFile, File(description="the YAML pack")],
 ) -> dict[str, Any]:
     """Store a new pack version; an invalid one is refused with the line and what is wrong."""
-    from pipeline.scripts import store_script
-
     name = file.filename or "pack.yaml"
     raw = file.file.read(1 << 20)
     try:
@@ -65,8 +66,6 @@ def rescore(
     script_id: RowId, db: DbDep, user: Trainer, ctx: ContextDep, background: BackgroundTasks
 ) -> dict[str, Any]:
     """Re-analyse every stored transcript with this version, after the response; no re-transcription."""
-    from pipeline.process import rescore_all
-
     script = db.get(Script, script_id)
     if script is None:
         raise InputError(f"script {script_id}: no such script version")
@@ -79,7 +78,7 @@ def draft(
     request: Request,
     script_id: RowId,
     db: DbDep,
-    user: Reader,
+    user: Staff,
     since: date | None = None,
     until: date | None = None,
     format: Literal["json", "yaml", "markdown"] = "json",
@@ -87,10 +86,6 @@ def draft(
     """What the team's calls say at each stage and in answer to each objection, grouped and
     ranked by how often those calls were won; ``yaml``: a draft of the pack's next version,
     ``markdown``: a handout for training."""
-    from scripts_lib import parse_pack
-    from scripts_lib.draft import draft_pack, markdown
-    from storage.drafts import mined
-
     script = db.get(Script, script_id)
     if script is None:
         raise InputError(f"script {script_id}: no such script version")
