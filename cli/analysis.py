@@ -55,11 +55,7 @@ class CallLoader:
 def _pack(name: str) -> ScriptPack:
     from scripts_lib import load_pack
 
-    try:
-        return load_pack(name)
-    except CallqaError as error:
-        _fail(str(error))
-        sys.exit(2)
+    return load_pack(name)
 
 
 @click.command()

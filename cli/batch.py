@@ -38,20 +38,16 @@ def batch(folder: Path, script_name: str | None, queue: bool, no_wait: bool, as_
     from pipeline.context import Context
     from pipeline.scripts import resolve_script
 
-    try:
-        settings = Settings.from_env()
-        name = script_name or settings.script
-        if not name:
-            raise click.UsageError("which script? pass --script or set CALLQA_SCRIPT")
-        if not folder.is_dir():
-            raise CallqaError(f"{folder}: no such folder")
-        ctx = Context.from_settings(settings)
-        script_id = resolve_script(ctx.sessions, name)
-        if queue:
-            _check_redis(settings.redis_url)
-    except CallqaError as error:
-        _fail(str(error))
-        sys.exit(2)
+    settings = Settings.from_env()
+    name = script_name or settings.script
+    if not name:
+        raise click.UsageError("which script? pass --script or set CALLQA_SCRIPT")
+    if not folder.is_dir():
+        raise CallqaError(f"{folder}: no such folder")
+    ctx = Context.from_settings(settings)
+    script_id = resolve_script(ctx.sessions, name)
+    if queue:
+        _check_redis(settings.redis_url)
     total = sum(1 for _ in find_recordings(folder))
     if total == 0:
         _fail(f"{folder}: no recordings found")
@@ -174,11 +170,7 @@ def calls(day: datetime | None, manager: str | None, sort: str, limit: int, as_j
     from storage import connect
     from storage.queries import list_calls
 
-    try:
-        sessions = connect(Settings.from_env().database)
-    except CallqaError as error:
-        _fail(str(error))
-        sys.exit(2)
+    sessions = connect(Settings.from_env().database)
     rows = list_calls(sessions, day.date() if day else None, manager, sort, limit)
     for row in rows:
         if as_json:
@@ -225,13 +217,9 @@ def rescore(script_name: str, as_json: bool) -> None:
     from pipeline.context import Context
     from pipeline.process import rescore_all
 
-    try:
-        settings = Settings.from_env()
-        ctx = Context.from_settings(settings)
-        done, failed = rescore_all(ctx, script_name)
-    except CallqaError as error:
-        _fail(str(error))
-        sys.exit(2)
+    settings = Settings.from_env()
+    ctx = Context.from_settings(settings)
+    done, failed = rescore_all(ctx, script_name)
     if as_json:
         click.echo(json.dumps({"rescored": len(done), "failed": [{"call": c, "reason": r} for c, r in failed],
                                "average_score": sum(done.values()) / len(done) if done else None}))  # fmt: skip

@@ -15,6 +15,7 @@ from callqa.errors import CallqaError
 from callqa.settings import Settings
 from cli.analysis import analyze, evaluate
 from cli.batch import batch, calls, rescore, worker
+from cli.console import Commands
 from cli.console import fail as _fail
 from cli.privacy import purge, redact
 from cli.serve import serve, user
@@ -29,7 +30,7 @@ _EXTENSIONS = {"text": "txt", "txt": "txt", "srt": "srt", "vtt": "vtt", "json": 
 
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="callqa")
 def main() -> None:
     """Sales-call quality analysis: transcripts, script checkpoints, scores."""
@@ -97,13 +98,9 @@ def transcribe(
         language=language, beam_size=beam_size, vad=not no_vad,
         initial_prompt=initial_prompt, hotwords=hotwords,
     )
-    try:
-        settings = Settings.from_env()
-        recogniser = Recognisers.from_settings(settings, engine=engine, model=model, device=device)
-        recogniser.for_language(language or "en")  # a bad --model or --language stops here
-    except CallqaError as error:
-        _fail(str(error))
-        sys.exit(2)
+    settings = Settings.from_env()
+    recogniser = Recognisers.from_settings(settings, engine=engine, model=model, device=device)
+    recogniser.for_language(language or "en")  # a bad --model or --language stops here
     options = TranscribeOptions(
         recognition=recognition, max_duration=max_duration or settings.max_duration
     )

@@ -31,17 +31,13 @@ def redact(
 ) -> None:  # fmt: skip
     """Replace personal data in a recording or transcript (.json) with placeholders such as
     [PHONE], and print it; with --stored, redact what the database holds."""
-    try:
-        settings = Settings.from_env()
-        if stored:
-            _redact_stored(settings, as_json)
-            return
-        if len(files) != 1:
-            raise click.UsageError("give one recording or transcript, or --stored")
-        _redact_file(settings, files[0], audio, keep, as_json, language)
-    except CallqaError as error:
-        fail(str(error))
-        sys.exit(2)
+    settings = Settings.from_env()
+    if stored:
+        _redact_stored(settings, as_json)
+        return
+    if len(files) != 1:
+        raise click.UsageError("give one recording or transcript, or --stored")
+    _redact_file(settings, files[0], audio, keep, as_json, language)
 
 
 def _redact_file(settings: Settings, path: Path, audio: Path | None, keep: tuple[str, ...],
@@ -107,16 +103,12 @@ def purge(as_of: datetime | None, dry_run: bool, as_json: bool) -> None:
     from pipeline.context import Context
     from pipeline.retention import purge as run_purge
 
-    try:
-        settings = Settings.from_env()
-        if not settings.purges:
-            fail("nothing to purge: set CALLQA_KEEP_AUDIO_DAYS, CALLQA_KEEP_TRANSCRIPT_DAYS or "
-                 "CALLQA_KEEP_REPORT_DAYS (days; 0 keeps for ever)")  # fmt: skip
-            sys.exit(2)
-        purged = run_purge(Context.from_settings(settings), as_of, dry_run)
-    except CallqaError as error:
-        fail(str(error))
+    settings = Settings.from_env()
+    if not settings.purges:
+        fail("nothing to purge: set CALLQA_KEEP_AUDIO_DAYS, CALLQA_KEEP_TRANSCRIPT_DAYS or "
+             "CALLQA_KEEP_REPORT_DAYS (days; 0 keeps for ever)")  # fmt: skip
         sys.exit(2)
+    purged = run_purge(Context.from_settings(settings), as_of, dry_run)
     if as_json:
         click.echo(json.dumps(dataclasses.asdict(purged) | {"dry_run": dry_run}))
         return

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from callqa.errors import CallqaError
 from callqa.settings import Settings
-from cli.console import fail as _fail
 
 
 @click.command()
@@ -21,12 +17,8 @@ def serve(host: str, port: int) -> None:
     from api import create_app
     from worker.tasks import queue_for
 
-    try:
-        settings = Settings.from_env()
-        app = create_app(settings, queue=lambda: queue_for(settings))
-    except CallqaError as error:
-        _fail(str(error))
-        sys.exit(2)
+    settings = Settings.from_env()
+    app = create_app(settings, queue=lambda: queue_for(settings))
     uvicorn.run(app, host=host, port=port)
 
 
@@ -60,12 +52,8 @@ def user_add(name: str, role: str, password: str | None) -> None:
     from storage import connect
     from storage.users import add_user
 
-    try:
-        token = add_user(connect(Settings.from_env().database), name, role,
-                         _prompt() if password == "" else password)  # fmt: skip
-    except CallqaError as error:
-        _fail(str(error))
-        sys.exit(2)
+    token = add_user(connect(Settings.from_env().database), name, role,
+                     _prompt() if password == "" else password)  # fmt: skip
     click.echo(token)
 
 
@@ -77,9 +65,5 @@ def user_password(name: str, password: str | None) -> None:
     from storage import connect
     from storage.users import set_password
 
-    try:
-        set_password(connect(Settings.from_env().database), name, password or _prompt())
-    except CallqaError as error:
-        _fail(str(error))
-        sys.exit(2)
+    set_password(connect(Settings.from_env().database), name, password or _prompt())
     click.echo(f"password of {name} set")

@@ -10,9 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from callqa.errors import CallqaError
 from callqa.settings import Settings
-from cli.console import fail as _fail
 
 if TYPE_CHECKING:
     from scripts_lib import ScriptPack
@@ -54,11 +52,7 @@ def revive(
     from storage import connect
     from storage.leads import revivable, row, to_csv
 
-    try:
-        sessions = connect(Settings.from_env().database)
-    except CallqaError as error:
-        _fail(str(error))
-        sys.exit(2)
+    sessions = connect(Settings.from_env().database)
     with sessions() as db:
         leads = revivable(db, since.date() if since else None, until.date() if until else None)
     base = base_url.rstrip("/")
@@ -94,13 +88,9 @@ def report(week: str | None, day: datetime | None, csv_path: Path | None, as_jso
     from storage import connect
     from storage.kpis import kpi_table, latest_week, to_csv
 
-    try:
-        with connect(Settings.from_env().database)() as db:
-            period = day.strftime("%Y-%m-%d") if day else week or latest_week(db)
-            rows = kpi_table(db, period)
-    except CallqaError as error:
-        _fail(str(error))
-        sys.exit(2)
+    with connect(Settings.from_env().database)() as db:
+        period = day.strftime("%Y-%m-%d") if day else week or latest_week(db)
+        rows = kpi_table(db, period)
     if csv_path is not None and _csv(to_csv(rows), csv_path):
         return
     if as_json:
@@ -157,15 +147,11 @@ def mine(
     from storage.drafts import mined
     from storage.models import Script
 
-    try:
-        sessions = connect(Settings.from_env().database)
-        script_id = resolve_script(sessions, script_name)
-        with sessions() as db:
-            pack = parse_pack(db.get_one(Script, script_id).source)
-            groups = mined(db, pack.id, since.date() if since else None, until.date() if until else None)
-    except CallqaError as error:
-        _fail(str(error))
-        sys.exit(2)
+    sessions = connect(Settings.from_env().database)
+    script_id = resolve_script(sessions, script_name)
+    with sessions() as db:
+        pack = parse_pack(db.get_one(Script, script_id).source)
+        groups = mined(db, pack.id, since.date() if since else None, until.date() if until else None)
     base = base_url.rstrip("/")
     if out is not None:
         out.write_text(draft_pack(pack, groups), encoding="utf-8")
@@ -208,14 +194,10 @@ def calibrate(script_name: str, since: datetime | None, out: Path | None, as_jso
     from storage.drafts import labelled_calls
     from storage.models import Script
 
-    try:
-        sessions = connect(Settings.from_env().database)
-        with sessions() as db:
-            pack = parse_pack(db.get_one(Script, resolve_script(sessions, script_name)).source)
-            calls = labelled_calls(db, pack.id, since.date() if since else None)
-    except CallqaError as error:
-        _fail(str(error))
-        sys.exit(2)
+    sessions = connect(Settings.from_env().database)
+    with sessions() as db:
+        pack = parse_pack(db.get_one(Script, resolve_script(sessions, script_name)).source)
+        calls = labelled_calls(db, pack.id, since.date() if since else None)
     result = fit(calls, {c.id: c.weight for c in pack.checkpoints})
     if out is not None and result.enough:
         out.write_text(_reweighted(pack, result.weights, result.message), encoding="utf-8")
