@@ -168,18 +168,28 @@ def calls(day: datetime | None, manager: str | None, sort: str, limit: int, as_j
     callqa calls --date 2026-11-27 --sort score
     """
     from storage import connect
-    from storage.queries import list_calls
+    from storage.calls import CallQuery, last_jobs, search_calls
 
-    sessions = connect(Settings.from_env().database)
-    rows = list_calls(sessions, day.date() if day else None, manager, sort, limit)
-    for row in rows:
+    day_only = day.date() if day else None
+    query = CallQuery.model_validate(
+        {"date_from": day_only, "date_to": day_only, "manager": manager, "sort": sort}
+    )
+    with connect(Settings.from_env().database)() as db:
+        found, _ = search_calls(db, query, limit=limit)
+        jobs = last_jobs(db, [call.id for call, *_ in found])
+    for call, name, *_ in found:
+        state, error = jobs.get(call.id, (None, None))
         if as_json:
+            row = {"id": call.id, "file": call.original_name, "manager": name, "score": call.score,
+                   "state": state, "error": error, "duration": call.duration, "direction": call.direction,
+                   "started_at": call.started_at, "created_at": call.created_at, "deal_id": call.deal_id,
+                   "outcome": call.outcome}  # fmt: skip
             click.echo(json.dumps(row, default=str))
         else:
-            score = f"{row['score']:5.1f}" if row["score"] is not None else "    -"
-            when = row["started_at"] or row["created_at"]
-            click.echo(f"{row['id']:6} {score}  {str(when)[:16]}  {row['manager'] or '-':16} {row['file']}"
-                       f"{'  FAILED: ' + row['error'] if row['error'] else ''}")  # fmt: skip
+            score = f"{call.score:5.1f}" if call.score is not None else "    -"
+            when = call.started_at or call.created_at
+            click.echo(f"{call.id:6} {score}  {str(when)[:16]}  {name or '-':16} {call.original_name}"
+                       f"{'  FAILED: ' + error if error else ''}")  # fmt: skip
 
 
 @click.command()

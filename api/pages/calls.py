@@ -11,13 +11,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import ContextDep, DbDep, ManagerForm, PageDep, QualityForm, RowId, audit, own_call
+from api.deps import (
+    ContextDep,
+    DbDep,
+    ManagerForm,
+    PageDep,
+    QualityForm,
+    RowId,
+    audit,
+    own_call,
+    own_manager,
+)
 from api.pages import render
 from api.routes.calls import set_hold
-from api.search import CallQuery, failed_checkpoints, search_calls
 from callqa.errors import InputError
 from pipeline.review import dispute, review, targets
 from scripts_lib import parse_pack
+from storage.calls import CallQuery, failed_checkpoints, search_calls
 from storage.models import Call, Manager, Report, Review, Script
 
 router = APIRouter()
@@ -27,7 +37,7 @@ router = APIRouter()
 def calls_page(
     request: Request, db: DbDep, session: PageDep, filters: Annotated[CallQuery, Query()]
 ) -> HTMLResponse:
-    found, total = search_calls(db, session.user, filters)
+    found, total = search_calls(db, filters, own_manager(session.user))
     failed = failed_checkpoints(db, [c.report_id for c, *_ in found if c.report_id])
     rows = [{"id": c.id, "file": c.original_name, "manager": name, "score": c.score, "at": c.at,
              "duration": c.duration, "outcome": c.outcome, "failed": failed.get(c.report_id or 0, [])}

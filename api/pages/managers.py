@@ -6,11 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from api.deps import DbDep, PageDep, StaffPage
+from api.deps import DbDep, PageDep, StaffPage, own_manager
 from api.pages import charts, render
 from api.pages.calls import filter_choices
 from api.routes.managers import summary, team, visible_manager
-from api.search import CallQuery, search_calls
+from storage.calls import CallQuery, search_calls
 
 router = APIRouter()
 
@@ -33,7 +33,7 @@ def manager_page(name: str, request: Request, db: DbDep, session: PageDep) -> HT
              for key, r in numbers["checkpoint_pass_rate"].items()]  # fmt: skip
     weeks = {titles.get(key, key): (charts.sparkline([w["rate"] for w in series], f"{titles.get(key, key)} by week"), series)
              for key, series in numbers["checkpoint_weeks"].items()}  # fmt: skip
-    recent, total = search_calls(db, session.user, CallQuery(manager=name, per_page=20))
+    recent, total = search_calls(db, CallQuery(manager=name, per_page=20), own_manager(session.user))
     kpi_weeks = numbers["weeks"]
 
     def per_week(key: str, label: str) -> Markup:

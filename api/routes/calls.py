@@ -21,14 +21,14 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from api.deps import ContextDep, DbDep, Quality, RowId, UserDep, audit, own_call
+from api.deps import ContextDep, DbDep, Quality, RowId, UserDep, audit, own_call, own_manager
 from api.routes.reviews import history
-from api.search import CallQuery, search_calls
 from callqa.errors import InputError
 from pipeline.metadata import CallInfo, MetadataError, parse
 from pipeline.process import accept_recording, process_call
 from pipeline.scripts import resolve_script
 from storage import FileStore
+from storage.calls import CallQuery, search_calls
 from storage.models import Call, User
 from transcribe.audio import probe_audio
 from transcribe.silence import silence
@@ -46,7 +46,7 @@ PLAYABLE = frozenset({"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u
 @router.get("/calls")
 def list_calls(db: DbDep, user: UserDep, filters: Annotated[CallQuery, Query()]) -> dict[str, Any]:
     """Calls with their newest report's score (the reviewed one once reviewed); filters, sorting, pages."""
-    rows, total = search_calls(db, user, filters)
+    rows, total = search_calls(db, filters, own_manager(user))
     items = [
         {
             "id": call.id,

@@ -1,4 +1,4 @@
-"""The call list's filters and its one query, shared by the JSON API and the calls page."""
+"""The call list: its filters and its one query, for the JSON API, the pages and ``callqa calls``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.deps import own_manager
 from callqa.errors import InputError
 from storage import search as words
-from storage.models import Call, Manager, Report, ReportItem, Script, User
+from storage.models import Call, Job, Manager, Report, ReportItem, Script
 
 Sort = Literal["time", "-time", "score", "-score"]
 _ORDERS: dict[str, Any] = {"time": Call.at.asc(), "-time": Call.at.desc(),
@@ -57,34 +56,34 @@ class CallQuery(BaseModel):
 ListRow = tuple[Call, str | None, str | None, int | None]
 
 
-def search_calls(db: Session, user: User, f: CallQuery) -> tuple[list[ListRow], int]:
-    """(call, manager name, script pack id, script version) rows of one page, and the total."""
+def search_calls(
+    db: Session, f: CallQuery, manager_id: int | None = None, limit: int | None = None
+) -> tuple[list[ListRow], int]:
+    """(call, manager name, script pack id, script version) rows of one page, and the total.
+    ``manager_id``: only that manager's calls (what a manager may see); ``limit``: this many rows
+    from the first instead of the query's page."""
     query = (
         select(Call, Manager.name, Script.pack_id, Script.version)
         .outerjoin(Manager, Call.manager_id == Manager.id)
         .outerjoin(Report, Report.id == Call.report_id)
         .outerjoin(Script, Script.id == Report.script_id)
     )
-    conditions = _conditions(user, f, words.dialect(db))
+    conditions = _conditions(f, manager_id, words.dialect(db))
     count = select(func.count(Call.id)).outerjoin(Manager, Call.manager_id == Manager.id)
     if f.script:
         count = count.outerjoin(Report, Report.id == Call.report_id).outerjoin(
             Script, Script.id == Report.script_id
         )
     total = db.scalar(count.where(*conditions)) or 0
-    page = (
-        query.where(*conditions)
-        .order_by(_ORDERS[f.sort], Call.id.desc())
-        .offset((f.page - 1) * f.per_page)
-        .limit(f.per_page)
-    )
+    ordered = query.where(*conditions).order_by(_ORDERS[f.sort], Call.id.desc())
+    page = ordered.limit(limit) if limit else ordered.offset((f.page - 1) * f.per_page).limit(f.per_page)
     return [(r[0], r[1], r[2], r[3]) for r in db.execute(page)], total
 
 
-def _conditions(user: User, f: CallQuery, dialect: str) -> list[Any]:
+def _conditions(f: CallQuery, manager_id: int | None, dialect: str) -> list[Any]:
     conditions = []
-    if (mine := own_manager(user)) is not None:
-        conditions.append(Call.manager_id == mine)
+    if manager_id is not None:
+        conditions.append(Call.manager_id == manager_id)
     if f.date_from:
         conditions.append(Call.at >= datetime.combine(f.date_from, datetime.min.time()))
     if f.date_to:
@@ -135,3 +134,10 @@ def failed_checkpoints(db: Session, report_ids: list[int]) -> dict[int, list[str
         if kind == "checkpoint" and not ok:
             failed.setdefault(report_id, []).append(key)
     return failed
+
+
+def last_jobs(db: Session, call_ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    """The state and error of each of these calls' last job, one query."""
+    newest = select(func.max(Job.id)).where(Job.call_id.in_(call_ids)).group_by(Job.call_id)
+    rows = db.execute(select(Job.call_id, Job.state, Job.error).where(Job.id.in_(newest)))
+    return {call_id: (state, error) for call_id, state, error in rows if call_id is not None}
