@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from pipeline.context import Context
 from storage import access
-from storage.models import Call, User, WebSession
+from storage.managers import manager_named
+from storage.models import Call, Manager, User, WebSession
 from storage.users import session_by_key, user_by_token
 
 
@@ -106,6 +107,14 @@ def own_manager(user: User) -> int | None:
     """Whose calls a user's lists and numbers cover: a manager's own; None (everyone's) otherwise.
     The one place that says so; lists, calls and managers all ask it."""
     return user.manager_id if user.role == "manager" else None
+
+
+def visible_manager(db: Session, user: User, name: str) -> Manager:
+    """The manager named, if this user may see their numbers: managers see only their own."""
+    manager = manager_named(db, name)
+    if manager is None or own_manager(user) not in (None, manager.id):
+        raise HTTPException(404, "no such manager")
+    return manager
 
 
 def own_call(user: User, call: Call | None) -> Call:

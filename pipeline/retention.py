@@ -15,14 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, exists, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from analysis.redact import strip_quotes
 from pipeline.context import Context
 from storage import access, search
-from storage.models import Call, Report, Review, Transcript, now
+from storage.models import Call, Report, Review, Transcript, User, now
 
 
 @dataclass
@@ -107,3 +108,11 @@ def _call(ctx: Context, call_id: int, before: datetime) -> None:
                       f"before {before:%Y-%m-%d} (CALLQA_KEEP_REPORT_DAYS)")  # fmt: skip
     if not gone:
         ctx.store.delete(key)
+
+
+def hold(db: Session, user: User, call: Call, reason: str | None) -> dict[str, Any]:
+    """Keep the call from the purge (``reason``: why), or release it (None); in the access log."""
+    call.hold, call.hold_reason = reason is not None, reason
+    access.record(db, user, "hold" if reason else "release", call.id, reason or "")
+    db.commit()
+    return {"id": call.id, "hold": call.hold, "hold_reason": call.hold_reason}

@@ -3,9 +3,10 @@ purged. Rows are only ever added (the database refuses updates and deletes)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any, Literal, get_args
 
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,3 +54,24 @@ def entries(
 def _entry(e: AccessEntry) -> dict[str, Any]:
     return {"id": e.id, "at": e.at.isoformat(timespec="seconds") + "Z", "user": e.user_name,
             "action": e.action, "call_id": e.call_id, "detail": e.detail}  # fmt: skip
+
+
+class AccessQuery(BaseModel):
+    """The access log's filters and page, for the API and the page."""
+
+    user: str | None = Field(None, max_length=200, description="a user's name; callqa for retention")
+    action: Action | None = None
+    call_id: int | None = Field(None, ge=1, le=2_147_483_647)
+    since: date | None = Field(None, description="from this day on")
+    until: date | None = Field(None, description="up to and including this day")
+    limit: int = Field(100, ge=1, le=1000)
+    before: int | None = Field(None, ge=1, le=2_147_483_647, description="the next page: entries older than this id")
+
+
+def read(db: Session, q: AccessQuery) -> list[dict[str, Any]]:
+    """The entries ``q`` asks for, newest first."""
+    return entries(
+        db, user=q.user, action=q.action, call_id=q.call_id, limit=q.limit, before=q.before,
+        since=datetime.combine(q.since, time()) if q.since else None,
+        until=datetime.combine(q.until, time.max) if q.until else None,
+    )  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +26,11 @@ def connect(url: str) -> sessionmaker[Session]:
     except OperationalError as error:
         raise StorageError(f"database {engine.url.render_as_string()}: {error.orig}") from None
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def ping(db: Session) -> None:
+    """Raise unless the database answers."""
+    db.execute(text("SELECT 1"))
 
 
 def _engine(url: str) -> Engine:

@@ -10,8 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import AdminPage, DbDep
 from api.pages import render
-from api.routes.access import AccessQuery, read
-from storage.access import ACTIONS
+from storage.access import ACTIONS, AccessQuery, read
 
 router = APIRouter()
 

@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import (
@@ -23,12 +22,15 @@ from api.deps import (
     own_manager,
 )
 from api.pages import render
-from api.routes.calls import set_hold
 from callqa.errors import InputError
+from pipeline.retention import hold
 from pipeline.review import dispute, review, targets
 from scripts_lib import parse_pack
 from storage.calls import CallQuery, failed_checkpoints, search_calls
-from storage.models import Call, Manager, Report, Review, Script
+from storage.managers import manager_names
+from storage.models import Call, Report
+from storage.reviews import reviews_of
+from storage.scripts import script_sources
 
 router = APIRouter()
 
@@ -52,12 +54,12 @@ def filter_choices(db: Session) -> dict[str, Any]:
     checkpoints: dict[str, str] = {}
     objections: dict[str, str] = {}
     packs = []
-    for script_id, source in db.execute(select(Script.id, Script.source).order_by(Script.id)):
+    for script_id, source in script_sources(db):
         pack_id, points, kinds = _titles(script_id, source)
         packs.append(pack_id)
         checkpoints |= points
         objections |= kinds
-    return {"managers": list(db.scalars(select(Manager.name).order_by(Manager.name))),
+    return {"managers": manager_names(db),
             "scripts": sorted(set(packs)), "checkpoints": checkpoints, "objections": objections}  # fmt: skip
 
 
@@ -79,7 +81,7 @@ def call_page(
     call = own_call(session.user, db.get(Call, call_id))
     audit(db, session.user, "open", call.id)
     report = db.get(Report, call.report_id) if call.report_id else None
-    reviews = list(db.scalars(select(Review).where(Review.call_id == call.id).order_by(Review.id)))
+    reviews = reviews_of(db, call.id)
     # The reviewers' verdicts on the current report, the latest per target.
     verdicts = {r.target: r.verdict for r in reviews
                 if report and r.report_id == report.id and r.kind == "review"}  # fmt: skip
@@ -136,5 +138,5 @@ def hold_form(
 ) -> RedirectResponse:
     if not release and not reason.strip():
         raise InputError("reason: say why the call is kept (a dispute, a complaint)")
-    set_hold(db, session.user, call_id, None if release else reason.strip())
+    hold(db, session.user, own_call(session.user, db.get(Call, call_id)), None if release else reason.strip())
     return RedirectResponse(f"/calls/{call_id}", status_code=303)

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from api.deps import DbDep, PageDep, StaffPage, own_manager
+from api.deps import DbDep, PageDep, StaffPage, own_manager, visible_manager
 from api.pages import charts, render
 from api.pages.calls import filter_choices
-from api.routes.managers import summary, team, visible_manager
 from storage.calls import CallQuery, search_calls
+from storage.managers import summary, team
 
 router = APIRouter()
 

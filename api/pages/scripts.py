@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 
 from api.deps import ContextDep, DbDep, PageDep, RowId, StaffPage, TrainerForm
 from api.pages import render
@@ -19,6 +18,7 @@ from scripts_lib import parse_pack
 from scripts_lib.draft import draft_pack
 from storage.drafts import mined
 from storage.models import Script, WebSession
+from storage.scripts import newest_version, script_versions
 
 router = APIRouter()
 MAX_PACK = 1 << 20
@@ -28,7 +28,7 @@ _VERSION = re.compile(r"^version:[ \t]*\d+[ \t]*$", re.MULTILINE)
 @router.get("/scripts", response_class=HTMLResponse)
 def scripts_page(request: Request, db: DbDep, session: PageDep) -> HTMLResponse:
     packs: dict[str, list[Script]] = {}
-    for script in db.scalars(select(Script).order_by(Script.pack_id, Script.version.desc())):
+    for script in script_versions(db):
         packs.setdefault(script.pack_id, []).append(script)
     return render(
         request, "scripts.html", session, section="scripts", packs=packs, text="", error=None
@@ -46,9 +46,7 @@ def script_page(
     script = db.get(Script, script_id)
     if script is None:
         raise HTTPException(404, f"script {script_id}: no such script version")
-    latest = (
-        db.scalar(select(func.max(Script.version)).where(Script.pack_id == script.pack_id)) or 0
-    )
+    latest = newest_version(db, script.pack_id)
     draft = _with_version(script.source, latest + 1)
     notice = {"saved": f"Stored {script.pack_id} version {script.version}",
               "rescoring": "Rescoring every stored call with this version; scores change as it goes"}.get(done or "")  # fmt: skip

@@ -19,17 +19,17 @@ from fastapi import (
 )
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from api.deps import ContextDep, DbDep, Quality, RowId, UserDep, audit, own_call, own_manager
 from api.routes.reviews import history
 from callqa.errors import InputError
 from pipeline.metadata import CallInfo, MetadataError, parse
 from pipeline.process import accept_recording, process_call
+from pipeline.retention import hold as hold_call_for
 from pipeline.scripts import resolve_script
 from storage import FileStore
 from storage.calls import CallQuery, search_calls
-from storage.models import Call, User
+from storage.models import Call
 from transcribe.audio import probe_audio
 from transcribe.silence import silence
 
@@ -241,17 +241,11 @@ class Hold(BaseModel):
 @router.put("/calls/{call_id}/hold")
 def hold_call(call_id: RowId, hold: Hold, db: DbDep, user: Quality) -> dict[str, Any]:
     """Keep the call from retention's purge until released (a dispute in progress)."""
-    return set_hold(db, user, call_id, hold.reason)
+    return hold_call_for(db, user, own_call(user, db.get(Call, call_id)), hold.reason)
 
 
 @router.delete("/calls/{call_id}/hold")
 def release_call(call_id: RowId, db: DbDep, user: Quality) -> dict[str, Any]:
     """Release a held call: retention applies to it again."""
-    return set_hold(db, user, call_id, None)
+    return hold_call_for(db, user, own_call(user, db.get(Call, call_id)), None)
 
-
-def set_hold(db: Session, user: User, call_id: int, reason: str | None) -> dict[str, Any]:
-    call = own_call(user, db.get(Call, call_id))
-    call.hold, call.hold_reason = reason is not None, reason
-    audit(db, user, "hold" if reason else "release", call.id, detail=reason or "")
-    return {"id": call.id, "hold": call.hold, "hold_reason": call.hold_reason}

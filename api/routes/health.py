@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import text
 
 from api.deps import DbDep
+from storage.db import ping
 
 router = APIRouter(tags=["health"])
 
@@ -11,5 +11,5 @@ router = APIRouter(tags=["health"])
 @router.get("/health")
 def health(db: DbDep) -> dict[str, str]:
     """Liveness and database reachability; needs no authentication."""
-    db.execute(text("SELECT 1"))
+    ping(db)
     return {"status": "ok"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
-from sqlalchemy import select
 
 from api.deps import DbDep, RowId, Staff
+from storage.jobs import recent_jobs
 from storage.models import Job
 
 router = APIRouter(tags=["jobs"])
@@ -27,10 +27,7 @@ def list_jobs(
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[dict[str, Any]]:
     """The newest jobs, optionally in one state (failed ones carry the reason)."""
-    query = select(Job).order_by(Job.id.desc()).limit(limit)
-    if state:
-        query = query.where(Job.state == state)
-    return [_out(j) for j in db.scalars(query)]
+    return [_out(j) for j in recent_jobs(db, state, limit)]
 
 
 @router.get("/jobs/{job_id}")

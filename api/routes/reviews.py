@@ -6,11 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from api.deps import ContextDep, DbDep, ManagerUser, Quality, RowId, own_call
 from pipeline.review import dispute, review
 from storage.models import Call, Review
+from storage.reviews import reviews_of
 
 router = APIRouter(tags=["reviews"])
 Target = Field(
@@ -56,5 +56,5 @@ def dispute_call(
 
 
 def history(call: Call, db: DbDep) -> list[dict[str, Any]]:
-    entries = db.scalars(select(Review).where(Review.call_id == call.id).order_by(Review.id))
+    entries = reviews_of(db, call.id)
     return [_out(e) | {"user": e.user.name} for e in entries]

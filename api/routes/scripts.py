@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, File, Request, UploadFile
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from api.deps import ContextDep, DbDep, RowId, Staff, Trainer, UserDep, audit
 from api.routes import attachment
@@ -18,6 +17,7 @@ from scripts_lib import parse_pack
 from scripts_lib.draft import draft_pack, markdown
 from storage.drafts import mined
 from storage.models import Script
+from storage.scripts import script_versions
 
 router = APIRouter(tags=["scripts"])
 
@@ -30,9 +30,7 @@ def _out(script: Script) -> dict[str, Any]:
 @router.get("/scripts")
 def list_scripts(db: DbDep, user: UserDep) -> list[dict[str, Any]]:
     """Every stored script version, newest first per pack."""
-    return [
-        _out(s) for s in db.scalars(select(Script).order_by(Script.pack_id, Script.version.desc()))
-    ]
+    return [_out(s) for s in script_versions(db)]
 
 
 @router.get("/scripts/{script_id}")

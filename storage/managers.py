@@ -1,0 +1,94 @@
+"""Per manager: the team's list, and one manager's numbers over time (days, ISO weeks, pass rates)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Call, Manager, ReportItem
+
+
+def manager_named(db: Session, name: str) -> Manager | None:
+    return db.scalar(select(Manager).where(Manager.name == name))
+
+
+def manager_names(db: Session) -> list[str]:
+    return list(db.scalars(select(Manager.name).order_by(Manager.name)))
+
+
+def summary(db: Session, manager: Manager) -> dict[str, Any]:
+    day = func.date(func.coalesce(Call.started_at, Call.created_at))  # SQLite and PostgreSQL alike
+    won = func.sum(case((Call.outcome == "won", 1), else_=0))
+    decided = func.sum(case((Call.outcome.in_(("won", "lost")), 1), else_=0))
+    days = list(db.execute(
+        select(day, func.count(), func.avg(Call.score), func.sum(Call.duration), won, decided)
+        .where(Call.manager_id == manager.id, Call.report_id.is_not(None))
+        .group_by(day).order_by(day)
+    ))  # fmt: skip
+    items = db.execute(  # the verdicts of each call's current report, per day
+        select(day, ReportItem.kind, ReportItem.key, func.count(), func.sum(cast(ReportItem.ok, Integer)))
+        .join(Call, Call.report_id == ReportItem.report_id)
+        .where(Call.manager_id == manager.id)
+        .group_by(day, ReportItem.kind, ReportItem.key)
+    )  # fmt: skip
+    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    weekly: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for when, kind, key, count, ok in items:
+        totals[kind, key][0] += count
+        totals[kind, key][1] += ok or 0
+        name = key if kind == "checkpoint" else "objection:*"  # objections per week, all types together
+        weekly[name][_week(when)][0] += count
+        weekly[name][_week(when)][1] += ok or 0
+    rates: dict[str, dict[str, Any]] = {"checkpoint": {}, "objection": {}}
+    for (kind, key), (count, ok) in sorted(totals.items()):
+        rates[kind][key] = {"calls": count, "rate": round(ok / count, 3)}
+    objections = weekly.pop("objection:*", {})
+    return {
+        "manager": manager.name,
+        "days": [{"date": str(d), "calls": n, "average_score": round(float(a), 1) if a is not None else None}
+                 for d, n, a, *_ in days],
+        "weeks": _weeks(days, objections, weekly.get("next_step", {})),
+        "checkpoint_pass_rate": rates["checkpoint"],
+        "checkpoint_weeks": {key: [{"week": w, "calls": n, "rate": round(ok / n, 3)}
+                                   for w, (n, ok) in sorted(weeks.items())]
+                             for key, weeks in sorted(weekly.items())},
+        "objections_handled": rates["objection"],
+    }  # fmt: skip
+
+
+def _week(day: Any) -> str:
+    iso = date.fromisoformat(str(day)).isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def _weeks(days: list[Any], objections: dict[str, list[int]], next_steps: dict[str, list[int]]) -> list[dict[str, Any]]:
+    """Key numbers per ISO week: calls, talk, score, objection types handled, next steps, deals won."""
+    sums: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0, 0])  # calls, seconds, score sum, won, decided
+    for d, n, average, seconds, won, decided in days:
+        week = sums[_week(d)]
+        week[0] += n
+        week[1] += float(seconds or 0)
+        week[2] += float(average or 0) * n
+        week[3] += won or 0
+        week[4] += decided or 0
+    return [{"period": w, "calls": int(n), "talk_minutes": round(seconds / 60, 1), "average_score": round(score / n, 1),
+             "objections": objections.get(w, [0, 0])[0],
+             "handled_share": round(objections[w][1] / objections[w][0], 3) if objections.get(w, [0])[0] else None,
+             "next_steps": next_steps.get(w, [0, 0])[1],
+             "conversion": round(won / decided, 3) if decided else None}
+            for w, (n, seconds, score, won, decided) in sorted(sums.items())]  # fmt: skip
+
+
+def team(db: Session) -> list[dict[str, Any]]:
+    """Every manager: calls scored, average score, the latest call."""
+    rows = db.execute(
+        select(Manager.name, func.count(Call.id), func.avg(Call.score), func.max(Call.at))
+        .outerjoin(Call, Call.manager_id == Manager.id)
+        .group_by(Manager.id, Manager.name).order_by(Manager.name)
+    )  # fmt: skip
+    return [{"name": name, "calls": n, "average_score": float(avg) if avg is not None else None,
+             "latest": latest} for name, n, avg, latest in rows]  # fmt: skip
