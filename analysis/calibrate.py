@@ -63,6 +63,7 @@ def calibrate(calls: Sequence[Labelled], weights: dict[str, float]) -> Calibrati
         message = (f"too few labels to learn from: {len(labelled)} calls with a known outcome ({won} won, "
                    f"{len(labelled) - won} lost); needs {MIN_CALLS}, with {MIN_EACH} of each")  # fmt: skip
         return Calibration(len(labelled), won, False, message, None, None, None, (), agreement, dict(weights))
+    # lazy: scikit-learn is slow to import: only where it is used
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold, cross_val_score

@@ -23,6 +23,7 @@ def fit(
     the bias moved so that 0.5 falls where the training calls' F1 is best.
     Features not in ``using`` get no weight.
     """
+    # lazy: SciPy is slow to import: only when weights are fitted
     from scipy.optimize import minimize
 
     keep = [FEATURES.index(f) for f in using]

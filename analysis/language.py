@@ -92,6 +92,7 @@ class LanguagePipeline:
     """Tokenise, lemmatise and split into sentences one language's text."""
 
     def __init__(self, language: str) -> None:
+        # lazy: spaCy is slow to import: only when a language pipeline is built
         import spacy
 
         if language not in LANGUAGES:

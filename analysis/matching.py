@@ -152,6 +152,7 @@ def _lemma_scores(phrases: Sequence[Phrase], units: Sequence[Unit]) -> np.ndarra
 
 def _window_scores(phrases: Sequence[str], units: Sequence[Sequence[str]]) -> np.ndarray:
     """Best ratio (0..1) of each phrase against any run of n-1..n+1 words of each unit."""
+    # lazy: only when phrases are matched
     from rapidfuzz import fuzz
     from rapidfuzz.process import cdist
 
@@ -178,6 +179,7 @@ def _window_scores(phrases: Sequence[str], units: Sequence[Sequence[str]]) -> np
 
 
 def _tfidf_scores(phrases: Sequence[Phrase], units: Sequence[Unit]) -> np.ndarray:
+    # lazy: scikit-learn is slow to import: only where it is used
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     texts = [" ".join(p.words) for p in phrases]

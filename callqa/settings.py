@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -201,8 +202,6 @@ def _seconds(raw: dict[str, tuple[Any, str]], key: str, default: float) -> float
 
 
 def _check_pattern(pattern: str, where: str) -> None:
-    import re
-
     try:
         compiled = re.compile(pattern)
     except re.error as error:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from analysis.metrics import voice_levels
 from callqa.errors import InputError
+from transcribe import SAMPLE_RATE, stream_audio, transcribe_file
 from transcribe.transcript import Transcript
 
 if TYPE_CHECKING:
@@ -52,8 +54,6 @@ def load_call(
     """Transcribe a recording (measuring each side's voice level), or read a transcript file."""
     if is_transcript(path):
         return Call(read_transcript(path), None)
-    from analysis.metrics import voice_levels
-    from transcribe import SAMPLE_RATE, stream_audio, transcribe_file
 
     if engine is None:
         raise InputError(f"{path}: a recording needs a Whisper engine")

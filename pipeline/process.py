@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +31,21 @@ from transcribe import TranscribeOptions
 from transcribe.transcript import Transcript as TranscriptValue
 
 
+class Stored(NamedTuple):
+    call_id: int
+    new: bool  # False: the same recording was stored before
+
+
+class Accepted(NamedTuple):
+    call_id: int
+    job_id: int | None  # None: this recording was already analysed with the script
+
+
+class Rescored(NamedTuple):
+    scores: dict[int, float]  # by call id
+    failed: list[tuple[int, str]]  # (call id, reason)
+
+
 def report_items(report: dict[str, Any]) -> list[ReportItem]:
     """The verdicts of a report as rows: each checkpoint, and each objection type (its last raise)."""
     items = [
@@ -40,7 +55,7 @@ def report_items(report: dict[str, Any]) -> list[ReportItem]:
     return items + [ReportItem(kind="objection", key=k, ok=v) for k, v in last.items()]
 
 
-def rescore_all(ctx: Context, name: str) -> tuple[dict[int, float], list[tuple[int, str]]]:
+def rescore_all(ctx: Context, name: str) -> Rescored:
     """Analyse every stored transcript against the script ``name``: scores by call, and failures."""
     script_id = resolve_script(ctx.sessions, name)
     with ctx.sessions() as db:
@@ -51,18 +66,18 @@ def rescore_all(ctx: Context, name: str) -> tuple[dict[int, float], list[tuple[i
             done[call_id] = analyse_call(ctx, call_id, script_id)
         except InputError as error:
             failed.append((call_id, str(error)))
-    return done, failed
+    return Rescored(done, failed)
 
 
 def ingest(
     ctx: Context, path: Path, relative: str, info: CallInfo, digest: str | None = None
-) -> tuple[int, bool]:
+) -> Stored:
     """Keep a recording as a call, once per content: (call id, whether it is new)."""
     digest = digest or content_hash(path)
     with ctx.sessions.begin() as db:
         existing = db.scalar(select(Call).where(Call.content_hash == digest))
         if existing is not None:
-            return existing.id, False
+            return Stored(existing.id, False)
         key = audio_key(digest, path.suffix)
         ctx.store.put(path, key)
         call = Call(
@@ -73,7 +88,7 @@ def ingest(
         )  # fmt: skip
         db.add(call)
         db.flush()
-        return call.id, True
+        return Stored(call.id, True)
 
 
 def process_call(ctx: Context, call_id: int, script_id: int, job_id: int | None = None) -> float:
@@ -188,7 +203,7 @@ def accept_recording(
     info: CallInfo,
     script_id: int,
     dispatch: Callable[[int, int, int], None] | None = None,
-) -> tuple[int, int | None]:
+) -> Accepted:
     """A recording pushed by a PBX or CRM: stored once, then queued (``dispatch``) or processed here.
 
     Returns (call id, job id); the job id is None when this content was already analysed with
@@ -200,7 +215,7 @@ def accept_recording(
             select(Report.id).where(Report.call_id == call_id, Report.script_id == script_id)
         )
         if done is not None:
-            return call_id, None
+            return Accepted(call_id, None)
         job = Job(call_id=call_id, kind="process", source=name, script_id=script_id)
         db.add(job)
         db.flush()
@@ -209,4 +224,4 @@ def accept_recording(
         dispatch(call_id, script_id, job_id)
     else:
         process_call(ctx, call_id, script_id, job_id)
-    return call_id, job_id
+    return Accepted(call_id, job_id)

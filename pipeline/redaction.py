@@ -14,6 +14,7 @@ from analysis.redact import Redaction, redact, redact_report
 from pipeline.context import Context
 from storage import search
 from storage.models import Call, Job, Report, Transcript
+from transcribe.silence import silence
 from transcribe.transcript import Transcript as TranscriptValue
 
 log = logging.getLogger(__name__)
@@ -21,8 +22,6 @@ log = logging.getLogger(__name__)
 
 def redact_call(ctx: Context, call_id: int) -> Redaction | None:
     """Redact the call unless done before; the redaction, or None if there was nothing to do."""
-    from transcribe.silence import silence
-
     with ctx.sessions() as db:
         call = db.get_one(Call, call_id)
         if call.transcript is None or call.transcript.redacted:

@@ -126,6 +126,7 @@ def _targets(report: dict[str, Any]) -> set[str]:
 
 
 def _cluster(target: str, answers: list[Said]) -> list[Group]:
+    # lazy: scikit-learn is slow to import: only where it is used
     from sklearn.cluster import AgglomerativeClustering
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_union

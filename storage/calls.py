@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import func, select
@@ -53,12 +53,21 @@ class CallQuery(BaseModel):
         return {k: v for k, v in values.items() if v not in (None, "")}
 
 
-ListRow = tuple[Call, str | None, str | None, int | None]
+class ListRow(NamedTuple):
+    call: Call
+    manager: str | None
+    pack: str | None  # the script of its current report
+    version: int | None
+
+
+class CallPage(NamedTuple):
+    rows: list[ListRow]
+    total: int  # rows that match, on every page
 
 
 def search_calls(
     db: Session, f: CallQuery, manager_id: int | None = None, limit: int | None = None
-) -> tuple[list[ListRow], int]:
+) -> CallPage:
     """(call, manager name, script pack id, script version) rows of one page, and the total.
     ``manager_id``: only that manager's calls (what a manager may see); ``limit``: this many rows
     from the first instead of the query's page."""
@@ -77,7 +86,7 @@ def search_calls(
     total = db.scalar(count.where(*conditions)) or 0
     ordered = query.where(*conditions).order_by(_ORDERS[f.sort], Call.id.desc())
     page = ordered.limit(limit) if limit else ordered.offset((f.page - 1) * f.per_page).limit(f.per_page)
-    return [(r[0], r[1], r[2], r[3]) for r in db.execute(page)], total
+    return CallPage([ListRow(*r) for r in db.execute(page)], total)
 
 
 def _conditions(f: CallQuery, manager_id: int | None, dialect: str) -> list[Any]:

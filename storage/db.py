@@ -57,6 +57,7 @@ def _json(value: object) -> str:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to the latest Alembic revision (a new database gets every table)."""
+    # lazy: only when the database is migrated
     from alembic import command
     from alembic.config import Config
 

@@ -152,6 +152,7 @@ def _check_riff(name: str) -> None:
 
 
 def _open(name: str) -> Any:
+    # lazy: FFmpeg's libraries: only when audio is decoded
     import av
 
     try:
@@ -167,6 +168,7 @@ def _audio_stream(name: str, container: Any) -> Any:
 
 
 def _decoded_chunks(name: str, max_duration: float | None) -> Iterator[np.ndarray]:
+    # lazy: FFmpeg's libraries: only when audio is decoded
     import av
 
     with _open(name) as container:
@@ -209,6 +211,7 @@ def _check_complete(name: str, seconds: float, announced: float | None) -> None:
 
 def _frames(container: Any, stream: Any) -> Iterator[Any]:
     """Decoded frames, skipping single damaged packets as FFmpeg's own tools do."""
+    # lazy: FFmpeg's libraries: only when audio is decoded
     import av
 
     for packet in container.demux(stream):

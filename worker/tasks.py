@@ -28,6 +28,13 @@ from sqlalchemy.exc import OperationalError
 
 from callqa.errors import InputError
 from callqa.settings import Settings
+from pipeline.batch import enqueue_folder
+from pipeline.context import Context
+from pipeline.jobs import fail_job, job_state
+from pipeline.process import analyse_call, transcribe_call
+from pipeline.redaction import redact_failed
+from pipeline.retention import purge
+from pipeline.scripts import register_script
 
 # Retried with backoff. Bad input (InputError, AudioError) is not among them: it fails the job at once.
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
@@ -79,8 +86,6 @@ def context() -> Any:
     """This worker process's Context: database, file store, settings; the model loads on first use."""
     global _context
     if _context is None:
-        from pipeline.context import Context
-
         settings = Settings.from_env()
         if not settings.threads:
             # One thread per worker process: run as many processes as cores (--concurrency).
@@ -103,9 +108,6 @@ class CallStep(Task):  # type: ignore[misc]
     same (its transcript is stored by then)."""
 
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        from pipeline.jobs import fail_job
-        from pipeline.redaction import redact_failed
-
         job_id = kwargs.get("job_id", args[2] if len(args) > 2 else None)
         if job_id is not None:
             over = isinstance(exc, (TimeLimitExceeded, SoftTimeLimitExceeded))
@@ -119,9 +121,6 @@ class CallStep(Task):  # type: ignore[misc]
 @app.task(name="callqa.transcribe", bind=True, base=CallStep, autoretry_for=TRANSIENT, retry_backoff=True,
           retry_backoff_max=300, max_retries=5)  # fmt: skip
 def transcribe_task(self: Any, call_id: int, script_id: int, job_id: int | None = None) -> int:
-    from pipeline.jobs import job_state
-    from pipeline.process import transcribe_call
-
     with job_state(context(), job_id, finish=False), _time_limit():
         transcribe_call(context(), call_id, script_id)
     return call_id
@@ -130,9 +129,6 @@ def transcribe_task(self: Any, call_id: int, script_id: int, job_id: int | None 
 @app.task(name="callqa.analyse", bind=True, base=CallStep, autoretry_for=TRANSIENT, retry_backoff=True,
           retry_backoff_max=300, max_retries=5)  # fmt: skip
 def analyse_task(self: Any, call_id: int, script_id: int, job_id: int | None = None) -> float:
-    from pipeline.jobs import job_state
-    from pipeline.process import analyse_call
-
     with job_state(context(), job_id, first=False), _time_limit():
         return analyse_call(context(), call_id, script_id)
 
@@ -154,13 +150,10 @@ def _over_the_limit() -> str:
 @app.task(name="callqa.scan_incoming")
 def scan_incoming() -> int:
     """Enqueue the recordings in the incoming folder that are not stored yet; how many."""
-    from pipeline.batch import enqueue_folder
-
     ctx = context()
     folder, script = ctx.settings.incoming_dir, ctx.settings.script
     if not folder or not script:
         return 0
-    from pipeline.scripts import register_script
 
     return len(enqueue_folder(ctx, folder, register_script(ctx.sessions, script), dispatch).queued)
 
@@ -168,8 +161,6 @@ def scan_incoming() -> int:
 @app.task(name="callqa.purge")
 def purge_task() -> dict[str, list[int]]:
     """Delete what retention says has expired (logged in the access log); the call ids per kind."""
-    from pipeline.retention import purge
-
     return dataclasses.asdict(purge(context()))
 
 

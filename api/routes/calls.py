@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -160,8 +161,6 @@ def webhook(
     script: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
     """For a PBX or CRM: a recording plus its metadata as one JSON field (the call-log fields)."""
-    import json
-
     try:
         data = json.loads(metadata)
         if not isinstance(data, dict):

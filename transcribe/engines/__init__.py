@@ -27,10 +27,12 @@ def load_engine(
     """
     files = resolve_model(model, cache_dir=cache_dir)
     if name == "faster-whisper":
+        # lazy: an engine's library loads only when that engine is chosen
         from transcribe.engines.faster import FasterWhisperEngine
 
         return FasterWhisperEngine(files, device=device, cpu_threads=threads)
     if name == "openai-whisper":
+        # lazy: an engine's library loads only when that engine is chosen
         from transcribe.engines.openai import OpenAIWhisperEngine
 
         return OpenAIWhisperEngine(files, cache_dir=cache_dir, device=device, threads=threads)

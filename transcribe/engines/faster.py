@@ -6,8 +6,11 @@ import warnings
 from typing import Any
 
 import numpy as np
+from faster_whisper import WhisperModel
+from faster_whisper.audio import pad_or_trim
 
 from callqa.errors import ModelError
+from transcribe.audio import SAMPLE_RATE
 from transcribe.engines.base import Recognition, RecognitionOptions, Segment
 from transcribe.models import ModelFiles
 from transcribe.transcript import Word
@@ -71,7 +74,6 @@ class FasterWhisperEngine:
 def _load(path: str, device: str, compute_type: str, cpu_threads: int) -> Any:
     """A WhisperModel on ``device``; "auto" takes a usable GPU and falls back to the CPU."""
     import ctranslate2
-    from faster_whisper import WhisperModel
 
     def load(device: str) -> Any:
         kind = compute_type
@@ -104,8 +106,4 @@ def _load(path: str, device: str, compute_type: str, cpu_threads: int) -> Any:
 
 def _probe(model: Any) -> None:
     """Encode one second of silence, so missing GPU libraries fail now rather than on the first call."""
-    from faster_whisper.audio import pad_or_trim
-
-    from transcribe.audio import SAMPLE_RATE
-
     model.encode(pad_or_trim(model.feature_extractor(np.zeros(SAMPLE_RATE, np.float32))))

@@ -22,6 +22,7 @@ class OpenAIWhisperEngine:
     def __init__(
         self, model: ModelFiles, *, cache_dir: Path, device: str = "auto", threads: int = 0
     ) -> None:
+        # lazy: PyTorch takes seconds to import: only for the openai-whisper engine and conversion
         import torch
 
         if threads:
@@ -43,6 +44,7 @@ class OpenAIWhisperEngine:
         self._model = load_checkpoint(path).to(device)
 
     def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
+        # lazy: PyTorch underneath: only for the openai-whisper engine
         import whisper
 
         if not self.multilingual:
@@ -100,6 +102,7 @@ def _segment(s: dict[str, Any]) -> Segment:
 
 def load_checkpoint(path: Path) -> Any:
     """An openai-whisper model from a checkpoint, with its alignment heads when it names them."""
+    # lazy: PyTorch takes seconds to import: only for the openai-whisper engine and conversion
     import torch
     from whisper.model import ModelDimensions, Whisper
 
