@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from analysis.report import CallReport
     from pipeline.calls import Call
     from scripts_lib.schema import ScriptPack
-    from transcribe.diarize import SpeakerEncoder
     from transcribe.recognisers import Recognisers
 
 
@@ -31,12 +30,11 @@ class CallLoader:
 
     def __init__(self, settings: Settings, language: str) -> None:
         self._settings, self._language = settings, language
-        self._engines: tuple[Recognisers, SpeakerEncoder] | None = None
+        self._engines: Recognisers | None = None
 
     def __call__(self, path: Path) -> Call:
         from pipeline.calls import is_transcript, load_call
         from transcribe import TranscribeOptions
-        from transcribe.diarize import ResemblyzerEncoder
         from transcribe.recognisers import Recognisers
 
         options = TranscribeOptions(
@@ -47,9 +45,8 @@ class CallLoader:
         if is_transcript(path):
             return load_call(path, None, options)
         if self._engines is None:
-            self._engines = (Recognisers.from_settings(self._settings), ResemblyzerEncoder())
-        recognisers, encoder = self._engines
-        return load_call(path, recognisers, options, encoder)
+            self._engines = Recognisers.from_settings(self._settings)
+        return load_call(path, self._engines, options, self._engines.diarizer())
 
 
 def _pack(name: str) -> ScriptPack:

@@ -89,7 +89,6 @@ def transcribe(
     callqa transcribe calls/*.ogg --format srt
     """
     from transcribe import RecognitionOptions, TranscribeOptions
-    from transcribe.diarize import ResemblyzerEncoder
     from transcribe.recognisers import Recognisers
 
     if as_json and fmt:
@@ -104,7 +103,7 @@ def transcribe(
     options = TranscribeOptions(
         recognition=recognition, max_duration=max_duration or settings.max_duration
     )
-    encoder = ResemblyzerEncoder()
+    encoder = recogniser.diarizer()
     failed = 0
     for path in files:
         # The flag wins; otherwise the recording's source rule, then the default.

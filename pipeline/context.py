@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callqa.settings import Settings
 from storage import DirectoryStore, FileStore, connect
-from transcribe.diarize import ResemblyzerEncoder, SpeakerEncoder
 from transcribe.recognisers import Recognisers
 
 # Hands a stored call to the workers: (call id, script id, job id).
@@ -31,7 +30,7 @@ class Context:
     # The workers' queue when one answers, else None (the call is processed in this process).
     # The edge that runs workers sets it (``callqa serve``: ``worker.tasks.queue_for``).
     queue: Callable[[], Dispatch | None] = _no_workers
-    _recognisers: tuple[Recognisers, SpeakerEncoder] | None = None  # loaded on first need
+    _recognisers: Recognisers | None = None  # each model loaded on first need
 
     @classmethod
     def from_settings(
@@ -41,8 +40,8 @@ class Context:
         sessions, store = connect(settings.database), DirectoryStore(settings.data_dir)
         return cls(sessions, store, settings, queue or _no_workers)
 
-    def recognisers(self) -> tuple[Recognisers, SpeakerEncoder]:
+    def recognisers(self) -> Recognisers:
         """The Whisper engines (each model loaded on first use) and the mono diarizer."""
         if self._recognisers is None:
-            self._recognisers = (Recognisers.from_settings(self.settings), ResemblyzerEncoder())
+            self._recognisers = Recognisers.from_settings(self.settings)
         return self._recognisers

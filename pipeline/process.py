@@ -120,9 +120,9 @@ def transcribe_call(ctx: Context, call_id: int, script_id: int) -> None:
         manager_channel=ctx.settings.manager_channel_for(name),  # type: ignore[arg-type]
         max_duration=ctx.settings.max_duration,
     )
-    engine, encoder = ctx.recognisers()
+    engines = ctx.recognisers()
     try:
-        loaded = load_call(audio, engine, options, encoder)
+        loaded = load_call(audio, engines, options, engines.diarizer())
     except InputError as error:
         raise InputError(str(error).replace(f"{audio}: ", "")) from None  # the job names the call
     data = json.loads(loaded.transcript.to_json()) | {"levels": loaded.levels}

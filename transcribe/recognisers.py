@@ -19,6 +19,7 @@ import numpy as np
 
 from callqa.errors import ModelError
 from transcribe.audio import SAMPLE_RATE
+from transcribe.diarize import ResemblyzerEncoder, SpeakerEncoder
 from transcribe.engines import Engine, load_engine
 from transcribe.models import DEFAULT_MODEL, model_for
 
@@ -48,7 +49,8 @@ class Engines(Protocol):
 
 @dataclass
 class Recognisers:
-    """The engines one process uses, each loaded on first use (``Engines``).
+    """The engines one process uses, each loaded on first use (``Engines``), and the diarizer
+    of mono calls: the one place the command line, the service layer and the workers set them up.
 
     ``model`` None: tiny.en for English calls, the bundled multilingual base for
     others. A named model hears every call; a language it cannot hear is refused.
@@ -60,6 +62,8 @@ class Recognisers:
     device: str = "auto"
     threads: int = 0
     _loaded: dict[str, Engine] = field(default_factory=dict, repr=False)
+    # Mono calls are diarized by voice; its weights load only when a mono call comes.
+    _diarizer: ResemblyzerEncoder = field(default_factory=ResemblyzerEncoder, repr=False)
 
     @classmethod
     def from_settings(
@@ -76,6 +80,10 @@ class Recognisers:
         engine = self._load(self.engine, model_for(self.model, language))
         check_language(engine, language)
         return engine
+
+    def diarizer(self) -> SpeakerEncoder:
+        """The speaker encoder that tells the two voices of a mono call apart."""
+        return self._diarizer
 
     def detector(self) -> Engine:
         configured = self._load(self.engine, self.model or DEFAULT_MODEL)

@@ -79,10 +79,10 @@ def _schedule(settings: Settings) -> dict[str, Any]:
 
 # The worker's entry point (``celery -A worker.tasks``) needs the app at import: settings are read here.
 app = make_app(Settings.from_env())
-_context: Any = None
+_context: Context | None = None
 
 
-def context() -> Any:
+def context() -> Context:
     """This worker process's Context: database, file store, settings; the model loads on first use."""
     global _context
     if _context is None:

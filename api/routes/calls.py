@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from api.deps import ContextDep, DbDep, Quality, RowId, UserDep, audit, own_call, own_manager
 from api.routes.reviews import history
 from callqa.errors import InputError
+from pipeline.context import Context, Dispatch
 from pipeline.metadata import CallInfo, MetadataError, parse
 from pipeline.process import accept_recording, process_call
 from pipeline.retention import hold as hold_call_for
@@ -172,7 +173,7 @@ def webhook(
 
 
 def _accept(
-    ctx: Any, background: BackgroundTasks, file: UploadFile, info: Any, script: str | None
+    ctx: Context, background: BackgroundTasks, file: UploadFile, info: CallInfo, script: str | None
 ) -> dict[str, Any]:
     name = Path(file.filename or "upload").name
     suffix = Path(name).suffix.lower()
@@ -212,23 +213,21 @@ def _copy_limited(file: UploadFile, out: Any) -> int:
     return copied
 
 
-def _deferred(background: BackgroundTasks, ctx: Any) -> Any:
+def _deferred(background: BackgroundTasks, ctx: Context) -> Dispatch:
     """Process on the workers' queue when a worker answers, otherwise here, after the response."""
     queued = ctx.queue()
     if queued is not None:
         return queued
 
-    def dispatch(call_id: RowId, script_id: RowId, job_id: RowId) -> None:
-        background.add_task(_process_quietly, ctx, call_id, script_id, job_id, process_call)
+    def dispatch(call_id: int, script_id: int, job_id: int) -> None:
+        background.add_task(_process_quietly, ctx, call_id, script_id, job_id)
 
     return dispatch
 
 
-def _process_quietly(
-    ctx: Any, call_id: RowId, script_id: RowId, job_id: RowId, process: Any
-) -> None:
+def _process_quietly(ctx: Context, call_id: int, script_id: int, job_id: int) -> None:
     try:
-        process(ctx, call_id, script_id, job_id)
+        process_call(ctx, call_id, script_id, job_id)
     except Exception:  # noqa: BLE001, S110 - the job records the failure
         pass
 
