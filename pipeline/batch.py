@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from callqa.errors import InputError
-from pipeline.context import Context
+from pipeline.context import Context, Dispatch
 from pipeline.metadata import (
     CallInfo,
     MetadataError,
@@ -75,7 +75,7 @@ def enqueue_folder(
     ctx: Context,
     folder: Path,
     script_id: int,
-    dispatch: Callable[[int, int, int], None],
+    dispatch: Dispatch,
     progress: Callable[[str], None] = lambda name: None,
 ) -> Summary:
     """Store every new recording under ``folder`` and hand each to ``dispatch(call, script, job)``."""

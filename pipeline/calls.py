@@ -54,7 +54,6 @@ def load_call(
     """Transcribe a recording (measuring each side's voice level), or read a transcript file."""
     if is_transcript(path):
         return Call(read_transcript(path), None)
-
     if engine is None:
         raise InputError(f"{path}: a recording needs a Whisper engine")
     transcript = transcribe_file(path, engine, options, encoder=encoder)

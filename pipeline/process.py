@@ -8,7 +8,6 @@ for its (call, script version).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Session
 from analysis import analyze
 from callqa.errors import InputError
 from pipeline.calls import load_call
-from pipeline.context import Context
+from pipeline.context import Context, Dispatch
 from pipeline.jobs import job_state
 from pipeline.metadata import CallInfo
 from pipeline.redaction import redact_call, redact_failed
@@ -202,7 +201,7 @@ def accept_recording(
     name: str,
     info: CallInfo,
     script_id: int,
-    dispatch: Callable[[int, int, int], None] | None = None,
+    dispatch: Dispatch | None = None,
 ) -> Accepted:
     """A recording pushed by a PBX or CRM: stored once, then queued (``dispatch``) or processed here.
 

@@ -18,7 +18,7 @@ import dataclasses
 import functools
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from celery import Celery, Task, chain
@@ -29,7 +29,7 @@ from sqlalchemy.exc import OperationalError
 from callqa.errors import InputError
 from callqa.settings import Settings
 from pipeline.batch import enqueue_folder
-from pipeline.context import Context
+from pipeline.context import Context, Dispatch
 from pipeline.jobs import fail_job, job_state
 from pipeline.process import analyse_call, transcribe_call
 from pipeline.redaction import redact_failed
@@ -176,7 +176,7 @@ def dispatch(call_id: int, script_id: int, job_id: int, celery: Celery = app) ->
 _answers: dict[str, tuple[float, bool]] = {}  # broker URL -> (when asked, did a worker answer)
 
 
-def queue_for(settings: Settings, ttl: float = 30.0) -> Callable[[int, int, int], None] | None:
+def queue_for(settings: Settings, ttl: float = 30.0) -> Dispatch | None:
     """Dispatch to the workers on ``settings.redis_url`` when one answers a ping, else None.
 
     The answer is remembered for ``ttl`` seconds, so an upload does not wait for a ping each time.
