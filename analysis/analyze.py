@@ -13,16 +13,7 @@ from analysis.checkpoints import check_checkpoints
 from analysis.cues import names_time, takes_up
 from analysis.language import pipeline
 from analysis.matching import Match, Phrase, compile_phrases, match
-from analysis.meaning import (
-    CompiledFamily,
-    Family,
-    Item,
-    Model,
-    compile_family,
-    features,
-    share_of,
-    shipped_models,
-)  # fmt: skip
+from analysis.meaning import CompiledFamily, Item, compile_family, features, share_of
 from analysis.meaning import matches as family_matches
 from analysis.metrics import INTERRUPTION, conversation_metrics, silences
 from analysis.objections import find_objections
@@ -30,6 +21,7 @@ from analysis.report import CallReport, CheckpointResult, ForbiddenHit, Objectio
 from analysis.scoring import score_call
 from analysis.semantic import SentenceEncoder, bundled_encoder
 from analysis.units import Unit, normalise, units
+from analysis.weights import Family, Model, shipped_models
 from callqa.errors import InputError
 from scripts_lib.library import common_phrases
 from scripts_lib.schema import ScriptPack

@@ -63,20 +63,12 @@ def calibrate(calls: Sequence[Labelled], weights: dict[str, float]) -> Calibrati
         message = (f"too few labels to learn from: {len(labelled)} calls with a known outcome ({won} won, "
                    f"{len(labelled) - won} lost); needs {MIN_CALLS}, with {MIN_EACH} of each")  # fmt: skip
         return Calibration(len(labelled), won, False, message, None, None, None, (), agreement, dict(weights))
-    # lazy: scikit-learn is slow to import: only where it is used
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    # lazy: scikit-learn takes about 2 s to import: only when there are enough labels to fit
+    from analysis.outcome_model import auc, fit_outcomes
 
     x = np.array([features(c.report, c.reviewed, checkpoints) for c in labelled])
     y = np.array([bool(c.won) for c in labelled])
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
-    folds = StratifiedKFold(n_splits=min(5, won, len(y) - won), shuffle=True, random_state=0)
-    scores = cross_val_score(model, x, y, cv=folds, scoring="roc_auc")
-    model.fit(x, y)
-    coefficients = model[-1].coef_[0]
+    scores, coefficients = fit_outcomes(x, y, folds=min(5, won, len(y) - won))
     predictors = []
     for i in np.argsort(-np.abs(coefficients)):
         entry: dict[str, Any] = {"feature": names[i], "coefficient": round(float(coefficients[i]), 3)}
@@ -85,7 +77,7 @@ def calibrate(calls: Sequence[Labelled], weights: dict[str, float]) -> Calibrati
             entry["won_when_passed"] = round(float(on.mean()), 3) if len(on) else None
             entry["won_when_failed"] = round(float(off.mean()), 3) if len(off) else None
         predictors.append(entry)
-    score_auc = float(roc_auc_score(y, [c.report["score"] for c in labelled]))
+    score_auc = auc(y, [c.report["score"] for c in labelled])
     message = (f"cross-validated AUC {scores.mean():.2f} ± {scores.std():.2f} over {len(scores)} folds "
                f"(the score alone: {score_auc:.2f}), {len(labelled)} labelled calls")  # fmt: skip
     varied = [0 < x[:, i].mean() < 1 for i in range(len(checkpoints))]

@@ -17,9 +17,10 @@ import numpy as np
 from analysis.analyze import compile_pack, sentence_encoder, sentence_vectors
 from analysis.evaluate import Labels
 from analysis.language import pipeline
-from analysis.meaning import features, shipped_models
+from analysis.meaning import features
 from analysis.report import CallReport
 from analysis.units import units
+from analysis.weights import shipped_models
 from scripts_lib.schema import ScriptPack
 from transcribe.transcript import Transcript
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.optimize import minimize
 
-from analysis.meaning import FEATURES, Model
+from analysis.weights import FEATURES, Model
 
 
 def fit(
@@ -23,9 +24,6 @@ def fit(
     the bias moved so that 0.5 falls where the training calls' F1 is best.
     Features not in ``using`` get no weight.
     """
-    # lazy: SciPy is slow to import: only when weights are fitted
-    from scipy.optimize import minimize
-
     keep = [FEATURES.index(f) for f in using]
     bags = [b[:, keep] for b in bags]
     rows = np.vstack([b for b in bags if len(b)])

@@ -15,12 +15,45 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 NEXT_STEP = "next_step"  # the checkpoint id that counts as an agreed next step
 # A drop must be at least this big to be worth a head of sales' attention, besides significant.
 MARGINS = {"average_score": 5.0, "handled_share": 0.15, "conversion": 0.15, "pass_rate": 0.2}
 TRAILING = 4  # periods of the manager's own past to compare with
+
+
+class Figures(TypedDict):
+    """One manager's (or the team's) numbers over a period, as the table shows them; None where
+    there is nothing to measure."""
+
+    calls: int
+    talk_minutes: float
+    average_duration: float | None
+    average_score: float | None
+    pass_rate: dict[str, float]  # checkpoint id -> share of calls that passed it
+    objections: int
+    handled_share: float | None
+    stuck_seconds: float | None
+    next_steps: int
+    conversion: float | None
+
+
+class Drop(TypedDict):
+    what: str  # a figure, or pass_rate:CHECKPOINT
+    before: float
+    now: float
+    z: float
+
+
+class Row(Figures):
+    """A manager's line of the table: this period, their trailing average, the rest of the team."""
+
+    manager: str
+    period: str
+    trailing: Figures | None
+    team: Figures | None
+    drops: list[Drop]
 
 
 @dataclass(frozen=True)
@@ -68,8 +101,7 @@ class Numbers:
             self.decided += 1
             self.won += call.outcome == "won"
 
-    def row(self) -> dict[str, Any]:
-        """The numbers as the table shows them (None where there is nothing to measure)."""
+    def row(self) -> Figures:
         return {
             "calls": self.calls,
             "talk_minutes": round(self.talk_seconds / 60, 1),
@@ -92,7 +124,7 @@ def period_of(moment: datetime | date, period: str) -> str:
     return f"{iso.year}-W{iso.week:02d}"
 
 
-def table(calls: Iterable[CallFacts], when: str, period: str = "week") -> list[dict[str, Any]]:
+def table(calls: Iterable[CallFacts], when: str, period: str = "week") -> list[Row]:
     """Each manager's numbers for the period ``when``, with their trailing average, the team's,
     and the drops flagged. ``period`` is ``day`` or ``week``."""
     by: dict[str, dict[str, Numbers]] = defaultdict(lambda: defaultdict(Numbers))
@@ -102,7 +134,7 @@ def table(calls: Iterable[CallFacts], when: str, period: str = "week") -> list[d
     for periods in by.values():
         if when in periods:
             _merge(team, periods[when])
-    rows = []
+    rows: list[Row] = []
     for manager, periods in sorted(by.items()):
         if when not in periods:
             continue
@@ -115,14 +147,14 @@ def table(calls: Iterable[CallFacts], when: str, period: str = "week") -> list[d
         for name, theirs in by.items():
             if name != manager and when in theirs:
                 _merge(others, theirs[when])
-        rows.append({"manager": manager, "period": when, **now.row(),
+        rows.append({**now.row(), "manager": manager, "period": when,
                      "trailing": trailing.row() if trailing.calls else None,
                      "team": others.row() if others.calls else None,
                      "drops": drops(now, trailing)})  # fmt: skip
     return rows
 
 
-def drops(now: Numbers, before: Numbers) -> list[dict[str, Any]]:
+def drops(now: Numbers, before: Numbers) -> list[Drop]:
     """The numbers that fell significantly below ``before``: what, from, to, and z."""
     found = []
     if len(now.scores) >= 2 and len(before.scores) >= 2:
@@ -153,7 +185,7 @@ def drops(now: Numbers, before: Numbers) -> list[dict[str, Any]]:
     return found
 
 
-def _drop(what: str, before: float, now: float, z: float) -> dict[str, Any]:
+def _drop(what: str, before: float, now: float, z: float) -> Drop:
     return {"what": what, "before": round(before, 3), "now": round(now, 3), "z": round(z, 2)}
 
 

@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from rapidfuzz import fuzz
+from rapidfuzz.process import cdist
 
 from analysis.language import LanguagePipeline
 from analysis.units import Unit, normalise
@@ -152,10 +154,6 @@ def _lemma_scores(phrases: Sequence[Phrase], units: Sequence[Unit]) -> np.ndarra
 
 def _window_scores(phrases: Sequence[str], units: Sequence[Sequence[str]]) -> np.ndarray:
     """Best ratio (0..1) of each phrase against any run of n-1..n+1 words of each unit."""
-    # lazy: only when phrases are matched
-    from rapidfuzz import fuzz
-    from rapidfuzz.process import cdist
-
     scores = np.zeros((len(phrases), len(units)))
     by_length: dict[int, list[int]] = {}
     for p, phrase in enumerate(phrases):

@@ -27,17 +27,13 @@ or more. An item is in the call when one of its speaker's sentences carries it,
 so the weights are fitted on whole calls (``fit``: multiple-instance learning
 over labelled calls, the label being "the item was said": ``analysis.fitting``),
 on other products than those it is measured on (``bench/meaning.py``). They ship
-in ``meaning_weights.json``.
+in ``meaning_weights.json`` (``analysis.weights``).
 """
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
-from typing import Literal
 
 import numpy as np
 
@@ -46,13 +42,9 @@ from analysis.language import LanguagePipeline
 from analysis.matching import METHODS, Match, Phrase, compile_phrases, lexical, method_name
 from analysis.semantic import SentenceEncoder, similarity
 from analysis.units import Unit
+from analysis.weights import FEATURES, Family, Model
 from transcribe.transcript import Role
 
-Family = Literal["checkpoint", "objection", "technique"]
-FEATURES = (
-    "meaning", "wording", "distinct", "turn", "common", "common_distinct", "asks", "asks_off",
-    "when", "agreed", "pushback", "outside", "order_gap",
-)  # fmt: skip
 # An item with an id of its own takes the common phrasings of the category its examples are
 # nearest to, when they are at least this near (cosine of the mean vectors).
 LINK = 0.6
@@ -214,26 +206,6 @@ def _reply_agrees(units: Sequence[Unit], i: int, language: str) -> bool:
     """Does the other side's next sentence say yes?"""
     reply = next((u for u in units[i + 1 :] if u.speaker != units[i].speaker), None)
     return reply is not None and agrees(" ".join(reply.words), language)
-
-
-@dataclass(frozen=True)
-class Model:
-    """A logistic model over FEATURES, for one family."""
-
-    coef: tuple[float, ...]
-    bias: float
-
-    def confidence(self, values: np.ndarray) -> np.ndarray:
-        return np.asarray(1 / (1 + np.exp(-(values @ np.asarray(self.coef) + self.bias))))
-
-
-@functools.cache
-def shipped_models() -> dict[Family, Model]:
-    """The weights that ship with callqa (``meaning_weights.json``, written by bench/meaning.py)."""
-    data = json.loads(resources.files("analysis").joinpath("meaning_weights.json").read_text())
-    if tuple(data["features"]) != FEATURES:
-        raise RuntimeError("meaning_weights.json: fitted on other features; run bench/meaning.py --write")
-    return {family: Model(tuple(data[family]["coef"]), data[family]["bias"]) for family in data["models"]}
 
 
 def matches(

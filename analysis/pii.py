@@ -16,6 +16,9 @@ import functools
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from importlib.resources import files
+
+import pymorphy3
 
 KINDS = ("PHONE", "CARD", "ACCOUNT", "EMAIL", "ADDRESS", "NAME")
 
@@ -250,16 +253,12 @@ def _is_surname(word: str) -> bool:
 
 @functools.cache
 def _morph():  # type: ignore[no-untyped-def]
-    # lazy: Russian dictionaries: only for Russian
-    import pymorphy3
-
+    """The Russian dictionaries, loaded on the first Russian word."""
     return pymorphy3.MorphAnalyzer(lang="ru")
 
 
 @functools.cache
 def _english_names() -> frozenset[str]:
-    from importlib.resources import files
-
     text = files("analysis").joinpath("first_names_en.txt").read_text(encoding="utf-8")
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and line[0] != "#")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,7 +16,11 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
+from api import pages
 from api.deps import SignIn
+from api.pages.auth import Throttle
+from api.pages.templating import render
+from api.routes import access, calls, health, jobs, kpis, leads, managers, reviews, scripts
 from callqa.errors import CallqaError, InputError
 from callqa.settings import Settings
 from pipeline.context import Context, Dispatch
@@ -31,10 +36,6 @@ def create_app(
     """The app on ``settings`` (default: from the environment). ``queue``: the workers' queue
     for uploads when one answers (``callqa serve`` passes it); without it, uploads are processed
     in this process after the response."""
-    from api import pages
-    from api.pages.auth import Throttle
-    from api.routes import access, calls, health, jobs, kpis, leads, managers, reviews, scripts
-
     settings = settings or Settings.from_env()
     # The OpenAPI pages (/docs, /redoc) with their scripts served from here, not from a CDN.
     app = FastAPIOffline(title="callqa", version="0.1.0", description="Sales-call quality analysis")
@@ -48,8 +49,6 @@ def create_app(
 
     @app.exception_handler(SignIn)
     async def _sign_in(_: Request, error: SignIn) -> Response:
-        from urllib.parse import urlencode
-
         return RedirectResponse(f"/login?{urlencode({'next': error.next_url})}", status_code=303)
 
     @app.exception_handler(InputError)
@@ -83,7 +82,5 @@ def _error(
     if request.url.path.startswith(_NOT_PAGES) or request.url.path == "/":
         body = {"error": message} | ({"details": details} if details is not None else {})
         return JSONResponse(body, status_code=status, headers=headers)
-    from api.pages import render
-
     title = _TITLES.get(status, "Error")
     return render(request, "error.html", None, status, title=title, message=message)

@@ -30,9 +30,10 @@ from analysis.analyze import analyze, compile_pack, sentence_vectors
 from analysis.evaluate import Case, Labels, evaluate, read_labels, reference_transcript
 from analysis.fitting import fit
 from analysis.language import pipeline
-from analysis.meaning import FEATURES, Family, Model, features
+from analysis.meaning import features
 from analysis.semantic import bundled_encoder
 from analysis.units import units
+from analysis.weights import FEATURES, Family, Model
 from callqa.settings import Settings
 from scripts_lib import load_pack
 from scripts_lib.schema import ScriptPack

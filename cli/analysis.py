@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from callqa.errors import CallqaError
+from analysis.analyze import analyze as analyze_call
+from analysis.checkpoints import clock
+from analysis.evaluate import Case, is_reviewed_call, read_labels, reference_transcript
+from analysis.evaluate import evaluate as measure
+from analysis.redact import redact, redact_report
+from analysis.report import CallReport
+from callqa.errors import CallqaError, InputError
 from callqa.settings import Settings
 from cli.console import fail as _fail
-
-if TYPE_CHECKING:
-    from analysis.report import CallReport
-    from pipeline.calls import Call
-    from scripts_lib.schema import ScriptPack
-    from transcribe.recognisers import Recognisers
-
+from pipeline.calls import Call, is_transcript, load_call
+from scripts_lib import ScriptPack, load_pack
+from transcribe import TranscribeOptions
+from transcribe.audio import SUFFIXES
+from transcribe.recognisers import Recognisers
+from transcribe.transcript import Transcript
 
 
 class CallLoader:
@@ -33,10 +36,6 @@ class CallLoader:
         self._engines: Recognisers | None = None
 
     def __call__(self, path: Path) -> Call:
-        from pipeline.calls import is_transcript, load_call
-        from transcribe import TranscribeOptions
-        from transcribe.recognisers import Recognisers
-
         options = TranscribeOptions(
             expected_language=self._language,
             max_duration=self._settings.max_duration,
@@ -47,12 +46,6 @@ class CallLoader:
         if self._engines is None:
             self._engines = Recognisers.from_settings(self._settings)
         return load_call(path, self._engines, options, self._engines.diarizer())
-
-
-def _pack(name: str) -> ScriptPack:
-    from scripts_lib import load_pack
-
-    return load_pack(name)
 
 
 @click.command()
@@ -72,9 +65,7 @@ def analyze(files: Sequence[Path], script_name: str, as_json: bool, redact: bool
     callqa analyze call.wav --script b2b_outbound
     callqa analyze transcript.json --script my_pack.yaml --json
     """
-    from analysis.analyze import analyze as analyze_call
-
-    pack = _pack(script_name)
+    pack = load_pack(script_name)
     settings = Settings.from_env()
     load = CallLoader(settings, pack.language)
     redacting = settings.redact if redact is None else redact
@@ -116,16 +107,14 @@ def evaluate(directory: Path, script_name: str, as_json: bool, inputs: str) -> N
     callqa evaluate golden/ --script b2b_outbound
     callqa evaluate devset/fleettrack --script fleettrack.yaml --input text,stereo,mono
     """
-    from analysis.evaluate import evaluate as measure
-
-    pack = _pack(script_name)
+    pack = load_pack(script_name)
     load = CallLoader(Settings.from_env(), pack.language)
     kinds = [k.strip() for k in inputs.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in INPUTS]
     if unknown or not kinds:
         _fail(f"--input {inputs}: expected text, stereo or mono, comma-separated")
         sys.exit(2)
-    calls = _labelled(directory)
+    calls = labelled(directory)
     if not calls:
         _fail(f"{directory}: no label files (NAME.labels.json) or reviewed calls (ID.json with turns) found")
         sys.exit(2)
@@ -133,11 +122,11 @@ def evaluate(directory: Path, script_name: str, as_json: bool, inputs: str) -> N
     failed = False
     rows = []
     for kind in kinds if reviewed else ["as found"]:
-        cases, errors = _cases(calls, kind, pack, load)
+        found, errors = cases(calls, kind, pack, load)
         failed |= errors > 0
-        if not cases:
+        if not found:
             sys.exit(1)
-        result = measure(cases)
+        result = measure(found)
         rows.append((kind, result))
         if as_json:
             click.echo(json.dumps({"input": kind} | result, ensure_ascii=False))
@@ -152,11 +141,9 @@ def evaluate(directory: Path, script_name: str, as_json: bool, inputs: str) -> N
 INPUTS = ("text", "stereo", "mono")
 
 
-def _labelled(directory: Path) -> list[tuple[str, Path, bool]]:
+def labelled(directory: Path) -> list[tuple[str, Path, bool]]:
     """Each labelled call: its name, its labels, and whether it is a reviewed call (whose
     recording or reference text depends on the input) rather than a label file."""
-    from analysis.evaluate import is_reviewed_call
-
     found: list[tuple[str, Path, bool]] = []
     for path in sorted(directory.rglob("*.json")):
         if path.name.endswith(".labels.json"):
@@ -171,14 +158,10 @@ def _labelled(directory: Path) -> list[tuple[str, Path, bool]]:
     return found
 
 
-def _cases(
+def cases(
     calls: list[tuple[str, Path, bool]], kind: str, pack: ScriptPack, load: CallLoader
 ) -> tuple[list, int]:  # type: ignore[type-arg]
     """Each call analysed (a bad one is reported and left out), and how many failed."""
-    from analysis.analyze import analyze as analyze_call
-    from analysis.evaluate import Case, read_labels, reference_transcript
-    from callqa.errors import InputError
-
     cases, failed = [], 0
     for name, labels, reviewed in calls:
         try:
@@ -211,9 +194,6 @@ def _summary(rows: list[tuple[str, dict]]) -> str:  # type: ignore[type-arg]
 
 def _source(folder: Path, name: str) -> Path:
     """The recording or transcript a label file is about: same name, a transcript preferred."""
-    from callqa.errors import InputError
-    from transcribe.audio import SUFFIXES
-
     candidates = sorted(
         p for p in folder.glob(f"{name}.*")
         if p.suffix.lower() in SUFFIXES or (p.suffix == ".json" and not p.name.endswith(".labels.json"))
@@ -223,53 +203,14 @@ def _source(folder: Path, name: str) -> Path:
     return next((p for p in candidates if p.suffix == ".json"), candidates[0])
 
 
-def check_against(pack_name: str, folder: Path, kind: str, as_json: bool) -> None:
-    """``callqa script check PACK --against FOLDER``: the pack's disagreements with reviewed calls."""
-    from analysis.checkpoints import clock
-    from analysis.feedback import Reviewed, feedback
-    from transcribe.transcript import Transcript
-
-    pack = _pack(pack_name)
-    calls = _labelled(folder)
-    if not calls:
-        _fail(f"{folder}: no label files (NAME.labels.json) or reviewed calls (ID.json with turns) found")
-        sys.exit(2)
-    cases, failed = _cases(calls, kind, pack, CallLoader(Settings.from_env(), pack.language))
-    reviewed = [Reviewed(c.name, c.labels, Transcript.from_dict(c.report.transcript), c.report) for c in cases]
-    items = feedback(pack, reviewed)
-    for item in items:
-        if as_json:
-            click.echo(json.dumps(dataclasses.asdict(item), ensure_ascii=False))
-            continue
-        total = item.agreed + len(item.missed) + len(item.found_wrongly)
-        click.echo(f"{item.kind} {item.id} ({item.title}): right in {item.agreed} of {total} calls")
-        for miss in item.missed:
-            near = "; ".join(f"[{clock(s.start)}] \u201c{s.text}\u201d ({s.confidence:.2f})" for s in miss.sentences)
-            click.echo(f"  missed in {miss.call}; nearest: {near}")
-        for wrong in item.found_wrongly:
-            said = "; ".join(f"[{clock(s.start)}] \u201c{s.text}\u201d ({s.confidence:.2f})" for s in wrong.sentences)
-            click.echo(f"  found, but not there, in {wrong.call}: {said}")
-    if not as_json:
-        click.echo("Add the words people really use to the pack's phrases; make phrases that match "
-                   "where they should not more specific.")  # fmt: skip
-    if failed:
-        sys.exit(1)
-
-
 def _redacted(report: CallReport) -> CallReport:
     """The report and its transcript with the personal data replaced by typed placeholders."""
-    from analysis.redact import redact, redact_report
-    from analysis.report import CallReport
-    from transcribe.transcript import Transcript
-
     redaction = redact(Transcript.from_dict(report.transcript))
     data = redact_report(report.model_dump(mode="json"), redaction)
     return CallReport.model_validate(data | {"transcript": redaction.transcript.to_dict()})
 
 
 def _readable(path: Path, report: CallReport) -> str:
-    from analysis.checkpoints import clock
-
     m = report.metrics
     lines = [
         f"== {path}: score {report.score:.0f}/100 ({report.script.id} v{report.script.version})",

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
 import click
+import redis
 
 from callqa.errors import CallqaError
 from callqa.settings import Settings
 from cli.console import fail as _fail
+from pipeline.batch import Summary, enqueue_folder, find_recordings, run_batch
+from pipeline.context import Context
+from pipeline.process import rescore_all
+from pipeline.scripts import resolve_script
+from storage import connect
+from storage.calls import CallQuery, last_jobs, search_calls
+from storage.jobs import jobs_by_id, score_of
+from worker.tasks import dispatch, run_worker
 
 
 @click.command()
@@ -34,10 +44,6 @@ def batch(folder: Path, script_name: str | None, queue: bool, no_wait: bool, as_
     \b
     callqa batch /recordings/2026-11-27 --script b2b_outbound
     """
-    from pipeline.batch import find_recordings, run_batch
-    from pipeline.context import Context
-    from pipeline.scripts import resolve_script
-
     settings = Settings.from_env()
     name = script_name or settings.script
     if not name:
@@ -64,9 +70,6 @@ def batch(folder: Path, script_name: str | None, queue: bool, no_wait: bool, as_
             bar.render_progress()
 
         if queue:
-            from pipeline.batch import enqueue_folder
-            from worker.tasks import dispatch
-
             summary = enqueue_folder(ctx, folder, script_id, dispatch, progress=step)
         else:
             summary = run_batch(ctx, folder, script_id, progress=step)
@@ -88,8 +91,6 @@ def batch(folder: Path, script_name: str | None, queue: bool, no_wait: bool, as_
 
 
 def _check_redis(url: str) -> None:
-    import redis
-
     try:
         redis.Redis.from_url(url, socket_connect_timeout=3).ping()
     except redis.RedisError as error:
@@ -98,14 +99,8 @@ def _check_redis(url: str) -> None:
         ) from None
 
 
-def _wait(ctx, summary) -> None:  # type: ignore[no-untyped-def]
+def _wait(ctx: Context, summary: Summary) -> None:
     """Wait for the workers to finish the queued calls, showing progress; fill in the summary."""
-    import time
-
-    from sqlalchemy import select
-
-    from storage.models import Job, Report
-
     pending = dict(summary.queued)  # recording -> job id
     with click.progressbar(
         length=len(pending), label="processed by workers", file=sys.stderr
@@ -113,15 +108,11 @@ def _wait(ctx, summary) -> None:  # type: ignore[no-untyped-def]
         while pending:
             time.sleep(1)
             with ctx.sessions() as db:
-                jobs = {
-                    j.id: j for j in db.scalars(select(Job).where(Job.id.in_(pending.values())))
-                }
+                jobs = jobs_by_id(db, pending.values())
                 for name, job_id in list(pending.items()):
                     job = jobs[job_id]
                     if job.state == "done":
-                        score = db.scalar(select(Report.score).where(Report.call_id == job.call_id,
-                                                                     Report.script_id == job.script_id))  # fmt: skip
-                        summary.done.append((name, score))
+                        summary.done.append((name, score_of(db, job)))
                     elif job.state == "failed":
                         summary.failed.append((name, job.error or "failed"))
                     else:
@@ -131,7 +122,7 @@ def _wait(ctx, summary) -> None:  # type: ignore[no-untyped-def]
     summary.queued.clear()
 
 
-def _summary_text(summary) -> str:  # type: ignore[no-untyped-def]
+def _summary_text(summary: Summary) -> str:
     lines = [(f"done {len(summary.done)}, skipped {len(summary.skipped)} (already analysed), "
              f"failed {len(summary.failed)}")]  # fmt: skip
     if summary.average is not None:
@@ -167,9 +158,6 @@ def calls(day: datetime | None, manager: str | None, sort: str, limit: int, as_j
     \b
     callqa calls --date 2026-11-27 --sort score
     """
-    from storage import connect
-    from storage.calls import CallQuery, last_jobs, search_calls
-
     day_only = day.date() if day else None
     query = CallQuery.model_validate(
         {"date_from": day_only, "date_to": day_only, "manager": manager, "sort": sort}
@@ -208,8 +196,6 @@ def worker(concurrency: int, beat: bool, loglevel: str) -> None:
     except CallqaError as error:
         _fail(str(error).replace(", or run without --queue", ""))
         sys.exit(2)
-    from worker.tasks import run_worker
-
     run_worker(concurrency, beat, loglevel)
 
 
@@ -224,9 +210,6 @@ def rescore(script_name: str, as_json: bool) -> None:
     callqa rescore --script b2b_outbound_v2.yaml
     callqa rescore --script b2b_outbound@1
     """
-    from pipeline.context import Context
-    from pipeline.process import rescore_all
-
     settings = Settings.from_env()
     ctx = Context.from_settings(settings)
     done, failed = rescore_all(ctx, script_name)

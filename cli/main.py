@@ -1,36 +1,35 @@
-"""The ``callqa`` command line. Heavy libraries are imported inside commands, so it starts fast."""
+"""The ``callqa`` command line: the group, and where each command lives. A command's module is
+imported only when it runs (see ``cli.console.Commands``), so the command line starts fast."""
 
 from __future__ import annotations
 
-import dataclasses
-import sys
 import warnings
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
 import click
 
-from callqa.errors import CallqaError
-from callqa.settings import Settings
-from cli.analysis import analyze, evaluate
-from cli.batch import batch, calls, rescore, worker
-from cli.console import Commands
-from cli.console import fail as _fail
-from cli.privacy import purge, redact
-from cli.serve import serve, user
-from cli.team import calibrate, mine, report, revive
+from cli.console import Commands, fail
 
-if TYPE_CHECKING:
-    from transcribe.diarize import SpeakerEncoder
-    from transcribe.pipeline import ManagerChannel, TranscribeOptions
-    from transcribe.recognisers import Recognisers
+COMMANDS = {
+    "transcribe": "cli.transcription:transcribe",
+    "analyze": "cli.analysis:analyze",
+    "evaluate": "cli.analysis:evaluate",
+    "script": "cli.scripts:script",
+    "batch": "cli.batch:batch",
+    "calls": "cli.batch:calls",
+    "rescore": "cli.batch:rescore",
+    "worker": "cli.batch:worker",
+    "serve": "cli.serve:serve",
+    "user": "cli.users:user",
+    "redact": "cli.privacy:redact",
+    "purge": "cli.privacy:purge",
+    "revive": "cli.team:revive",
+    "report": "cli.team:report",
+    "mine": "cli.team:mine",
+    "calibrate": "cli.team:calibrate",
+}
 
-_EXTENSIONS = {"text": "txt", "txt": "txt", "srt": "srt", "vtt": "vtt", "json": "json"}
 
-
-
-@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Commands, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="callqa")
 def main() -> None:
     """Sales-call quality analysis: transcripts, script checkpoints, scores."""
@@ -39,203 +38,8 @@ def main() -> None:
 
 def _show_warning(message: Warning | str, *_: object, **__: object) -> None:
     """Warnings as one line for the user, not a source location."""
-    _fail(f"warning: {message}")
+    fail(f"warning: {message}")
 
-
-@main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print each Transcript as one JSON line.")
-@click.option(
-    "--format", "fmt", type=click.Choice(list(_EXTENSIONS)),
-    help="Write one file per recording in this format (next to it, or in --output-dir).",
-)
-@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--engine", type=click.Choice(["faster-whisper", "openai-whisper"]),
-              help="Whisper implementation [default: faster-whisper].")
-@click.option("--model", help="tiny.en (bundled, default), base (bundled, multilingual), "
-              "a Whisper name, or a path to a CTranslate2 directory or .pt checkpoint.")
-@click.option("--language", help="Language code such as en or ru; detected when omitted.")
-@click.option("--manager-channel", type=click.Choice(["left", "right", "auto"]),
-              help="Stereo channel of the manager [default: the source's rule, else left].")
-@click.option("--beam-size", type=click.IntRange(1, 20), default=5, show_default=True)
-@click.option("--no-vad", is_flag=True, help="Decode silence too instead of skipping it.")
-@click.option("--prompt", "initial_prompt", help="Context text for the recogniser.")
-@click.option("--hotword", "hotwords", multiple=True,
-              help="A name the recogniser should expect (repeatable).")
-@click.option("--max-duration", type=click.FloatRange(min=1),
-              help="Refuse recordings longer than this many seconds [default: 14400].")
-@click.option("--device", help="cpu, cuda or auto [default: auto].")
-def transcribe(
-    files: Sequence[Path],
-    as_json: bool,
-    fmt: str | None,
-    output_dir: Path | None,
-    engine: str | None,
-    model: str | None,
-    language: str | None,
-    manager_channel: str | None,
-    beam_size: int,
-    no_vad: bool,
-    initial_prompt: str | None,
-    hotwords: tuple[str, ...],
-    max_duration: float | None,
-    device: str | None,
-) -> None:
-    """Transcribe recordings into speaker-attributed transcripts.
-
-    \b
-    callqa transcribe call.mp3
-    callqa transcribe call.wav --json
-    callqa transcribe calls/*.ogg --format srt
-    """
-    from transcribe import RecognitionOptions, TranscribeOptions
-    from transcribe.recognisers import Recognisers
-
-    if as_json and fmt:
-        raise click.UsageError("use either --json (to stdout) or --format (to files)")
-    recognition = RecognitionOptions(
-        language=language, beam_size=beam_size, vad=not no_vad,
-        initial_prompt=initial_prompt, hotwords=hotwords,
-    )
-    settings = Settings.from_env()
-    recogniser = Recognisers.from_settings(settings, engine=engine, model=model, device=device)
-    recogniser.for_language(language or "en")  # a bad --model or --language stops here
-    options = TranscribeOptions(
-        recognition=recognition, max_duration=max_duration or settings.max_duration
-    )
-    encoder = recogniser.diarizer()
-    failed = 0
-    for path in files:
-        # The flag wins; otherwise the recording's source rule, then the default.
-        channel = manager_channel or settings.manager_channel_for(path)
-        one = dataclasses.replace(options, manager_channel=cast("ManagerChannel", channel))
-        if not _transcribe_one(path, recogniser, one, encoder, as_json, fmt, output_dir,
-                               several=len(files) > 1):
-            failed += 1
-    if failed:
-        sys.exit(1)
-
-
-def _transcribe_one(
-    path: Path,
-    recogniser: Recognisers,
-    options: TranscribeOptions,
-    encoder: SpeakerEncoder,
-    as_json: bool,
-    fmt: str | None,
-    output_dir: Path | None,
-    several: bool,
-) -> bool:
-    """Transcribe and write one recording; False (with one line on stderr) when it fails."""
-    from transcribe import transcribe_file
-    from transcribe.formats import render
-
-    try:
-        transcript = transcribe_file(path, recogniser, options, encoder=encoder)
-        if options.recognition.language is None and transcript.language != options.expected_language:
-            click.echo(f"callqa: {path}: the speech is in {transcript.language!r}: "
-                       f"transcribed with model {transcript.model}", err=True)  # fmt: skip
-        if not transcript.utterances:
-            click.echo(f"callqa: {path}: no speech recognised", err=True)
-        if fmt:
-            target = (output_dir or path.parent) / f"{path.stem}.{_EXTENSIONS[fmt]}"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(render(transcript, fmt), encoding="utf-8")
-            click.echo(f"{path}: wrote {target}", err=True)
-        elif as_json:
-            click.echo(transcript.to_json())
-        else:
-            if several:
-                click.echo(f"== {path} ({transcript.duration:.1f} s, {transcript.language})")
-            click.echo(render(transcript, "text"), nl=False)
-    except CallqaError as error:
-        _fail(str(error))
-        return False
-    except OSError as error:
-        _fail(f"{path}: {error.strerror or error}")
-        return False
-    except Exception as error:  # noqa: BLE001 - one recording's failure must not stop the rest
-        _fail(f"{path}: unexpected error, please report it: {type(error).__name__}: {error}")
-        return False
-    return True
-
-
-@main.group()
-def script() -> None:
-    """Sales script packs: check the ones trainers write."""
-
-
-@script.command("check")
-@click.argument("packs", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON line per pack (per item with --against).")
-@click.option("--against", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="A folder of labelled or reviewed calls: list, per checkpoint and objection type, the "
-                   "calls it misses or wrongly finds, and the sentences nearest to it.")  # fmt: skip
-@click.option("--input", "kind", type=click.Choice(["text", "stereo", "mono"]), default="stereo",
-              show_default=True, help="With --against, for reviewed calls: what is analysed.")  # fmt: skip
-def script_check(packs: Sequence[str], as_json: bool, against: Path | None, kind: str) -> None:
-    """Validate script packs (bundled ids or YAML files); say OK or what is wrong and where.
-
-    \b
-    callqa script check b2b_outbound
-    callqa script check my_pack.yaml
-    callqa script check my_pack.yaml --against reviewed_calls/ --input text
-    """
-    import json
-
-    from scripts_lib import ScriptError, load_pack
-
-    if against is not None:
-        from cli.analysis import check_against
-
-        if len(packs) != 1:
-            _fail("--against: check one pack at a time")
-            sys.exit(2)
-        check_against(packs[0], against, kind, as_json)
-        return
-
-    failed = 0
-    for name in packs:
-        try:
-            pack = load_pack(name)
-        except ScriptError as error:
-            failed += 1
-            if as_json:
-                click.echo(json.dumps({"pack": name, "ok": False, "error": str(error)}))
-            else:
-                _fail(str(error))
-            continue
-        summary = {
-            "pack": name, "ok": True, "id": pack.id, "version": pack.version,
-            "language": pack.language, "checkpoints": len(pack.checkpoints),
-            "objections": len(pack.objections), "techniques": len(pack.techniques),
-        }
-        if as_json:
-            click.echo(json.dumps(summary))
-        else:
-            click.echo(
-                f"{name}: OK ({pack.id} v{pack.version}, {pack.language}, "
-                f"{len(pack.checkpoints)} checkpoints, {len(pack.objections)} objection types, "
-                f"{len(pack.techniques)} techniques)"
-            )
-    if failed:
-        sys.exit(1)
-
-
-main.add_command(analyze)
-main.add_command(evaluate)
-main.add_command(batch)
-main.add_command(calls)
-main.add_command(rescore)
-main.add_command(worker)
-main.add_command(serve)
-main.add_command(redact)
-main.add_command(purge)
-main.add_command(user)
-main.add_command(revive)
-main.add_command(report)
-main.add_command(mine)
-main.add_command(calibrate)
 
 if __name__ == "__main__":
     main()

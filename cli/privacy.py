@@ -10,9 +10,17 @@ from pathlib import Path
 
 import click
 
+from analysis.redact import redact as redact_transcript
 from callqa.errors import CallqaError
 from callqa.settings import Settings
+from cli.analysis import CallLoader
 from cli.console import fail
+from pipeline.calls import is_transcript
+from pipeline.context import Context
+from pipeline.redaction import redact_call
+from pipeline.retention import purge as run_purge
+from storage.calls import unredacted_calls
+from transcribe.silence import silence
 
 _DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -42,17 +50,11 @@ def redact(
 
 def _redact_file(settings: Settings, path: Path, audio: Path | None, keep: tuple[str, ...],
                  as_json: bool, language: str | None) -> None:  # fmt: skip
-    from analysis.redact import redact as redact_transcript
-    from cli.analysis import CallLoader
-    from pipeline.calls import is_transcript
-
     if audio and is_transcript(path):
         raise click.UsageError(f"{path}: --audio needs a recording, not a transcript")
     redaction = redact_transcript(CallLoader(settings, language or "en")(path).transcript, keep)
     seconds = None
     if audio:
-        from transcribe.silence import silence
-
         seconds = silence(path, audio, redaction.spans(), max_duration=settings.max_duration)
     if as_json:
         out = {"transcript": redaction.transcript.to_dict(), "redactions": redaction.found(),
@@ -67,15 +69,9 @@ def _redact_file(settings: Settings, path: Path, audio: Path | None, keep: tuple
 
 
 def _redact_stored(settings: Settings, as_json: bool) -> None:
-    from sqlalchemy import select
-
-    from pipeline.context import Context
-    from pipeline.redaction import redact_call
-    from storage.models import Transcript
-
     ctx = Context.from_settings(settings)
     with ctx.sessions() as db:
-        ids = list(db.scalars(select(Transcript.call_id).where(Transcript.redacted.is_(False))))
+        ids = unredacted_calls(db)
     failed = 0
     for call_id in ids:
         try:
@@ -100,9 +96,6 @@ def purge(as_of: datetime | None, dry_run: bool, as_json: bool) -> None:
     """Delete the recordings, transcripts and calls older than the retention settings
     (CALLQA_KEEP_AUDIO_DAYS, _TRANSCRIPT_DAYS, _REPORT_DAYS); held calls are kept. Each deletion
     is recorded in the access log."""
-    from pipeline.context import Context
-    from pipeline.retention import purge as run_purge
-
     settings = Settings.from_env()
     if not settings.purges:
         fail("nothing to purge: set CALLQA_KEEP_AUDIO_DAYS, CALLQA_KEEP_TRANSCRIPT_DAYS or "

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
+import yaml
 
+from analysis.calibrate import calibrate as fit
+from analysis.kpi import Row
 from callqa.settings import Settings
-
-if TYPE_CHECKING:
-    from scripts_lib import ScriptPack
+from pipeline.scripts import resolve_script
+from scripts_lib import ScriptPack
+from scripts_lib.draft import draft_pack
+from scripts_lib.draft import markdown as handout
+from storage import connect
+from storage.drafts import labelled_calls, mined
+from storage.kpis import kpi_table, latest_week
+from storage.kpis import to_csv as kpi_csv
+from storage.leads import revivable, row
+from storage.leads import to_csv as leads_csv
+from storage.scripts import stored_pack
 
 _DAY = click.DateTime(["%Y-%m-%d"])
 
@@ -49,14 +61,11 @@ def revive(
     callqa revive --since 2026-11-01
     callqa revive --since 2026-11-01 --csv leads.csv
     """
-    from storage import connect
-    from storage.leads import revivable, row, to_csv
-
     sessions = connect(Settings.from_env().database)
     with sessions() as db:
         leads = revivable(db, since.date() if since else None, until.date() if until else None)
     base = base_url.rstrip("/")
-    if csv_path is not None and _csv(to_csv(leads, base), csv_path):
+    if csv_path is not None and _csv(leads_csv(leads, base), csv_path):
         return
     if as_json:
         for lead in leads:
@@ -85,13 +94,10 @@ def report(week: str | None, day: datetime | None, csv_path: Path | None, as_jso
     callqa report --week 2026-W48
     callqa report --day 2026-11-27 --json
     """
-    from storage import connect
-    from storage.kpis import kpi_table, latest_week, to_csv
-
     with connect(Settings.from_env().database)() as db:
         period = day.strftime("%Y-%m-%d") if day else week or latest_week(db)
         rows = kpi_table(db, period)
-    if csv_path is not None and _csv(to_csv(rows), csv_path):
+    if csv_path is not None and _csv(kpi_csv(rows), csv_path):
         return
     if as_json:
         for row in rows:
@@ -102,7 +108,7 @@ def report(week: str | None, day: datetime | None, csv_path: Path | None, as_jso
         sys.exit(1)
 
 
-def _print_table(period: str, rows: list[dict[str, Any]]) -> None:
+def _print_table(period: str, rows: list[Row]) -> None:
     def show(value: Any, unit: str = "", share: bool = False) -> str:
         if value is None:
             return "-"
@@ -112,10 +118,10 @@ def _print_table(period: str, rows: list[dict[str, Any]]) -> None:
     click.echo(f"{'manager':16} {'calls':>5} {'talk':>7} {'score':>6} {'own avg':>7} {'team':>6} "
                f"{'handled':>7} {'stuck':>6} {'next':>4} {'won':>5}")  # fmt: skip
     for r in rows:
-        trailing, team = r["trailing"] or {}, r["team"] or {}
+        trailing, team = r["trailing"], r["team"]
         click.echo(f"{r['manager']:16} {r['calls']:>5} {show(r['talk_minutes'], 'm'):>7} "
-                   f"{show(r['average_score']):>6} {show(trailing.get('average_score')):>7} "
-                   f"{show(team.get('average_score')):>6} {show(r['handled_share'], share=True):>7} "
+                   f"{show(r['average_score']):>6} {show(trailing and trailing['average_score']):>7} "
+                   f"{show(team and team['average_score']):>6} {show(r['handled_share'], share=True):>7} "
                    f"{show(r['stuck_seconds'], 's'):>6} {r['next_steps']:>4} {show(r['conversion'], share=True):>5}")  # fmt: skip
         for d in r["drops"]:
             click.echo(f"  DROP {d['what']}: {d['before']} -> {d['now']} (z {d['z']})")
@@ -139,18 +145,10 @@ def mine(
     \b
     callqa mine --script b2b_outbound --since 2026-11-01 --out draft.yaml --markdown training.md
     """
-    from pipeline.scripts import resolve_script
-    from scripts_lib import parse_pack
-    from scripts_lib.draft import draft_pack
-    from scripts_lib.draft import markdown as handout
-    from storage import connect
-    from storage.drafts import mined
-    from storage.models import Script
-
     sessions = connect(Settings.from_env().database)
     script_id = resolve_script(sessions, script_name)
     with sessions() as db:
-        pack = parse_pack(db.get_one(Script, script_id).source)
+        pack = stored_pack(db, script_id)
         groups = mined(db, pack.id, since.date() if since else None, until.date() if until else None)
     base = base_url.rstrip("/")
     if out is not None:
@@ -185,18 +183,9 @@ def calibrate(script_name: str, since: datetime | None, out: Path | None, as_jso
     \b
     callqa calibrate --script b2b_outbound --since 2026-09-01 --out b2b_outbound_v2.yaml
     """
-    import dataclasses
-
-    from analysis.calibrate import calibrate as fit
-    from pipeline.scripts import resolve_script
-    from scripts_lib import parse_pack
-    from storage import connect
-    from storage.drafts import labelled_calls
-    from storage.models import Script
-
     sessions = connect(Settings.from_env().database)
     with sessions() as db:
-        pack = parse_pack(db.get_one(Script, resolve_script(sessions, script_name)).source)
+        pack = stored_pack(db, resolve_script(sessions, script_name))
         calls = labelled_calls(db, pack.id, since.date() if since else None)
     result = fit(calls, {c.id: c.weight for c in pack.checkpoints})
     if out is not None and result.enough:
@@ -218,8 +207,6 @@ def calibrate(script_name: str, since: datetime | None, out: Path | None, as_jso
 
 
 def _reweighted(pack: ScriptPack, weights: dict[str, float], evidence: str) -> str:
-    import yaml
-
     data: dict[str, Any] = {"id": pack.id, "version": pack.version + 1} | pack.model_dump(mode="json", exclude_defaults=True)
     for checkpoint in data["checkpoints"]:
         checkpoint["weight"] = weights[checkpoint["id"]]

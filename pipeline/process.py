@@ -23,9 +23,9 @@ from pipeline.jobs import job_state
 from pipeline.metadata import CallInfo
 from pipeline.redaction import redact_call, redact_failed
 from pipeline.scripts import resolve_script
-from scripts_lib import parse_pack
 from storage import audio_key, content_hash, search
 from storage.models import Call, Job, Manager, Report, ReportItem, Script, Transcript, now
+from storage.scripts import stored_pack
 from transcribe import TranscribeOptions
 from transcribe.transcript import Transcript as TranscriptValue
 
@@ -147,7 +147,7 @@ def analyse_call(
         if call.transcript is None:
             raise InputError(f"call {call_id}: not transcribed yet")
         stored = call.transcript.data
-        pack = parse_pack(db.get_one(Script, script_id).source)
+        pack = stored_pack(db, script_id)
     report = analyze(
         TranscriptValue.from_dict(stored), pack, levels=stored.get("levels"), overrides=overrides
     )

@@ -126,22 +126,12 @@ def _targets(report: dict[str, Any]) -> set[str]:
 
 
 def _cluster(target: str, answers: list[Said]) -> list[Group]:
-    # lazy: scikit-learn is slow to import: only where it is used
-    from sklearn.cluster import AgglomerativeClustering
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import make_union
-
-    texts = [a.text.lower() for a in answers]
     if len(answers) == 1:
         return [Group(target, answers[0].text, list(answers))]
-    features = make_union(
-        TfidfVectorizer(analyzer="word", token_pattern=r"(?u)\b\w+\b"),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4)),
-    )
-    vectors = features.fit_transform(texts).toarray()
-    labels = AgglomerativeClustering(
-        n_clusters=None, distance_threshold=DISTANCE, metric="cosine", linkage="average"
-    ).fit_predict(vectors)
+    # lazy: scikit-learn takes about 2 s to import: only when what was said is grouped
+    from scripts_lib.clusters import cluster
+
+    labels, vectors = cluster([a.text.lower() for a in answers], DISTANCE)
     groups = []
     for label in sorted(set(labels)):
         members = [i for i, x in enumerate(labels) if x == label]

@@ -4,7 +4,7 @@ purged. Rows are only ever added (the database refuses updates and deletes)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any, Literal, get_args
+from typing import Literal, TypedDict, get_args
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -14,6 +14,15 @@ from storage.models import AccessEntry, User
 
 Action = Literal["open", "play", "export", "hold", "release", "purge"]
 ACTIONS: tuple[str, ...] = get_args(Action)
+
+
+class Entry(TypedDict):
+    id: int
+    at: str  # ISO 8601, UTC
+    user: str  # "callqa" for retention
+    action: str
+    call_id: int | None
+    detail: str
 
 
 def record(
@@ -35,7 +44,7 @@ def entries(
     until: datetime | None = None,
     limit: int = 100,
     before: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Entry]:
     """The newest entries first, filtered; ``before`` an id pages on."""
     query = select(AccessEntry).order_by(AccessEntry.id.desc()).limit(limit)
     for column, value in ((AccessEntry.user_name, user), (AccessEntry.action, action),
@@ -51,7 +60,7 @@ def entries(
     return [_entry(e) for e in db.scalars(query)]
 
 
-def _entry(e: AccessEntry) -> dict[str, Any]:
+def _entry(e: AccessEntry) -> Entry:
     return {"id": e.id, "at": e.at.isoformat(timespec="seconds") + "Z", "user": e.user_name,
             "action": e.action, "call_id": e.call_id, "detail": e.detail}  # fmt: skip
 
@@ -68,7 +77,7 @@ class AccessQuery(BaseModel):
     before: int | None = Field(None, ge=1, le=2_147_483_647, description="the next page: entries older than this id")
 
 
-def read(db: Session, q: AccessQuery) -> list[dict[str, Any]]:
+def read(db: Session, q: AccessQuery) -> list[Entry]:
     """The entries ``q`` asks for, newest first."""
     return entries(
         db, user=q.user, action=q.action, call_id=q.call_id, limit=q.limit, before=q.before,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from callqa.errors import InputError
 from storage import search as words
-from storage.models import Call, Job, Manager, Report, ReportItem, Script
+from storage.models import Call, Job, Manager, Report, ReportItem, Script, Transcript
 
 Sort = Literal["time", "-time", "score", "-score"]
 _ORDERS: dict[str, Any] = {"time": Call.at.asc(), "-time": Call.at.desc(),
@@ -150,3 +150,8 @@ def last_jobs(db: Session, call_ids: list[int]) -> dict[int, tuple[str, str | No
     newest = select(func.max(Job.id)).where(Job.call_id.in_(call_ids)).group_by(Job.call_id)
     rows = db.execute(select(Job.call_id, Job.state, Job.error).where(Job.id.in_(newest)))
     return {call_id: (state, error) for call_id, state, error in rows if call_id is not None}
+
+
+def unredacted_calls(db: Session) -> list[int]:
+    """The calls whose stored transcript still holds personal data."""
+    return list(db.scalars(select(Transcript.call_id).where(Transcript.redacted.is_(False))))

@@ -6,12 +6,11 @@ import csv
 import io
 import re
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from analysis.kpi import TRAILING, CallFacts, table
+from analysis.kpi import TRAILING, CallFacts, Row, table
 from callqa.errors import InputError
 from storage.models import Call, Manager, Report
 
@@ -33,7 +32,7 @@ def bounds(period: str) -> tuple[str, date, date]:
     return "day", day, day
 
 
-def kpi_table(db: Session, period: str, manager_id: int | None = None) -> list[dict[str, Any]]:
+def kpi_table(db: Session, period: str, manager_id: int | None = None) -> list[Row]:
     """Every manager's numbers for ``period``, their trailing average, the team's, and drops."""
     kind, first, last = bounds(period)
     since = first - timedelta(weeks=TRAILING) if kind == "week" else first - timedelta(days=3 * TRAILING)
@@ -60,7 +59,7 @@ def latest_week(db: Session) -> str:
     return f"{iso.year}-W{iso.week:02d}"
 
 
-def to_csv(rows: list[dict[str, Any]]) -> str:
+def to_csv(rows: list[Row]) -> str:
     """One row per manager: the numbers, the trailing and team averages of the score, pass rates
     per checkpoint, and the drops."""
     stages = sorted({k for r in rows for k in r["pass_rate"]})
@@ -68,12 +67,13 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
                "trailing_score", "team_score", "objections", "handled_share", "stuck_seconds",
                "next_steps", "conversion", *(f"pass_rate:{s}" for s in stages), "drops"]  # fmt: skip
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for r in rows:
-        writer.writerow({**{k: r[k] for k in columns if k in r},
-                         "trailing_score": (r["trailing"] or {}).get("average_score"),
-                         "team_score": (r["team"] or {}).get("average_score"),
+        trailing, team = r["trailing"], r["team"]
+        writer.writerow({**r,
+                         "trailing_score": trailing["average_score"] if trailing else None,
+                         "team_score": team["average_score"] if team else None,
                          **{f"pass_rate:{s}": r["pass_rate"].get(s) for s in stages},
                          "drops": "; ".join(f"{d['what']} {d['before']} -> {d['now']}" for d in r["drops"])})  # fmt: skip
     return out.getvalue()

@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +16,22 @@ from storage.models import Call, Manager, Report
 
 COLUMNS = ("call_id", "at", "manager", "client_phone", "deal_id", "objection", "moment", "said",
            "revivability", "reasons", "link")  # fmt: skip
+
+
+class Row(TypedDict):
+    """One lead as a flat record: the JSON API's item and the CSV's row (COLUMNS)."""
+
+    call_id: int
+    at: str
+    manager: str | None
+    client_phone: str | None
+    deal_id: str | None
+    objection: str
+    moment: float
+    said: str
+    revivability: float
+    reasons: str
+    link: str
 
 
 @dataclass(frozen=True)
@@ -55,8 +71,7 @@ def revivable(
     return leads
 
 
-def row(lead: Lead, base_url: str = "") -> dict[str, Any]:
-    """One lead as a flat record: the JSON API's item and the CSV's row."""
+def row(lead: Lead, base_url: str = "") -> Row:
     r = lead.revival
     return {"call_id": lead.call_id, "at": lead.at.isoformat(timespec="seconds"), "manager": lead.manager,
             "client_phone": lead.client_phone, "deal_id": lead.deal_id, "objection": r.objection,

@@ -3,13 +3,57 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, TypedDict
 
 from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Call, Manager, ReportItem
+
+
+class Member(TypedDict):
+    name: str
+    calls: int
+    average_score: float | None
+    latest: datetime | None  # the newest call
+
+
+class Day(TypedDict):
+    date: str
+    calls: int
+    average_score: float | None
+
+
+class Week(TypedDict):
+    period: str  # 2026-W48
+    calls: int
+    talk_minutes: float
+    average_score: float
+    objections: int
+    handled_share: float | None
+    next_steps: int
+    conversion: float | None
+
+
+class Rate(TypedDict):
+    calls: int
+    rate: float
+
+
+class WeekRate(Rate):
+    week: str
+
+
+class Summary(TypedDict):
+    """One manager's numbers over time, by day and ISO week, and pass rates per item."""
+
+    manager: str
+    days: list[Day]
+    weeks: list[Week]
+    checkpoint_pass_rate: dict[str, Rate]
+    checkpoint_weeks: dict[str, list[WeekRate]]
+    objections_handled: dict[str, Rate]
 
 
 def manager_named(db: Session, name: str) -> Manager | None:
@@ -20,7 +64,7 @@ def manager_names(db: Session) -> list[str]:
     return list(db.scalars(select(Manager.name).order_by(Manager.name)))
 
 
-def summary(db: Session, manager: Manager) -> dict[str, Any]:
+def summary(db: Session, manager: Manager) -> Summary:
     day = func.date(func.coalesce(Call.started_at, Call.created_at))  # SQLite and PostgreSQL alike
     won = func.sum(case((Call.outcome == "won", 1), else_=0))
     decided = func.sum(case((Call.outcome.in_(("won", "lost")), 1), else_=0))
@@ -43,7 +87,7 @@ def summary(db: Session, manager: Manager) -> dict[str, Any]:
         name = key if kind == "checkpoint" else "objection:*"  # objections per week, all types together
         weekly[name][_week(when)][0] += count
         weekly[name][_week(when)][1] += ok or 0
-    rates: dict[str, dict[str, Any]] = {"checkpoint": {}, "objection": {}}
+    rates: dict[str, dict[str, Rate]] = {"checkpoint": {}, "objection": {}}
     for (kind, key), (count, ok) in sorted(totals.items()):
         rates[kind][key] = {"calls": count, "rate": round(ok / count, 3)}
     objections = weekly.pop("objection:*", {})
@@ -65,7 +109,7 @@ def _week(day: Any) -> str:
     return f"{iso.year}-W{iso.week:02d}"
 
 
-def _weeks(days: list[Any], objections: dict[str, list[int]], next_steps: dict[str, list[int]]) -> list[dict[str, Any]]:
+def _weeks(days: list[Any], objections: dict[str, list[int]], next_steps: dict[str, list[int]]) -> list[Week]:
     """Key numbers per ISO week: calls, talk, score, objection types handled, next steps, deals won."""
     sums: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0, 0])  # calls, seconds, score sum, won, decided
     for d, n, average, seconds, won, decided in days:
@@ -83,7 +127,7 @@ def _weeks(days: list[Any], objections: dict[str, list[int]], next_steps: dict[s
             for w, (n, seconds, score, won, decided) in sorted(sums.items())]  # fmt: skip
 
 
-def team(db: Session) -> list[dict[str, Any]]:
+def team(db: Session) -> list[Member]:
     """Every manager: calls scored, average score, the latest call."""
     rows = db.execute(
         select(Manager.name, func.count(Call.id), func.avg(Call.score), func.max(Call.at))

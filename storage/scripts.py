@@ -1,10 +1,11 @@
-"""Stored script versions, listed and counted."""
+"""Stored script versions: listed, counted, read back as packs."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from scripts_lib import ScriptPack, parse_pack
 from storage.models import Script
 
 
@@ -21,3 +22,8 @@ def newest_version(db: Session, pack_id: str) -> int:
 def script_sources(db: Session) -> list[tuple[int, str]]:
     """(id, YAML source) of every stored version, in the order they were stored."""
     return [(i, source) for i, source in db.execute(select(Script.id, Script.source).order_by(Script.id))]
+
+
+def stored_pack(db: Session, script_id: int) -> ScriptPack:
+    """The pack of a stored script version."""
+    return parse_pack(db.get_one(Script, script_id).source)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import av
 import numpy as np
 
 from callqa.errors import AudioError
@@ -152,9 +153,6 @@ def _check_riff(name: str) -> None:
 
 
 def _open(name: str) -> Any:
-    # lazy: FFmpeg's libraries: only when audio is decoded
-    import av
-
     try:
         return av.open(name, mode="r", metadata_errors="ignore")
     except av.error.FFmpegError as error:
@@ -168,9 +166,6 @@ def _audio_stream(name: str, container: Any) -> Any:
 
 
 def _decoded_chunks(name: str, max_duration: float | None) -> Iterator[np.ndarray]:
-    # lazy: FFmpeg's libraries: only when audio is decoded
-    import av
-
     with _open(name) as container:
         stream = _audio_stream(name, container)
         announced = _header_seconds(container)
@@ -211,9 +206,6 @@ def _check_complete(name: str, seconds: float, announced: float | None) -> None:
 
 def _frames(container: Any, stream: Any) -> Iterator[Any]:
     """Decoded frames, skipping single damaged packets as FFmpeg's own tools do."""
-    # lazy: FFmpeg's libraries: only when audio is decoded
-    import av
-
     for packet in container.demux(stream):
         try:
             frames = packet.decode()

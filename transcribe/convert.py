@@ -5,6 +5,7 @@ The mapping below undoes the converter's changes: the fused query/key/value
 projections are split again, and the key bias, which CTranslate2 stores as
 zeros and openai-whisper does not have, is dropped. The result is cached and
 is a plain openai-whisper checkpoint: ``whisper.load_model(path)`` opens it too.
+It imports PyTorch: only the openai-whisper engine uses it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from callqa.errors import ModelError
 
@@ -66,9 +68,6 @@ def read_ct2_model(path: Path) -> dict[str, np.ndarray]:
 
 def convert_ct2_to_openai(model_dir: Path) -> dict[str, Any]:
     """The openai-whisper checkpoint (``dims`` and ``model_state_dict``) of a CTranslate2 model."""
-    # lazy: PyTorch takes seconds to import: only for the openai-whisper engine and conversion
-    import torch
-
     v = read_ct2_model(model_dir / "model.bin")
     if "encoder/conv1/weight" not in v:
         raise ModelError(f"{model_dir}: not a Whisper model")
@@ -111,9 +110,6 @@ def convert_ct2_to_openai(model_dir: Path) -> dict[str, Any]:
 
 def cached_openai_checkpoint(model_dir: Path, cache_dir: Path) -> Path:
     """Convert once and keep the checkpoint in ``cache_dir``; later calls reuse it."""
-    # lazy: PyTorch takes seconds to import: only for the openai-whisper engine and conversion
-    import torch
-
     stat = (model_dir / "model.bin").stat()
     key = f"{model_dir.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]

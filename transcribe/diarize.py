@@ -66,6 +66,7 @@ class ResemblyzerEncoder:
         if self._encoder is None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # webrtcvad's pkg_resources deprecation
+                # lazy: PyTorch underneath (seconds): only for mono calls
                 from resemblyzer import VoiceEncoder
             self._encoder = VoiceEncoder("cpu", verbose=False)
         return self._encoder

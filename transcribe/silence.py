@@ -13,14 +13,13 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
+import av
 import numpy as np
+from av.audio.stream import AudioStream
 
 from transcribe.audio import SAMPLE_RATE, probe_audio, stream_audio
-
-if TYPE_CHECKING:
-    from av.audio.stream import AudioStream
 
 TELEPHONE_RATE = 8000
 
@@ -37,9 +36,6 @@ def silence(
     Written to a partial file first, so ``target`` is either whole or absent. Raises AudioError
     (naming the file) for a recording that cannot be decoded.
     """
-    # lazy: FFmpeg's libraries: only when audio is decoded
-    import av
-
     info = probe_audio(source)
     telephone = info.sample_rate <= TELEPHONE_RATE
     codec, rate = ("pcm_mulaw", TELEPHONE_RATE) if telephone else ("pcm_s16le", SAMPLE_RATE)
@@ -49,7 +45,7 @@ def silence(
     silenced, offset = 0, 0
     try:
         with av.open(str(partial), "w", format="wav") as out:
-            stream = cast("AudioStream", out.add_stream(codec, rate=rate, layout=layout))
+            stream = cast(AudioStream, out.add_stream(codec, rate=rate, layout=layout))
             resampler = av.AudioResampler(
                 format=stream.codec_context.format.name, layout=layout, rate=rate
             )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import AdminPage, DbDep
-from api.pages import render
+from api.pages.templating import render
 from storage.access import ACTIONS, AccessQuery, read
 
 router = APIRouter()

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import COOKIE, ContextDep, FormDep
-from api.pages import render
+from api.pages.templating import render
 from callqa.errors import InputError
 from storage.users import sign_in, sign_out
 

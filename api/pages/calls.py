@@ -21,7 +21,7 @@ from api.deps import (
     own_call,
     own_manager,
 )
-from api.pages import render
+from api.pages.templating import render
 from callqa.errors import InputError
 from pipeline.retention import hold
 from pipeline.review import dispute, review, targets

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-from api.pages import band
+from api.pages.templating import band
 
 W, H, LEFT, BOTTOM, TOP = 600, 220, 34, 24, 10
 

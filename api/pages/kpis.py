@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import DbDep, PageDep, own_manager
-from api.pages import render
 from api.pages.calls import filter_choices
+from api.pages.templating import render
 from storage.kpis import kpi_table, latest_week
 
 router = APIRouter()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import DbDep, PageDep, own_manager
-from api.pages import render
+from api.pages.templating import render
 from storage.leads import revivable
 
 router = APIRouter()

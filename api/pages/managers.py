@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from api.deps import DbDep, PageDep, StaffPage, own_manager, visible_manager
-from api.pages import charts, render
+from api.pages import charts
 from api.pages.calls import filter_choices
+from api.pages.templating import render
 from storage.calls import CallQuery, search_calls
 from storage.managers import summary, team
 
@@ -36,8 +39,8 @@ def manager_page(name: str, request: Request, db: DbDep, session: PageDep) -> HT
     recent, total = search_calls(db, CallQuery(manager=name, per_page=20), own_manager(session.user))
     kpi_weeks = numbers["weeks"]
 
-    def per_week(key: str, label: str) -> Markup:
-        points = [(w["period"], 100 * w[key]) for w in kpi_weeks if w[key] is not None]
+    def per_week(key: Literal["handled_share", "conversion"], label: str) -> Markup:
+        points = [(w["period"], 100 * v) for w in kpi_weeks if (v := w[key]) is not None]
         return charts.score_line(points, f"{label} per week, %, {manager.name}")
 
     return render(request, "manager.html", session, section="managers", manager_name=manager.name, numbers=numbers,

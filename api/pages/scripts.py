@@ -10,7 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Reque
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import ContextDep, DbDep, PageDep, RowId, StaffPage, TrainerForm
-from api.pages import render
+from api.pages.templating import render
 from callqa.errors import InputError
 from pipeline.process import rescore_all
 from pipeline.scripts import store_script

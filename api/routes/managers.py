@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from api.deps import DbDep, UserDep, visible_manager
-from storage.managers import summary
+from storage.managers import Summary, summary
 
 router = APIRouter(tags=["managers"])
 
 
-@router.get("/managers/{name}/summary")
-def manager_summary(name: str, db: DbDep, user: UserDep) -> dict[str, Any]:
+@router.get("/managers/{name}/summary", response_model=None)
+def manager_summary(name: str, db: DbDep, user: UserDep) -> Summary:
     """Calls and average score per day, pass rate per checkpoint (overall and per ISO week),
     objections handled; managers see their own."""
     return summary(db, visible_manager(db, user, name))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.audio import pad_or_trim
@@ -73,8 +74,6 @@ class FasterWhisperEngine:
 
 def _load(path: str, device: str, compute_type: str, cpu_threads: int) -> Any:
     """A WhisperModel on ``device``; "auto" takes a usable GPU and falls back to the CPU."""
-    import ctranslate2
-
     def load(device: str) -> Any:
         kind = compute_type
         if kind == "default":

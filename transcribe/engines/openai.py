@@ -1,4 +1,6 @@
-"""openai-whisper: the reference PyTorch implementation, on the same weights as faster-whisper."""
+"""openai-whisper: the reference PyTorch implementation, on the same weights as faster-whisper.
+
+This module imports PyTorch (seconds): ``transcribe.engines`` loads it only when it is chosen."""
 
 from __future__ import annotations
 
@@ -7,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+import whisper
+from whisper.model import ModelDimensions, Whisper
 
 from callqa.errors import ModelError
 from transcribe.convert import cached_openai_checkpoint
@@ -22,9 +27,6 @@ class OpenAIWhisperEngine:
     def __init__(
         self, model: ModelFiles, *, cache_dir: Path, device: str = "auto", threads: int = 0
     ) -> None:
-        # lazy: PyTorch takes seconds to import: only for the openai-whisper engine and conversion
-        import torch
-
         if threads:
             torch.set_num_threads(threads)
         if device == "auto":
@@ -44,9 +46,6 @@ class OpenAIWhisperEngine:
         self._model = load_checkpoint(path).to(device)
 
     def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
-        # lazy: PyTorch underneath: only for the openai-whisper engine
-        import whisper
-
         if not self.multilingual:
             return {"en": 1.0}
         n_mels = self._model.dims.n_mels
@@ -102,10 +101,6 @@ def _segment(s: dict[str, Any]) -> Segment:
 
 def load_checkpoint(path: Path) -> Any:
     """An openai-whisper model from a checkpoint, with its alignment heads when it names them."""
-    # lazy: PyTorch takes seconds to import: only for the openai-whisper engine and conversion
-    import torch
-    from whisper.model import ModelDimensions, Whisper
-
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     dims = ModelDimensions(**checkpoint["dims"])
     model = Whisper(dims)
