@@ -61,6 +61,10 @@ _CONTEXT = {
 }
 
 _TOKEN = re.compile(r"\d+|[^\W\d_]+|\S")
+# A number dictated after one of these is a phone number, however recognition broke it up.
+_PHONE_CUE = re.compile(r"\b(?:phone|mobile|cell|number|call me|reach me|телефон\w*|мобильн\w*|номер\w*|звоните)\b",
+                        re.IGNORECASE)
+NOISE_WORDS = 3  # short words of recognition noise that may break a dictated number
 
 
 def placeholder(kind: str) -> str:
@@ -68,9 +72,10 @@ def placeholder(kind: str) -> str:
     return f"[{kind}]"
 
 
-def find(text: str, keep: Collection[str] = ()) -> list[Span]:
-    """The personal data in ``text``, in order, not overlapping."""
-    found = [*_emails(text), *_numbers(text), *_addresses(text), *_names(text, keep)]
+def find(text: str, keep: Collection[str] = (), before: str = "") -> list[Span]:
+    """The personal data in ``text``, in order, not overlapping. ``before``: what was said just
+    before (a question such as "and your phone number?" tells what a broken-up number is)."""
+    found = [*_emails(text), *_numbers(text, before), *_addresses(text), *_names(text, keep)]
     found.sort(key=lambda s: (s.start, -(s.end - s.start)))
     result: list[Span] = []
     for span in found:
@@ -96,7 +101,24 @@ def leading_number(text: str) -> int:
     return end
 
 
-def _numbers(text: str) -> Iterator[Span]:
+def _numbers(text: str, before: str = "") -> Iterator[Span]:
+    """Runs of number words and digits that hold seven digits or more. Runs that recognition
+    broke apart with a word or two of noise ("770, the I -881234") are joined first."""
+    joined: list[tuple[int, int, int]] = []
+    for start, end, digits in _runs(text):
+        if joined and _broken_apart(text, joined[-1], (start, end, digits), before):
+            start, digits = joined[-1][0], joined.pop()[2] + digits
+        joined.append((start, end, digits))
+    for start, end, digits in joined:
+        if digits >= 7:
+            if start and text[start - 1] == "+":
+                start -= 1
+            if not (_CURRENCY_BEFORE.search(text[:start]) or _AMOUNT.match(text[end:])):
+                yield Span(_number_kind(text, start, digits), start, end, text[start:end])
+
+
+def _runs(text: str) -> Iterator[tuple[int, int, int]]:
+    """(start, end, digits) of each run of number words and digits, with what separates them."""
     run: list[re.Match[str]] = []
     digits, open_slots = 0, 0
     tokens = list(_TOKEN.finditer(text)) + [None]
@@ -119,13 +141,23 @@ def _numbers(text: str) -> Iterator[Span]:
             continue
         while run and run[-1].group() in _SEPARATORS | set(_REPEAT):
             run.pop()
-        if run and digits >= 7:
-            start, end = run[0].start(), run[-1].end()
-            if start and text[start - 1] == "+":
-                start -= 1
-            if not (_CURRENCY_BEFORE.search(text[:start]) or _AMOUNT.match(text[end:])):
-                yield Span(_number_kind(text, start, digits), start, end, text[start:end])
+        if run and digits:
+            yield run[0].start(), run[-1].end(), digits
         run, digits, open_slots, repeat = [], 0, 0, 1
+
+
+def _broken_apart(
+    text: str, first: tuple[int, int, int], second: tuple[int, int, int], before: str = ""
+) -> bool:
+    """Whether two runs are one number with recognition noise between them: at most
+    NOISE_WORDS short words apart, and either a phone cue just before them, or both long enough
+    that together they make a number (three digits or more each, six in one of them)."""
+    between = [t.group() for t in _TOKEN.finditer(text[first[1] : second[0]]) if t.group() not in _SEPARATORS]
+    if len(between) > NOISE_WORDS or any(len(word) > 4 for word in between):
+        return False
+    if _PHONE_CUE.search(f"{before} {text[: first[0]]}"[-60:]):
+        return True
+    return min(first[2], second[2]) >= 3 and max(first[2], second[2]) >= 6
 
 
 def _digits(word: str, open_slots: int) -> tuple[int, int] | None:

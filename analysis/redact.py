@@ -72,8 +72,8 @@ def redact(transcript: Transcript, keep: Collection[str] = ()) -> Redaction:
                      for n in pii.self_names(u.text))}  # fmt: skip
     utterances: list[Utterance] = []
     findings: list[Finding] = []
-    for utterance in transcript.utterances:
-        spans = pii.find(utterance.text, keep)
+    for i, utterance in enumerate(transcript.utterances):
+        spans = pii.find(utterance.text, keep, before=transcript.utterances[i - 1].text if i else "")
         carried = pii.leading_number(utterance.text)
         last = findings[-1] if findings else None
         if carried and last and last.kind in _NUMBERS and utterance.start - last.end < 1.5 and (

@@ -15,15 +15,18 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import pages
 from api.deps import SignIn
 from api.pages.auth import Throttle
 from api.pages.templating import render
 from api.routes import access, calls, health, jobs, kpis, leads, managers, reviews, scripts
-from callqa.errors import CallqaError, InputError
+from api.security import BodyGuard, SecurityHeaders
+from callqa.errors import CallqaError, InputError, TooLarge
 from callqa.settings import Settings
 from pipeline.context import Context, Dispatch
+from storage.users import user_by_token
 
 _NOT_PAGES = ("/api/", "/health", "/openapi.json", "/docs", "/redoc", "/static")
 _TITLES = {401: "Sign in first", 403: "Not allowed", 404: "Not found", 413: "Too large",
@@ -46,10 +49,18 @@ def create_app(
         app.include_router(module.router, prefix="/api")
     app.include_router(pages.router())
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
+    app.add_middleware(BodyGuard, token_ok=lambda token: _token_ok(app.state.context, token))
+    app.add_middleware(SecurityHeaders)
+    if settings.trusted_proxies:  # the client's address from X-Forwarded-For, only from these
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     @app.exception_handler(SignIn)
     async def _sign_in(_: Request, error: SignIn) -> Response:
         return RedirectResponse(f"/login?{urlencode({'next': error.next_url})}", status_code=303)
+
+    @app.exception_handler(TooLarge)
+    async def _too_large(request: Request, error: TooLarge) -> Response:
+        return _error(request, 413, str(error))
 
     @app.exception_handler(InputError)
     async def _bad_input(request: Request, error: InputError) -> Response:
@@ -70,6 +81,11 @@ def create_app(
         return _error(request, 422, f"{where}: {first['msg']}", details=error.errors())
 
     return app
+
+
+def _token_ok(ctx: Context, token: str) -> bool:
+    with ctx.sessions() as db:
+        return user_by_token(db, token) is not None
 
 
 def _error(

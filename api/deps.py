@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from api.security import BAD_TOKEN, NO_TOKEN
 from pipeline.context import Context
 from storage import access
 from storage.managers import manager_named
@@ -59,11 +60,11 @@ def current_user(
         found = _session(db, request) if request.method in ("GET", "HEAD") else None
         if found is not None:
             return found.user
-        raise HTTPException(401, "authentication required: send Authorization: Bearer TOKEN",
+        raise HTTPException(401, NO_TOKEN,
                             headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
     user = user_by_token(db, credentials.credentials)
     if user is None:
-        raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, BAD_TOKEN, headers={"WWW-Authenticate": "Bearer"})
     return user
 
 

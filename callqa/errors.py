@@ -5,7 +5,8 @@ line prints it as one line and the API maps it to an HTTP status in one place.
 
     CallqaError
     ├── InputError            bad input: retrying will not help
-    │   └── AudioError        a recording that cannot be used (names the file)
+    │   ├── AudioError        a recording that cannot be used (names the file)
+    │   └── TooLarge          over a size limit (names the limit)
     └── ModelError            a Whisper model that cannot be found or loaded
 """
 
@@ -30,6 +31,10 @@ class AudioError(InputError):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class TooLarge(InputError):
+    """Input over a size limit; the message names the limit. The API answers 413."""
 
 
 class ModelError(CallqaError):

@@ -25,6 +25,7 @@ Each setting comes from, in rising order: its default, the config file, a
 | keep_audio_days | CALLQA_KEEP_AUDIO_DAYS  | 0 (for ever)           | days a recording is kept after the call   |
 | keep_transcript_days | CALLQA_KEEP_TRANSCRIPT_DAYS | 0 (for ever)    | days a transcript is kept                 |
 | keep_report_days | CALLQA_KEEP_REPORT_DAYS | 0 (for ever)          | days a call's record (reports, reviews) is kept |
+| trusted_proxies | CALLQA_TRUSTED_PROXIES  | (none)                 | proxies whose X-Forwarded-For is believed: IPs or networks, comma-separated |
 
 The config file is ``CALLQA_CONFIG``, or ``callqa.toml`` in the working
 directory when it exists. Besides the settings above (in a ``[callqa]``
@@ -41,6 +42,7 @@ table) it may say, per source of recordings, which channel is the manager's::
 from __future__ import annotations
 
 import fnmatch
+import ipaddress
 import os
 import re
 import tomllib
@@ -57,7 +59,7 @@ _KEYS = (
     "cache_dir", "engine", "model", "device", "max_duration", "manager_channel",
     "data_dir", "database_url", "redis_url", "script", "manager_pattern",
     "task_time_limit", "visibility_timeout", "incoming_dir", "scan_interval", "threads",
-    "redact", "keep_audio_days", "keep_transcript_days", "keep_report_days",
+    "redact", "keep_audio_days", "keep_transcript_days", "keep_report_days", "trusted_proxies",
 )  # fmt: skip
 
 
@@ -90,6 +92,7 @@ class Settings:
     keep_audio_days: int = 0  # retention, counted from the call; 0 keeps for ever
     keep_transcript_days: int = 0
     keep_report_days: int = 0  # the whole call: reports, reviews, metadata
+    trusted_proxies: str = ""  # "": the client is the peer; X-Forwarded-For is ignored
 
     @property
     def purges(self) -> bool:
@@ -143,6 +146,7 @@ class Settings:
             keep_audio_days=_count(raw, "keep_audio_days", cls.keep_audio_days),
             keep_transcript_days=_count(raw, "keep_transcript_days", cls.keep_transcript_days),
             keep_report_days=_count(raw, "keep_report_days", cls.keep_report_days),
+            trusted_proxies=_proxies(raw),
         )
 
     def manager_channel_for(self, recording: str | os.PathLike[str]) -> str:
@@ -152,6 +156,18 @@ class Settings:
             if fnmatch.fnmatch(path, rule.match):
                 return rule.manager_channel
         return self.manager_channel
+
+
+def _proxies(raw: dict[str, tuple[Any, str]]) -> str:
+    """The trusted proxies, comma-separated IP addresses or networks, checked."""
+    value, where = raw.get("trusted_proxies", ("", ""))
+    found = [p.strip() for p in str(value).split(",") if p.strip()]
+    for proxy in found:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise InputError(f"{where}: {proxy!r} is not an IP address or network") from None
+    return ",".join(found)
 
 
 def _read_config(path: Path) -> tuple[dict[str, Any], tuple[SourceRule, ...]]:

@@ -17,4 +17,6 @@ def serve(host: str, port: int) -> None:
     """The JSON API (OpenAPI at /docs) on the embedded defaults or the configured storage."""
     settings = Settings.from_env()
     app = create_app(settings, queue=lambda: queue_for(settings))
-    uvicorn.run(app, host=host, port=port)
+    # The app reads X-Forwarded-For itself, from CALLQA_TRUSTED_PROXIES only (uvicorn would
+    # believe any process on this machine).
+    uvicorn.run(app, host=host, port=port, proxy_headers=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -132,8 +132,10 @@ def _info(
     info = info or CallInfo()
     if info.manager is None:
         manager = manager_from_name(relative, ctx.settings.manager_pattern)
-        if manager:
-            info = CallInfo(**{**info.__dict__, "manager": manager})
+        try:
+            info = replace(info, manager=manager) if manager else info
+        except MetadataError as error:
+            summary.warnings.append(f"{relative}: {error}")
     return info
 
 

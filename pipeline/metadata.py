@@ -27,12 +27,33 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import String
+
+from storage.models import Call, Manager
+
 LOGS = ("calls.csv", "calls.jsonl")
 DIRECTIONS = ("inbound", "outbound")
 
 
+class MetadataError(ValueError):
+    """One bad row or file; ``str()`` names the file, the line and the field."""
+
+
+def _length(column: Any) -> int:
+    assert isinstance(column.type, String) and column.type.length, column
+    return int(column.type.length)
+
+
+# The most characters each text field may hold: those of the database's columns.
+LENGTHS = {"manager": _length(Manager.__table__.c.name)} | {
+    name: _length(Call.__table__.c[name]) for name in ("client_phone", "deal_id", "outcome")
+}
+
+
 @dataclass(frozen=True)
 class CallInfo:
+    """What the phone system or CRM says about a call; MetadataError names a field too long."""
+
     manager: str | None = None
     direction: str | None = None
     started_at: datetime | None = None
@@ -40,12 +61,14 @@ class CallInfo:
     deal_id: str | None = None
     outcome: str | None = None
 
+    def __post_init__(self) -> None:
+        for name, most in LENGTHS.items():
+            value = getattr(self, name)
+            if value is not None and len(value) > most:
+                raise MetadataError(f"{name}: {len(value)} characters, longer than the {most} allowed")
+
 
 _FIELDS = {f.name for f in fields(CallInfo)}
-
-
-class MetadataError(ValueError):
-    """One bad row or file; ``str()`` names the file, the line and the field."""
 
 
 def read_call_log(folder: Path) -> tuple[dict[str, CallInfo], list[str]]:

@@ -29,6 +29,8 @@ from storage.scripts import stored_pack
 from transcribe import TranscribeOptions
 from transcribe.transcript import Transcript as TranscriptValue
 
+NAME_LENGTH = 500  # characters of a recording's name as given (Call.original_name)
+
 
 class Stored(NamedTuple):
     call_id: int
@@ -71,23 +73,32 @@ def rescore_all(ctx: Context, name: str) -> Rescored:
 def ingest(
     ctx: Context, path: Path, relative: str, info: CallInfo, digest: str | None = None
 ) -> Stored:
-    """Keep a recording as a call, once per content: (call id, whether it is new)."""
+    """Keep a recording as a call, once per content: (call id, whether it is new). When storing
+    the call fails, the file copied for it is deleted again: no recording without its call."""
+    if len(relative) > NAME_LENGTH:
+        raise InputError(f"{relative[:60]}...: a file name longer than {NAME_LENGTH} characters")
     digest = digest or content_hash(path)
-    with ctx.sessions.begin() as db:
-        existing = db.scalar(select(Call).where(Call.content_hash == digest))
-        if existing is not None:
-            return Stored(existing.id, False)
-        key = audio_key(digest, path.suffix)
-        ctx.store.put(path, key)
-        call = Call(
-            content_hash=digest, audio_key=key, original_name=relative,
-            manager=_manager(db, info.manager), direction=info.direction, started_at=info.started_at,
-            client_phone=info.client_phone, deal_id=info.deal_id, outcome=info.outcome,
-            at=info.started_at or now(),
-        )  # fmt: skip
-        db.add(call)
-        db.flush()
-        return Stored(call.id, True)
+    key, copied = audio_key(digest, path.suffix), False
+    try:
+        with ctx.sessions.begin() as db:
+            existing = db.scalar(select(Call).where(Call.content_hash == digest))
+            if existing is not None:
+                return Stored(existing.id, False)
+            copied = ctx.store.put(path, key)
+            call = Call(
+                content_hash=digest, audio_key=key, original_name=relative,
+                manager=_manager(db, info.manager), direction=info.direction, started_at=info.started_at,
+                client_phone=info.client_phone, deal_id=info.deal_id, outcome=info.outcome,
+                at=info.started_at or now(),
+            )  # fmt: skip
+            db.add(call)
+            db.flush()
+            stored = Stored(call.id, True)
+    except BaseException:
+        if copied:
+            ctx.store.delete(key)
+        raise
+    return stored
 
 
 def process_call(ctx: Context, call_id: int, script_id: int, job_id: int | None = None) -> float:

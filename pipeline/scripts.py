@@ -7,9 +7,22 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from callqa.errors import InputError
+from callqa.errors import InputError, TooLarge
 from scripts_lib import bundled_packs, find_pack, load_pack, parse_pack
 from storage.models import Script
+
+MAX_PACK = 1 << 20  # bytes of YAML; the largest bundled pack is under 20 kB
+
+
+def pack_text(name: str, raw: bytes) -> str:
+    """An uploaded pack's text: refused whole when over MAX_PACK or not UTF-8, never cut short.
+    Read ``MAX_PACK + 1`` bytes at most, so that a larger file is told apart."""
+    if len(raw) > MAX_PACK:
+        raise TooLarge(f"{name}: larger than {MAX_PACK // (1 << 20)} MiB, the most a pack may be")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{name}: not UTF-8 text") from None
 
 
 def register_script(sessions: sessionmaker[Session], name: str) -> int:

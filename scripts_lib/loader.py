@@ -57,6 +57,8 @@ def parse_pack(text: str, source: str = "<pack>") -> ScriptPack:
         line = f":{mark.line + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise ScriptError(f"{source}{line}: not valid YAML ({problem})") from None
+    except RecursionError:
+        raise ScriptError(f"{source}: nested too deeply to be a script pack") from None
     if not isinstance(data, dict):
         raise ScriptError(f"{source}:1: a script pack is a mapping of keys such as id, checkpoints")
     try:

@@ -3,14 +3,15 @@ purged. Rows are only ever added (the database refuses updates and deletes)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time, timedelta
 from typing import Literal, TypedDict, get_args
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import AccessEntry, User
+from storage.days import Day
+from storage.models import AccessEntry, User, now
 
 Action = Literal["open", "play", "export", "hold", "release", "purge"]
 ACTIONS: tuple[str, ...] = get_args(Action)
@@ -65,14 +66,25 @@ def _entry(e: AccessEntry) -> Entry:
             "action": e.action, "call_id": e.call_id, "detail": e.detail}  # fmt: skip
 
 
+def played_lately(db: Session, user: User, call_id: int, window: timedelta) -> bool:
+    """Whether ``user`` played ``call_id`` within ``window``: that entry covers a player's
+    further requests for ranges of it."""
+    since = now() - window
+    query = select(AccessEntry.id).where(
+        AccessEntry.user_id == user.id, AccessEntry.call_id == call_id,
+        AccessEntry.action == "play", AccessEntry.at >= since,
+    ).limit(1)  # fmt: skip
+    return db.scalar(query) is not None
+
+
 class AccessQuery(BaseModel):
     """The access log's filters and page, for the API and the page."""
 
     user: str | None = Field(None, max_length=200, description="a user's name; callqa for retention")
     action: Action | None = None
     call_id: int | None = Field(None, ge=1, le=2_147_483_647)
-    since: date | None = Field(None, description="from this day on")
-    until: date | None = Field(None, description="up to and including this day")
+    since: Day | None = Field(None, description="from this day on")
+    until: Day | None = Field(None, description="up to and including this day")
     limit: int = Field(100, ge=1, le=1000)
     before: int | None = Field(None, ge=1, le=2_147_483_647, description="the next page: entries older than this id")
 

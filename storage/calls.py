@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field, field_validator
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from callqa.errors import InputError
 from storage import search as words
+from storage.days import Day, after
 from storage.models import Call, Job, Manager, Report, ReportItem, Script, Transcript
 
 Sort = Literal["time", "-time", "score", "-score"]
@@ -21,8 +22,8 @@ _ORDERS: dict[str, Any] = {"time": Call.at.asc(), "-time": Call.at.desc(),
 class CallQuery(BaseModel):
     """Filters, sorting and the page of a call list. Empty values (from a page's form) mean no filter."""
 
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: Day | None = None
+    date_to: Day | None = None
     manager: str | None = None
     script: str | None = Field(default=None, description="script pack id")
     score_min: float | None = Field(default=None, ge=0, le=100)
@@ -96,7 +97,7 @@ def _conditions(f: CallQuery, manager_id: int | None, dialect: str) -> list[Any]
     if f.date_from:
         conditions.append(Call.at >= datetime.combine(f.date_from, datetime.min.time()))
     if f.date_to:
-        end = datetime.combine(f.date_to + timedelta(days=1), datetime.min.time())
+        end = after(f.date_to, "date_to")
         conditions.append(Call.at < end)
     if f.manager:
         conditions.append(Manager.name == f.manager)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from callqa.errors import CallqaError
+from storage.files import private_folder
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -36,7 +37,10 @@ def ping(db: Session) -> None:
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
+        if str(path) != ":memory:" and not path.exists():  # SQLite gives its journal and WAL files the database's mode
+            path.touch(mode=0o600)
+            path.chmod(0o600)
         engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=_json)
 
         @event.listens_for(engine, "connect")

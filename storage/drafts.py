@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.calibrate import Labelled
 from scripts_lib.draft import Analysed, Group, mine
+from storage.days import after
 from storage.models import Call, Manager, Report, Review, Script
 
 
@@ -24,7 +25,7 @@ def analysed_calls(db: Session, pack_id: str, since: date | None = None, until: 
     if since:
         query = query.where(Call.at >= datetime.combine(since, datetime.min.time()))
     if until:
-        query = query.where(Call.at < datetime.combine(until + timedelta(days=1), datetime.min.time()))
+        query = query.where(Call.at < after(until, "until"))
     return [Analysed(i, name, outcome, score or 0.0, data) for i, name, outcome, score, data in db.execute(query)]
 
 

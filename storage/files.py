@@ -11,26 +11,30 @@ from typing import Protocol
 
 
 class FileStore(Protocol):
-    def put(self, source: Path, key: str) -> None: ...
+    def put(self, source: Path, key: str) -> bool:
+        """Keep a copy of ``source`` at ``key``; False when one was there already."""
     def open_path(self, key: str) -> Path: ...
     def delete(self, key: str) -> None:
         """Delete the file at ``key`` and the copies made from it (``KEY.*``, e.g. KEY.play.wav)."""
 
 
 class DirectoryStore:
-    """Files under ``root``, by key (``audio/ab/abcdef....wav``); written atomically."""
+    """Files under ``root``, by key (``audio/ab/abcdef....wav``); written atomically, readable by
+    this user alone (folders 0700, files 0600): recordings hold personal data."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def put(self, source: Path, key: str) -> None:
+    def put(self, source: Path, key: str) -> bool:
         target = self.open_path(key)
         if target.exists():
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
+            return False
+        private_folder(target.parent)
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
         shutil.copyfile(source, partial)
+        partial.chmod(0o600)
         partial.replace(target)
+        return True
 
     def open_path(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -43,6 +47,15 @@ class DirectoryStore:
         for copy in path.parent.glob(f"{glob.escape(path.name)}.*"):
             copy.unlink(missing_ok=True)
         path.unlink(missing_ok=True)
+
+
+def private_folder(path: Path) -> None:
+    """``path`` and the folders made for it, for this user alone (0700); an existing folder
+    keeps its mode, so an administrator may open the data folder to a group on purpose."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)  # mkdir's mode is masked by the umask
 
 
 def content_hash(path: Path) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date, datetime, timedelta
 
@@ -12,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from analysis.kpi import TRAILING, CallFacts, Row, table
 from callqa.errors import InputError
+from storage.csvtext import csv_text
+from storage.days import after, check_day
 from storage.models import Call, Manager, Report
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -24,12 +24,12 @@ def bounds(period: str) -> tuple[str, date, date]:
             first = date.fromisocalendar(int(match[1]), int(match[2]), 1)
         except ValueError:
             raise InputError(f"week {period}: no such ISO week") from None
-        return "week", first, first + timedelta(days=6)
+        return "week", check_day(first, "week"), first + timedelta(days=6)
     try:
         day = date.fromisoformat(period)
     except ValueError:
         raise InputError(f"period {period!r}: give a week as 2026-W48 or a day as 2026-11-27") from None
-    return "day", day, day
+    return "day", check_day(day, "period"), day
 
 
 def kpi_table(db: Session, period: str, manager_id: int | None = None) -> list[Row]:
@@ -41,7 +41,7 @@ def kpi_table(db: Session, period: str, manager_id: int | None = None) -> list[R
         .join(Manager, Manager.id == Call.manager_id)
         .join(Report, Report.id == Call.report_id)
         .where(Call.at >= datetime.combine(since, datetime.min.time()))
-        .where(Call.at < datetime.combine(last + timedelta(days=1), datetime.min.time()))
+        .where(Call.at < after(last, "period"))
     )
     facts = [CallFacts(name, at, duration or 0.0, score, outcome, data)
              for name, at, duration, score, outcome, data in db.execute(query) if score is not None]  # fmt: skip
@@ -66,15 +66,10 @@ def to_csv(rows: list[Row]) -> str:
     columns = ["manager", "period", "calls", "talk_minutes", "average_duration", "average_score",
                "trailing_score", "team_score", "objections", "handled_share", "stuck_seconds",
                "next_steps", "conversion", *(f"pass_rate:{s}" for s in stages), "drops"]  # fmt: skip
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    for r in rows:
-        trailing, team = r["trailing"], r["team"]
-        writer.writerow({**r,
-                         "trailing_score": trailing["average_score"] if trailing else None,
-                         "team_score": team["average_score"] if team else None,
-                         **{f"pass_rate:{s}": r["pass_rate"].get(s) for s in stages},
-                         "drops": "; ".join(f"{d['what']} {d['before']} -> {d['now']}" for d in r["drops"])})  # fmt: skip
-    return out.getvalue()
+    return csv_text(columns, ({**r,
+                               "trailing_score": r["trailing"]["average_score"] if r["trailing"] else None,
+                               "team_score": r["team"]["average_score"] if r["team"] else None,
+                               **{f"pass_rate:{s}": r["pass_rate"].get(s) for s in stages},
+                               "drops": "; ".join(f"{d['what']} {d['before']} -> {d['now']}" for d in r["drops"])}
+                              for r in rows))  # fmt: skip
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.revive import Revival, revival
+from storage.csvtext import csv_text
+from storage.days import after
 from storage.models import Call, Manager, Report
 
 COLUMNS = ("call_id", "at", "manager", "client_phone", "deal_id", "objection", "moment", "said",
@@ -58,7 +58,7 @@ def revivable(
         query = query.where(Call.at >= datetime.combine(since, datetime.min.time()))
     if until:
         query = query.where(
-            Call.at < datetime.combine(until + timedelta(days=1), datetime.min.time())
+            Call.at < after(until, "until")
         )
     if manager_id is not None:
         query = query.where(Call.manager_id == manager_id)
@@ -81,9 +81,4 @@ def row(lead: Lead, base_url: str = "") -> Row:
 
 def to_csv(leads: list[Lead], base_url: str = "") -> str:
     """CSV for the CRM: one lead per row, a header row, UTF-8 text."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for lead in leads:
-        writer.writerow(row(lead, base_url))
-    return out.getvalue()
+    return csv_text(COLUMNS, (row(lead, base_url) for lead in leads))

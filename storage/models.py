@@ -165,6 +165,8 @@ class User(Base):
         ForeignKey("managers.id")
     )  # a manager's own calls
     created_at: Mapped[datetime] = mapped_column(default=now)
+    disabled_at: Mapped[datetime | None]  # set: no sign-in, no token; kept for the history
+    token_expires_at: Mapped[datetime | None]  # None: the token does not expire
     manager: Mapped[Manager | None] = relationship()
 
 

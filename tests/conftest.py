@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -201,6 +204,33 @@ def analysed_calls(data_dir: Path, calls: list[tuple[str, Any, str, dict[str, An
     for call_id in ids:
         analyse_call(ctx, call_id, script)
     return {**os.environ, **env}
+
+
+@contextlib.contextmanager
+def served(env: dict[str, str], log: Path) -> Iterator[str]:
+    """``callqa serve`` on a free port with ``env`` added to this environment, until it answers;
+    its base URL. Stopped on leaving."""
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], env={**os.environ, **env},
+                              stdout=log.open("wb"), stderr=subprocess.STDOUT)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/health")
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, log.read_text()
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def run_callqa(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,5 @@
-"""Schemathesis against the OpenAPI schema: whatever a client sends, no server error."""
+"""Schemathesis against the OpenAPI schema: whatever a client sends, no server error, and no
+recording left on disk without its call."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from sqlalchemy import select
 
 from api import create_app
 from callqa.settings import Settings
+from storage.models import Call
 from storage.users import add_user
 
 
@@ -31,3 +34,9 @@ def test_no_server_errors_for_any_documented_request(tmp_path: Path) -> None:
             )
 
         no_server_error()
+
+    with app.state.context.sessions() as db:
+        kept = [app.state.context.store.open_path(key) for key in db.scalars(select(Call.audio_key))]
+    stray = [p for p in tmp_path.rglob("audio/**/*") if p.is_file()
+             and not any(p == k or p.name.startswith(f"{k.name}.") for k in kept)]  # fmt: skip
+    assert stray == []

@@ -38,7 +38,11 @@ KEPT = {"pii_order": ("Daniel", "Logistics", "express", "49", "200"),
          [("PHONE", "восемь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь")]),
         ("Пишите на anna точка smirnova собака yandex точка ru", [("EMAIL", "anna точка smirnova собака yandex точка ru")]),
         ("Адрес: улица Ленина, дом двенадцать, квартира пять.", [("ADDRESS", "улица Ленина, дом двенадцать, квартира пять")]),
+        # Numbers that recognition broke up with noise, as tiny.en heard them (issue 15).
+        ("770, the I -881234.", [("PHONE", "770, the I -881234")]),
+        ("My mobile in 0 .10 and 9 .4, 6 .21, I made 3 .0, thanks.", [("PHONE", "0 .10 and 9 .4, 6 .21, I made 3 .0")]),
         # What must stay: prices, amounts, dates, times, counts, products and companies.
+        ("In 2024 we had 12 vans and 40 drivers; I have 2 kids and 881234 reasons.", []),
         ("Our Express plan costs forty nine dollars a month, or $1,299.99 a year.", []),
         ("About two hundred parcels, 2000 in 2025. Could we meet on Thursday at ten thirty?", []),
         ("Тариф стоит две тысячи девятьсот рублей в месяц, скидка пятнадцать процентов.", []),
@@ -49,6 +53,16 @@ def test_personal_data_is_found_as_whisper_writes_it(text: str, found: list[tupl
     from analysis.pii import find
 
     assert [(s.kind, s.text) for s in find(text)] == found
+
+
+def test_a_broken_up_number_is_a_phone_when_the_call_was_about_one() -> None:
+    from analysis.pii import find
+
+    heard = "770. I hate hate. 1, 2, 3, 4."  # "seven seven zero, nine eight eight, one two three four"
+    asked = "And a phone number in case the courier needs you?"
+    assert [(s.kind, s.text) for s in find(heard, before=asked)] == [("PHONE", "770. I hate hate. 1, 2, 3, 4")]
+    assert [(s.kind, s.text) for s in find(f"Call me on {heard}")] == [("PHONE", "770. I hate hate. 1, 2, 3, 4")]
+    assert find(heard) == []  # without a word about a phone, seven digits in two short runs stay
 
 
 def test_the_managers_own_name_stays_and_the_clients_goes() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import broken_script
+from conftest import broken_script, served
 from sqlalchemy import func, select
 
 from storage import connect
@@ -175,29 +175,15 @@ def test_a_call_over_the_time_limit_fails_with_the_reason(env: dict[str, str], t
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
 def test_an_upload_goes_to_the_workers_when_one_answers(env: dict[str, str], database: str, tmp_path: Path) -> None:
-    import socket
-
     import httpx
 
     from storage.users import add_user
 
     token = add_user(connect(database), "ops", "admin")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     worker = start_worker(env, tmp_path / "worker.log")
-    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], env=env,
-                              stdout=(tmp_path / "serve.log").open("wb"), stderr=subprocess.STDOUT)  # fmt: skip
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}) as client:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    client.get("/health")
-                    break
-                except httpx.TransportError:
-                    assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
-                    time.sleep(0.2)
+        with served(env, tmp_path / "serve.log") as url, \
+                httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
             audio = (CALLS / "won_quick.8k.wav").read_bytes()
             sent = client.post("/api/calls", files={"file": ("won_quick.wav", audio, "audio/wav")},
                                data={"script": "b2b_outbound", "manager": "Daniel"})  # fmt: skip
@@ -207,8 +193,6 @@ def test_an_upload_goes_to_the_workers_when_one_answers(env: dict[str, str], dat
                 assert job["state"] != "failed" and time.monotonic() < deadline, job
                 time.sleep(0.5)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         stop(worker)
     log = (tmp_path / "worker.log").read_text()
     assert "callqa.transcribe" in log and "callqa.analyse" in log  # the worker did it, not the server

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import COOKIE, ContextDep, FormDep
 from api.pages.templating import render
+from api.security import from_this_site
 from callqa.errors import InputError
 from storage.users import sign_in, sign_out
 
@@ -77,6 +78,9 @@ def login(
     password: Annotated[str, Form(max_length=1000)],
     next: Annotated[str, Form()] = "/calls",
 ) -> Response:
+    if not from_this_site(request):
+        error = "sign-in refused: the form was sent from another site"
+        return render(request, "login.html", None, 403, next="/calls", name="", error=error)
     guesses: Throttle = request.app.state.throttle
     who = (name.strip().casefold(), request.client.host if request.client else "")
     if wait := guesses.wait(who):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import DbDep, PageDep, own_manager
 from api.pages.templating import render
+from storage.days import Day
 from storage.leads import revivable
 
 router = APIRouter()
@@ -19,8 +18,8 @@ def leads_page(
     request: Request,
     db: DbDep,
     session: PageDep,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
 ) -> HTMLResponse:
     user = session.user
     leads = revivable(db, since, until, own_manager(user))

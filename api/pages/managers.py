@@ -23,7 +23,7 @@ def team_page(request: Request, db: DbDep, session: StaffPage) -> HTMLResponse:
     return render(request, "managers.html", session, section="managers", team=team(db))
 
 
-@router.get("/managers/{name}", response_class=HTMLResponse)
+@router.get("/managers/{name:path}", response_class=HTMLResponse)
 def manager_page(name: str, request: Request, db: DbDep, session: PageDep) -> HTMLResponse:
     manager = visible_manager(db, session.user, name)
     numbers = summary(db, manager)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Request, UploadFile
@@ -11,17 +10,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import ContextDep, DbDep, PageDep, RowId, StaffPage, TrainerForm
 from api.pages.templating import render
-from callqa.errors import InputError
+from callqa.errors import InputError, TooLarge
 from pipeline.process import rescore_all
-from pipeline.scripts import store_script
+from pipeline.scripts import MAX_PACK, pack_text, store_script
 from scripts_lib import parse_pack
 from scripts_lib.draft import draft_pack
+from storage.days import Day
 from storage.drafts import mined
 from storage.models import Script, WebSession
 from storage.scripts import newest_version, script_versions
 
 router = APIRouter()
-MAX_PACK = 1 << 20
 _VERSION = re.compile(r"^version:[ \t]*\d+[ \t]*$", re.MULTILINE)
 
 
@@ -72,24 +71,21 @@ async def save_script(
 ) -> Response:
     """A pack from an uploaded file or the edit box; invalid ones come back with the error."""
     name = "the edited pack"
-    if file is not None and file.filename:
-        name, raw = file.filename, await file.read(MAX_PACK + 1)
-        try:
-            text = raw.decode("utf-8") if len(raw) <= MAX_PACK else ""
-        except UnicodeDecodeError:
-            return _refused(request, session, text, f"{name}: not UTF-8 text")
-        if not text:
-            return _refused(request, session, "", f"{name}: empty, or larger than 1 MB")
     try:
+        if file is not None and file.filename:
+            name = file.filename
+            text = pack_text(name, await file.read(MAX_PACK + 1))
         script_id = store_script(ctx.sessions, text, name)
+    except TooLarge as error:
+        return _refused(request, session, "", str(error), 413)
     except InputError as error:
         return _refused(request, session, text, str(error))
     return RedirectResponse(f"/scripts/{script_id}?done=saved", status_code=303)
 
 
-def _refused(request: Request, session: WebSession, text: str, error: str) -> HTMLResponse:
+def _refused(request: Request, session: WebSession, text: str, error: str, status: int = 422) -> HTMLResponse:
     return render(
-        request, "scripts.html", session, 422, section="scripts", packs={}, text=text, error=error
+        request, "scripts.html", session, status, section="scripts", packs={}, text=text, error=error
     )
 
 
@@ -106,7 +102,7 @@ def rescore_form(
 
 @router.get("/scripts/{script_id}/draft", response_class=HTMLResponse)
 def draft_page(
-    script_id: RowId, request: Request, db: DbDep, session: StaffPage, since: date | None = None
+    script_id: RowId, request: Request, db: DbDep, session: StaffPage, since: Day | None = None
 ) -> HTMLResponse:
     """What works in the team's calls, and the draft of the next version, ready to edit and store."""
     script = db.get(Script, script_id)

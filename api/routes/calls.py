@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import ContextDep, DbDep, Quality, RowId, UserDep, audit, own_call, own_manager
 from api.routes.reviews import history
+from api.security import MAX_RECORDING
 from callqa.errors import InputError
 from pipeline.context import Context, Dispatch
 from pipeline.metadata import CallInfo, MetadataError, parse
@@ -30,13 +31,14 @@ from pipeline.process import accept_recording, process_call
 from pipeline.retention import hold as hold_call_for
 from pipeline.scripts import resolve_script
 from storage import FileStore
+from storage.access import played_lately
 from storage.calls import CallQuery, search_calls
 from storage.models import Call
-from transcribe.audio import probe_audio
+from transcribe.audio import check_decodable, probe_audio
 from transcribe.silence import silence
 
 router = APIRouter(tags=["calls"])
-MAX_UPLOAD = 500 * 1024 * 1024
+PLAY_WINDOW = timedelta(minutes=10)
 MEDIA = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".opus": "audio/ogg",
          ".flac": "audio/flac", ".m4a": "audio/mp4", ".aac": "audio/aac", ".webm": "audio/webm"}  # fmt: skip
 # Codecs that browsers play (FFmpeg's decoder names); others (GSM 6.10, AMR, WMA, G.729...) are
@@ -96,12 +98,13 @@ def call_audio(
     call_id: RowId, request: Request, db: DbDep, user: UserDep, ctx: ContextDep
 ) -> FileResponse:
     """The recording (its redacted copy when redaction is on); supports HTTP Range, so a player can
-    seek. Each play is recorded in the access log (once, not for every range a player asks for)."""
+    seek. Every request is covered by a "play" in the access log: one is added unless this user
+    played this call in the last PLAY_WINDOW (a player asks for many ranges), whatever the Range."""
     call = own_call(user, db.get(Call, call_id))
     if call.audio_deleted_at is not None:
         raise HTTPException(410, f"the recording was deleted on {call.audio_deleted_at:%Y-%m-%d} "
                                  "under the retention policy (CALLQA_KEEP_AUDIO_DAYS)")  # fmt: skip
-    if request.headers.get("range", "bytes=0-").startswith("bytes=0-"):
+    if not played_lately(db, user, call.id, PLAY_WINDOW):
         audit(db, user, "play", call.id)
     path = playable(ctx.store, call.audio_key)
     return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"))
@@ -139,10 +142,14 @@ def upload_call(
 ) -> dict[str, Any]:
     """Upload one recording with its metadata; it is processed in the background. A call id back.
 
-    The file is checked for being audio before anything is stored.
+    The file is decoded once before anything is stored: an empty, truncated, corrupt or
+    over-long recording is refused with 422.
     """
-    info = CallInfo(manager=manager, direction=direction, started_at=started_at, client_phone=client_phone,
-                    deal_id=deal_id, outcome=outcome.lower() if outcome else None)  # fmt: skip
+    try:
+        info = CallInfo(manager=manager, direction=direction, started_at=started_at, client_phone=client_phone,
+                        deal_id=deal_id, outcome=outcome.lower() if outcome else None)  # fmt: skip
+    except MetadataError as error:
+        raise InputError(str(error)) from None
     return _accept(ctx, background, file, info, script)
 
 
@@ -191,7 +198,7 @@ def _accept(
         if copied == 0:
             raise InputError(f"file {name}: empty")
         try:
-            probe_audio(upload)
+            check_decodable(upload, max_duration=ctx.settings.max_duration)
         except InputError as error:
             raise InputError(str(error).replace(str(upload), name)) from None
         script_id = resolve_script(ctx.sessions, script_name)
@@ -205,10 +212,8 @@ def _copy_limited(file: UploadFile, out: Any) -> int:
     copied = 0
     while piece := file.file.read(1 << 20):
         copied += len(piece)
-        if copied > MAX_UPLOAD:
-            raise HTTPException(
-                413, f"file {file.filename}: larger than {MAX_UPLOAD // (1 << 20)} MB"
-            )
+        if copied > MAX_RECORDING:  # a second line behind api.security's cap on the body
+            raise HTTPException(413, f"file {file.filename}: larger than {MAX_RECORDING >> 20} MiB")
         out.write(piece)
     return copied
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -10,6 +9,7 @@ from fastapi.responses import Response
 
 from api.deps import DbDep, UserDep, audit, own_manager
 from api.routes import attachment
+from storage.days import Day
 from storage.leads import revivable, row, to_csv
 
 router = APIRouter(tags=["leads"])
@@ -20,8 +20,8 @@ def revivable_leads(
     request: Request,
     db: DbDep,
     user: UserDep,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
     format: Literal["json", "csv"] = "json",
 ) -> dict[str, Any] | Response:
     """Lost calls with an unhandled objection or a manager who gave up at the first no, most

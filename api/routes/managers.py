@@ -10,7 +10,7 @@ from storage.managers import Summary, summary
 router = APIRouter(tags=["managers"])
 
 
-@router.get("/managers/{name}/summary", response_model=None)
+@router.get("/managers/{name:path}/summary", response_model=None)
 def manager_summary(name: str, db: DbDep, user: UserDep) -> Summary:
     """Calls and average score per day, pass rate per checkpoint (overall and per ISO week),
     objections handled; managers see their own."""

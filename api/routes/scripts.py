@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, File, Request, UploadFile
@@ -12,9 +11,10 @@ from api.deps import ContextDep, DbDep, RowId, Staff, Trainer, UserDep, audit
 from api.routes import attachment
 from callqa.errors import InputError
 from pipeline.process import rescore_all
-from pipeline.scripts import store_script
+from pipeline.scripts import MAX_PACK, pack_text, store_script
 from scripts_lib import parse_pack
 from scripts_lib.draft import draft_pack, markdown
+from storage.days import Day
 from storage.drafts import mined
 from storage.models import Script
 from storage.scripts import script_versions
@@ -50,11 +50,7 @@ def upload_script(
 ) -> dict[str, Any]:
     """Store a new pack version; an invalid one is refused with the line and what is wrong."""
     name = file.filename or "pack.yaml"
-    raw = file.file.read(1 << 20)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{name}: not UTF-8 text") from None
+    text = pack_text(name, file.file.read(MAX_PACK + 1))
     script_id = store_script(ctx.sessions, text, name)
     return _out(db.get_one(Script, script_id))
 
@@ -77,8 +73,8 @@ def draft(
     script_id: RowId,
     db: DbDep,
     user: Staff,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
     format: Literal["json", "yaml", "markdown"] = "json",
 ) -> dict[str, Any] | Response:
     """What the team's calls say at each stage and in answer to each objection, grouped and
