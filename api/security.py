@@ -106,16 +106,19 @@ class BodyGuard:
             raise _Refused(401, BAD_TOKEN)
 
     async def _capped(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        received, refusal = 0, None
+        received, refusal, whole = 0, None, False
 
         async def reading() -> Message:
-            nonlocal received, refusal
+            nonlocal received, refusal, whole
+            if whole:  # the body is in: later calls wait for the client to go, as long as it takes
+                return await receive()
             try:
                 message = await asyncio.wait_for(receive(), self.timeout)
             except TimeoutError:
                 refusal = _Refused(408, f"the request body stopped arriving for {self.timeout:g} s")
                 raise refusal from None
             received += len(message.get("body", b""))
+            whole = not message.get("more_body", False)
             if received > limit:
                 refusal = _Refused(413, f"the request is larger than {limit >> 20} MiB, the most this route takes")
                 raise refusal

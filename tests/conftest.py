@@ -206,15 +206,39 @@ def analysed_calls(data_dir: Path, calls: list[tuple[str, Any, str, dict[str, An
     return {**os.environ, **env}
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def in_thread(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn on a free local port, in a thread of this process; its address."""
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
 @contextlib.contextmanager
 def served(env: dict[str, str], log: Path) -> Iterator[str]:
     """``callqa serve`` on a free port with ``env`` added to this environment, until it answers;
     its base URL. Stopped on leaving."""
     import httpx
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], env={**os.environ, **env},
                               stdout=log.open("wb"), stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"

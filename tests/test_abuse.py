@@ -4,7 +4,6 @@ security headers, and who may read the stored files."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import os
@@ -15,11 +14,10 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from conftest import CALLS, PASSWORD, run_callqa, served, site
+from conftest import CALLS, PASSWORD, in_thread, run_callqa, served, site
 from fastapi.testclient import TestClient
 
 FORMULA = '=HYPERLINK("http://evil.example/","open me")'
@@ -298,31 +296,10 @@ def test_users_are_listed_disabled_given_new_tokens_and_removed(tmp_path: Path, 
         assert status(tokens["trainer"]) == 401 and "trainer-user" not in user("list")
 
 
-@contextlib.contextmanager
-def on_a_port(application: Any) -> Iterator[int]:
-    """``application`` served by uvicorn in this process, on a free port."""
-    import threading
-
-    import uvicorn
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def answer(port: int, request: bytes, wait: float = 10.0) -> tuple[int, bytes, float]:
+def answer(url: str, request: bytes, wait: float = 10.0) -> tuple[int, bytes, float]:
     """Send ``request`` as it is and read the answer: status, body, seconds it took."""
-    with socket.create_connection(("127.0.0.1", port)) as conn:
+    host, _, port = url.removeprefix("http://").partition(":")
+    with socket.create_connection((host, int(port))) as conn:
         started = time.monotonic()
         conn.sendall(request)
         conn.settimeout(wait)
@@ -351,14 +328,14 @@ def test_a_request_body_is_refused_before_it_is_read(
     head = ("POST /api/calls HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
             "Content-Length: {length}\r\n{auth}\r\n")  # fmt: skip
     bearer = f"Authorization: Bearer {tokens['quality']}\r\n"
-    with on_a_port(application) as port:
+    with in_thread(application) as url:
         # 600 MB announced, none sent yet: the answers come at once, without waiting for a byte.
         for auth_line, status, said in [("", 401, "authentication required"), ("Authorization: Bearer wrong\r\n", 401, "invalid token"),
                                         (bearer, 413, "larger than 500 MiB")]:  # fmt: skip
-            code, body, seconds = answer(port, head.format(length=600 << 20, auth=auth_line).encode())
+            code, body, seconds = answer(url, head.format(length=600 << 20, auth=auth_line).encode())
             assert (code, said in body.decode()) == (status, True) and seconds < 5, (code, body, seconds)
         # A body that stops arriving frees the worker after the timeout.
-        code, body, seconds = answer(port, head.format(length=5000, auth=bearer).encode() + b"--b\r\n")
+        code, body, seconds = answer(url, head.format(length=5000, auth=bearer).encode() + b"--b\r\n")
         assert code == 408 and b"stopped arriving" in body and seconds < 5
     # A body longer than it may be, sent without a length: cut off at the limit.
     with TestClient(application) as client:

@@ -6,20 +6,14 @@ and save a review (the score changes). ``CALLQA_SCREENSHOT=FILE`` also saves the
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import uvicorn
-from conftest import PASSWORD, site
+from conftest import PASSWORD, in_thread, site
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Headless, and no calls home: this machine has no network, and Chromium would keep trying.
@@ -31,26 +25,8 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "-
 @pytest.fixture
 def server(tmp_path: Path, cache_dir: Path) -> Iterator[str]:
     app, _ = site(f"sqlite:///{tmp_path / 'data' / 'callqa.db'}", tmp_path / "data", cache_dir)
-    with serve(app) as url:
+    with in_thread(app) as url:
         yield url
-
-
-@contextlib.contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """``app`` on a free local port, in a thread; its address."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    uvi = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uvi.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uvi.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uvi.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_review_a_call_in_chromium(server: str) -> None:
@@ -137,7 +113,7 @@ def test_a_gsm_recording_plays_in_chromium(tmp_path: Path, cache_dir: Path) -> N
     gsm = Path(__file__).parent / "fixtures" / "audio" / "outbound_en.gsm.wav"  # older PBXs: GSM 6.10
     app, _ = site(f"sqlite:///{tmp_path / 'data' / 'callqa.db'}", tmp_path / "data", cache_dir,
                   recordings=((gsm, "Daniel", "won"),))  # fmt: skip
-    with serve(app) as url, sync_playwright() as playwright:
+    with in_thread(app) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page()
         page.goto(f"{url}/login")
