@@ -36,8 +36,12 @@ class Commands(click.Group):
         if name not in self.lazy or name in self.commands:
             return super().get_command(ctx, name)
         module, attribute = self.lazy[name].split(":")
-        # lazy: the one deferred import of the command line: a command's module, when it runs
-        command = getattr(importlib.import_module(module), attribute)
+        try:  # a module that reads the settings on import (the workers' app) may find them wrong
+            # lazy: the one deferred import of the command line: a command's module, when it runs
+            command = getattr(importlib.import_module(module), attribute)
+        except CallqaError as error:
+            fail(str(error))
+            sys.exit(2)
         assert isinstance(command, click.Command), self.lazy[name]
         self.add_command(command, name)
         return command
