@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analysis import pii
+from analysis.numbers import leading_number
 from transcribe.transcript import Role, Transcript, Utterance, Word
 
 _NUMBERS = ("PHONE", "CARD", "ACCOUNT")
@@ -74,7 +75,7 @@ def redact(transcript: Transcript, keep: Collection[str] = ()) -> Redaction:
     findings: list[Finding] = []
     for i, utterance in enumerate(transcript.utterances):
         spans = pii.find(utterance.text, keep, before=transcript.utterances[i - 1].text if i else "")
-        carried = pii.leading_number(utterance.text)
+        carried = leading_number(utterance.text)
         last = findings[-1] if findings else None
         if carried and last and last.kind in _NUMBERS and utterance.start - last.end < 1.5 and (
             not spans or spans[0].start >= carried

@@ -23,11 +23,14 @@ from fastapi.testclient import TestClient
 FORMULA = '=HYPERLINK("http://evil.example/","open me")'
 
 
-@pytest.fixture
-def app(tmp_path: Path, cache_dir: Path) -> Iterator[tuple[TestClient, dict[str, str], Path]]:
+@pytest.fixture(scope="module")
+def app(
+    tmp_path_factory: pytest.TempPathFactory, cache_dir: Path
+) -> Iterator[tuple[TestClient, dict[str, str], Path]]:
     """The app on SQLite over one lost call with an unhandled price objection, by a manager whose
-    name is a spreadsheet formula with a slash in it; tokens per role; the data folder."""
-    data = tmp_path / "data"
+    name is a spreadsheet formula with a slash in it; tokens per role; the data folder. Shared by
+    the module's tests: none of them stores a call."""
+    data = tmp_path_factory.mktemp("abuse") / "data"
     recordings = ((CALLS / "lost_price_unhandled.8k.wav", FORMULA, "lost"),)
     application, tokens = site(f"sqlite:///{data / 'callqa.db'}", data, cache_dir, recordings=recordings)
     with TestClient(application, follow_redirects=False) as client:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import PASSWORD, in_thread, site
@@ -27,6 +29,15 @@ def server(tmp_path: Path, cache_dir: Path) -> Iterator[str]:
     app, _ = site(f"sqlite:///{tmp_path / 'data' / 'callqa.db'}", tmp_path / "data", cache_dir)
     with in_thread(app) as url:
         yield url
+
+
+def wait_until(page: Any, expression: str, timeout: float = 15.0) -> None:
+    """Poll ``expression`` in the page until it is true. (Playwright's wait_for_function compiles
+    its predicate with eval, which the pages' content security policy rightly refuses.)"""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"never true: {expression}"
+        page.wait_for_timeout(100)
 
 
 def test_review_a_call_in_chromium(server: str) -> None:
@@ -58,9 +69,7 @@ def test_review_a_call_in_chromium(server: str) -> None:
         seek = float(mistake.get_attribute("data-seek") or "nan")
         assert seek > 1
         mistake.click()
-        page.wait_for_function(
-            f"Math.abs(document.getElementById('player').currentTime - {seek}) < 1"
-        )
+        wait_until(page, f"Math.abs(document.getElementById('player').currentTime - {seek}) < 1")
         player.evaluate("audio => audio.pause()")
         assert page.evaluate("document.getElementById('player').duration") > 10
         lit = page.locator(".w.now")
@@ -70,7 +79,7 @@ def test_review_a_call_in_chromium(server: str) -> None:
         first = page.locator(".utt .seek").first  # by keyboard: a sentence's time is a button
         first.focus()
         page.keyboard.press("Enter")
-        page.wait_for_function("document.getElementById('player').currentTime < 1")
+        wait_until(page, "document.getElementById('player').currentTime < 1")
         player.evaluate("audio => audio.pause()")
         if os.environ.get("CALLQA_SCREENSHOT"):
             page.locator("button.mistake").first.click()
@@ -94,7 +103,7 @@ def test_review_a_call_in_chromium(server: str) -> None:
         lead = page.locator("table.leads tbody a").first
         moment = float((lead.get_attribute("href") or "").partition("#t=")[2])
         lead.click()
-        page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {moment}) < 0.5")
+        wait_until(page, f"Math.abs(document.getElementById('player').currentTime - {moment}) < 0.5")
 
         page.goto(f"{server}/scripts/1/draft")  # as the quality department: what works, read-only
         expect(page.locator("section.mined").first).to_be_visible()
@@ -122,7 +131,7 @@ def test_a_gsm_recording_plays_in_chromium(tmp_path: Path, cache_dir: Path) -> N
         page.get_by_role("button", name="Sign in").click()
         page.get_by_role("link", name="outbound_en.gsm.wav").click()
         page.locator("#player").evaluate("audio => { audio.play(); }")
-        page.wait_for_function("document.getElementById('player').currentTime > 0.5", timeout=15000)
+        wait_until(page, "document.getElementById('player').currentTime > 0.5")
         assert page.evaluate("document.getElementById('player').error") is None
         assert page.evaluate("document.getElementById('player').duration") > 20
         browser.close()

@@ -31,7 +31,7 @@ def env(database: str, tmp_path: Path, cache_dir: Path) -> Iterator[dict[str, st
     redis.Redis.from_url(url).flushdb()
     yield {**os.environ, "CALLQA_DATABASE_URL": database, "CALLQA_DATA_DIR": str(tmp_path / "data"),
            "CALLQA_CACHE_DIR": str(cache_dir), "CALLQA_REDIS_URL": url,
-           "CALLQA_VISIBILITY_TIMEOUT": "8"}  # fmt: skip
+           "CALLQA_VISIBILITY_TIMEOUT": "30"}  # fmt: skip
     redis.Redis.from_url(url).flushdb()
 
 
