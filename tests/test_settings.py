@@ -54,3 +54,15 @@ def test_bad_settings_are_named(tmp_path: Path, env: dict[str, str], text: str, 
         env = {**env, "CALLQA_CONFIG": str(tmp_path / "callqa.toml")}
     with pytest.raises(InputError, match=message.replace("(", r"\(")):
         Settings.from_env(env)
+
+
+def test_a_bad_setting_is_one_line_even_for_help() -> None:
+    """``callqa --help`` loads every command's module, and the workers' app reads the settings
+    as it loads: the wrong one is named, without a traceback."""
+    import os
+
+    from conftest import run_callqa
+
+    for args in (["--help"], ["calls"], ["user", "list"]):
+        result = run_callqa({**os.environ, "CALLQA_DEVICE": "gpu"}, *args)
+        assert (result.returncode, result.stderr) == (2, "callqa: CALLQA_DEVICE='gpu': expected one of auto, cpu, cuda\n")
