@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from analysis import analyze
 from callqa.errors import InputError
@@ -24,7 +23,8 @@ from pipeline.metadata import CallInfo
 from pipeline.redaction import redact_call, redact_failed
 from pipeline.scripts import resolve_script
 from storage import audio_key, content_hash, search
-from storage.models import Call, Job, Manager, Report, ReportItem, Script, Transcript, now
+from storage.managers import manager_for
+from storage.models import Call, Job, Report, ReportItem, Script, Transcript, now
 from storage.scripts import stored_pack
 from transcribe import TranscribeOptions
 from transcribe.transcript import Transcript as TranscriptValue
@@ -87,7 +87,7 @@ def ingest(
             copied = ctx.store.put(path, key)
             call = Call(
                 content_hash=digest, audio_key=key, original_name=relative,
-                manager=_manager(db, info.manager), direction=info.direction, started_at=info.started_at,
+                manager=manager_for(db, info.manager) if info.manager else None, direction=info.direction, started_at=info.started_at,
                 client_phone=info.client_phone, deal_id=info.deal_id, outcome=info.outcome,
                 at=info.started_at or now(),
             )  # fmt: skip
@@ -194,16 +194,6 @@ def analyse_call(
     if ctx.settings.redact:  # after the analysis, so the score is that of the call as heard
         redact_call(ctx, call_id)
     return report.score
-
-
-def _manager(db: Session, name: str | None) -> Manager | None:
-    if not name:
-        return None
-    manager = db.scalar(select(Manager).where(Manager.name == name))
-    if manager is None:
-        manager = Manager(name=name)
-        db.add(manager)
-    return manager
 
 
 def accept_recording(

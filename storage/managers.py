@@ -60,6 +60,15 @@ def manager_named(db: Session, name: str) -> Manager | None:
     return db.scalar(select(Manager).where(Manager.name == name))
 
 
+def manager_for(db: Session, name: str) -> Manager:
+    """The manager of that name, added when new."""
+    manager = manager_named(db, name)
+    if manager is None:
+        manager = Manager(name=name)
+        db.add(manager)
+    return manager
+
+
 def manager_names(db: Session) -> list[str]:
     return list(db.scalars(select(Manager.name).order_by(Manager.name)))
 

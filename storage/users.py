@@ -12,7 +12,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from callqa.errors import InputError
-from storage.models import Manager, Review, User, WebSession, now
+from storage.managers import manager_for
+from storage.models import Review, User, WebSession, now
 
 ROLES = ("admin", "quality", "trainer", "manager")
 _UNKNOWN = "scrypt$" + "00" * 16 + "$" + "00" * 64  # matches no password
@@ -53,7 +54,7 @@ def add_user(
             raise InputError(f"user {name}: exists already")
         manager = None
         if role == "manager":
-            manager = db.scalar(select(Manager).where(Manager.name == name)) or Manager(name=name)
+            manager = manager_for(db, name)
         if password is not None and len(password) < 8:
             raise InputError("password: at least 8 characters")
         db.add(User(name=name, role=role, token_hash=token_hash(token), manager=manager,
@@ -103,8 +104,7 @@ def set_role(sessions: sessionmaker[Session], name: str, role: str) -> None:
     with sessions.begin() as db:
         user = _named(db, name)
         user.role = role
-        user.manager = (db.scalar(select(Manager).where(Manager.name == name)) or Manager(name=name)) \
-            if role == "manager" else None  # fmt: skip
+        user.manager = manager_for(db, name) if role == "manager" else None
         db.execute(delete(WebSession).where(WebSession.user_id == user.id))
 
 
