@@ -84,7 +84,7 @@ def new_token(sessions: sessionmaker[Session], name: str, days: float | None = N
 def _new_token(db: Session, user: User, expires: datetime | None) -> str:
     token = secrets.token_urlsafe(32)
     user.token_hash, user.token_expires_at = token_hash(token), expires
-    db.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    _sign_out(db, user)
     return token
 
 
@@ -94,7 +94,7 @@ def set_disabled(sessions: sessionmaker[Session], name: str, disabled: bool) -> 
     with sessions.begin() as db:
         user = _named(db, name)
         user.disabled_at = now() if disabled else None
-        db.execute(delete(WebSession).where(WebSession.user_id == user.id))
+        _sign_out(db, user)
 
 
 def set_role(sessions: sessionmaker[Session], name: str, role: str) -> None:
@@ -105,7 +105,7 @@ def set_role(sessions: sessionmaker[Session], name: str, role: str) -> None:
         user = _named(db, name)
         user.role = role
         user.manager = manager_for(db, name) if role == "manager" else None
-        db.execute(delete(WebSession).where(WebSession.user_id == user.id))
+        _sign_out(db, user)
 
 
 def remove_user(sessions: sessionmaker[Session], name: str) -> None:
@@ -121,6 +121,11 @@ def remove_user(sessions: sessionmaker[Session], name: str) -> None:
 
 def users(db: Session) -> list[User]:
     return list(db.scalars(select(User).order_by(User.name)))
+
+
+def _sign_out(db: Session, user: User) -> None:
+    """End every browser session of ``user``."""
+    db.execute(delete(WebSession).where(WebSession.user_id == user.id))
 
 
 def _named(db: Session, name: str) -> User:

@@ -270,7 +270,9 @@ def test_users_are_listed_disabled_given_new_tokens_and_removed(tmp_path: Path, 
             ("Emma", "manager", True), ("admin-user", "admin", True), ("quality-user", "quality", True),
             ("trainer-user", "trainer", True)}  # fmt: skip
 
-        user("disable", "quality-user")
+        assert signs_in("quality-user") and client.get("/calls").status_code == 200
+        user("disable", "quality-user")  # signed out at once: the open session ends
+        assert client.get("/calls").status_code == 303
         assert status(tokens["quality"]) == 401 and not signs_in("quality-user")
         assert "disabled" in user("list")
         user("enable", "quality-user")

@@ -115,11 +115,7 @@ def check_decodable(path: str | os.PathLike[str], *, max_duration: float | None 
     """Decode a whole recording once, keeping nothing: its length in seconds. Raises AudioError
     when it is empty, holds no audio, is truncated or corrupt, or is over ``max_duration``: what
     an upload is checked for before it is stored."""
-    name = _check_file(path)
-    samples = sum(int(chunk.shape[1]) for chunk in _decoded_chunks(name, max_duration))
-    if samples == 0:
-        raise AudioError(name, "the recording holds no audio (zero length)")
-    return samples / SAMPLE_RATE
+    return sum(int(block.shape[1]) for block in stream_audio(path, max_duration=max_duration)) / SAMPLE_RATE
 
 
 def is_silent(samples: np.ndarray) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,6 @@ from pydantic import BaseModel, Field
 
 from api.deps import ContextDep, DbDep, Quality, RowId, UserDep, audit, own_call, own_manager
 from api.routes.reviews import history
-from api.security import MAX_RECORDING
 from callqa.errors import InputError
 from pipeline.context import Context, Dispatch
 from pipeline.metadata import CallInfo, MetadataError, parse
@@ -194,8 +194,8 @@ def _accept(
     with tempfile.TemporaryDirectory() as tmp:
         upload = Path(tmp) / f"upload{suffix}"
         with upload.open("wb") as out:
-            copied = _copy_limited(file, out)
-        if copied == 0:
+            shutil.copyfileobj(file.file, out, 1 << 20)  # its size is capped by api.security
+        if upload.stat().st_size == 0:
             raise InputError(f"file {name}: empty")
         try:
             check_decodable(upload, max_duration=ctx.settings.max_duration)
@@ -206,16 +206,6 @@ def _accept(
             ctx, upload, name, info, script_id, _deferred(background, ctx)
         )
     return {"call": call_id, "job": job_id, "status": "queued" if job_id else "already analysed"}
-
-
-def _copy_limited(file: UploadFile, out: Any) -> int:
-    copied = 0
-    while piece := file.file.read(1 << 20):
-        copied += len(piece)
-        if copied > MAX_RECORDING:  # a second line behind api.security's cap on the body
-            raise HTTPException(413, f"file {file.filename}: larger than {MAX_RECORDING >> 20} MiB")
-        out.write(piece)
-    return copied
 
 
 def _deferred(background: BackgroundTasks, ctx: Context) -> Dispatch:
