@@ -119,16 +119,36 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'data' / 'callqa.db'}"
         return
+    name = f"callqa_test_{uuid.uuid4().hex[:12]}"
+    try:
+        yield _create_database(name)
+    finally:
+        _drop_database(name)
+
+
+def _create_database(name: str) -> str:
+    """A new, empty PostgreSQL database; its URL."""
     import psycopg
 
-    name = f"callqa_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    return f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+
+def _drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_site_templates() -> Iterator[None]:
+    """The PostgreSQL databases that ``site`` copies from, dropped when the session ends."""
+    yield
+    for template, _, _ in _SITES.values():
+        if template.startswith("postgresql"):
+            _drop_database(template.rsplit("/", 1)[1])
 
 
 CALLS = Path(__file__).parent / "fixtures" / "calls"
@@ -142,26 +162,78 @@ def site(
 ) -> tuple[Any, dict[str, str]]:  # fmt: skip
     """The app over analysed ``recordings`` (path, manager, outcome): by default Daniel's won_quick
     and Emma's lost_timing_ended, with a user per role (password PASSWORD; the manager user is Emma);
-    their API tokens. ``env`` adds settings."""
+    their API tokens. ``env`` adds settings.
+
+    The first site of each kind of database, ``env`` and ``recordings`` is built for real (each call
+    transcribed and analysed); later ones are copies of its database and data folder, so that
+    a test pays for the recognition only where it is what the test is about."""
     from api import create_app
+
+    key = (database.split(":", 1)[0], recordings, tuple(sorted((env or {}).items())))
+    if key not in _SITES:
+        _SITES[key] = _built_site(key[0], cache_dir, env or {}, recordings)
+    template, folder, tokens = _SITES[key]
+    _copy_site(template, folder, database, data_dir)
+    return create_app(_site_settings(database, data_dir, cache_dir, env or {})), dict(tokens)
+
+
+# (kind of database, recordings, settings) -> the template's database URL, data folder and tokens
+_SITES: dict[tuple[Any, ...], tuple[str, Path, dict[str, str]]] = {}
+
+
+def _site_settings(database: str, data_dir: Path, cache_dir: Path, env: dict[str, str]) -> Any:
     from callqa.settings import Settings
+
+    return Settings.from_env({"CALLQA_DATABASE_URL": database, "CALLQA_DATA_DIR": str(data_dir),
+                              "CALLQA_CACHE_DIR": str(cache_dir), "CALLQA_SCRIPT": "b2b_outbound",
+                              "CALLQA_REDIS_URL": "redis://127.0.0.1:6379/15", **env})  # fmt: skip
+
+
+def _built_site(
+    kind: str, cache_dir: Path, env: dict[str, str], recordings: tuple[tuple[Path, str, str], ...]
+) -> tuple[str, Path, dict[str, str]]:
+    """A site built for real in a database and data folder of its own, kept until the session ends."""
+    from pipeline.context import Context
     from pipeline.metadata import CallInfo
     from pipeline.process import accept_recording
     from pipeline.scripts import register_script
     from storage.users import add_user
 
-    settings = Settings.from_env({"CALLQA_DATABASE_URL": database, "CALLQA_DATA_DIR": str(data_dir),
-                                  "CALLQA_CACHE_DIR": str(cache_dir), "CALLQA_SCRIPT": "b2b_outbound",
-                                  "CALLQA_REDIS_URL": "redis://127.0.0.1:6379/15", **(env or {})})  # fmt: skip
-    app = create_app(settings)
-    ctx = app.state.context
+    name = f"callqa_test_site_{uuid.uuid4().hex[:12]}"
+    folder = cache_dir / "sites" / name
+    database = f"sqlite:///{folder / 'callqa.db'}" if kind == "sqlite" else _create_database(name)
+    ctx = Context.from_settings(_site_settings(database, folder, cache_dir, env))
     script = register_script(ctx.sessions, "b2b_outbound")
     for path, manager, outcome in recordings:
         info = CallInfo(manager=manager, outcome=outcome)
         accept_recording(ctx, path, path.name.replace(".8k.wav", ".wav"), info, script)
     tokens = {role: add_user(ctx.sessions, f"{role}-user", role, PASSWORD) for role in ("admin", "quality", "trainer")}
     tokens["manager"] = add_user(ctx.sessions, "Emma", "manager", PASSWORD)
-    return app, tokens
+    ctx.sessions.kw["bind"].dispose()  # a PostgreSQL template must have no connections
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # with nothing stored yet, PostgreSQL's is empty
+    return database, folder, tokens
+
+
+def _copy_site(template: str, folder: Path, database: str, data_dir: Path) -> None:
+    """The template's data folder and database copied into ``data_dir`` and ``database``."""
+    import shutil
+    import sqlite3
+
+    shutil.copytree(folder, data_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("callqa.db*"))
+    if template.startswith("sqlite"):
+        target = Path(database.removeprefix("sqlite:///"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.touch(mode=0o600)  # as callqa makes its database: private
+        source, copy = sqlite3.connect(folder / "callqa.db"), sqlite3.connect(target)
+        with contextlib.closing(source), contextlib.closing(copy):
+            source.backup(copy)
+        return
+    import psycopg
+
+    name = database.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template.rsplit("/", 1)[1]}"')
 
 
 def broken_script(sessions: Any) -> int:

@@ -108,24 +108,28 @@ def test_a_next_step_counts_as_agreed_only_when_the_client_takes_it() -> None:
 
 
 def test_callqa_evaluate_reads_reviewed_calls_as_text_and_stereo(tmp_path: Path, cache_dir: Path) -> None:
+    # Four of the product's calls, two won and two lost (all twelve: bench/meaning.py).
+    for name in ("d2_05", "d2_06", "d2_08", "d2_09"):
+        for suffix in (".json", ".stereo.flac"):
+            (tmp_path / f"{name}{suffix}").symlink_to(DEVSET / "brightnest_piper" / f"{name}{suffix}")
     env = {**os.environ, "CALLQA_CACHE_DIR": str(cache_dir)}
-    folder = DEVSET / "brightnest_piper"
     result = subprocess.run(
-        [sys.executable, "-m", "cli", "evaluate", str(folder), "--script",
+        [sys.executable, "-m", "cli", "evaluate", str(tmp_path), "--script",
          str(DEVSET / "packs" / "brightnest.yaml"), "--input", "text,stereo", "--json"],
         capture_output=True, text=True, env=env, timeout=900, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     text, stereo = (json.loads(line) for line in result.stdout.splitlines())
-    assert (text["input"], stereo["input"], text["calls"], stereo["calls"]) == ("text", "stereo", 12, 12)
+    assert (text["input"], stereo["input"], text["calls"], stereo["calls"]) == ("text", "stereo", 4, 4)
+    assert [c["name"] for c in stereo["per_call"]] == ["d2_05", "d2_06", "d2_08", "d2_09"]
     # The shipped weights were fitted on this product too: a regression floor, not evidence.
-    # Stereo moves with CTranslate2's kernels, as the transcripts do: checkpoint F1 0.904 / 0.887,
-    # objection types 0.714 / 0.720, AUC 0.917 / 0.694 with AVX2 / AVX-512 on one machine; on
-    # another of this kind without AVX-512 (other cache sizes, other GEMM blocking), 0.906 and
-    # objection types 0.56 (12 calls: a few verdicts move a call by 10-30 points).
-    assert text["checkpoint_f1"] >= 0.90 and text["separation"]["auc"] >= 0.95
-    assert stereo["checkpoint_f1"] >= 0.85 and stereo["objection_f1"] >= 0.5
-    assert stereo["separation"]["auc"] >= 0.65, stereo["separation"]
+    # Measured with AVX2 kernels: text 0.882 / objection types 0.80 / won 100, 100 against lost
+    # 26.7, 18.0; stereo 0.839, won 97, 74 against lost 13.3, 4.7 (recognition moves with the
+    # CPU's kernels, so the stereo floors keep a margin).
+    assert text["checkpoint_f1"] >= 0.85 and text["objection_f1"] >= 0.75
+    assert text["separation"]["separated"] is True
+    assert stereo["checkpoint_f1"] >= 0.75 and stereo["handled_accuracy"] >= 0.75
+    assert stereo["separation"]["auc"] >= 0.75, stereo["separation"]
 
 
 def test_script_check_against_reviewed_calls_shows_the_trainer_where_the_pack_disagrees(
