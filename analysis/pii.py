@@ -40,7 +40,7 @@ def placeholder(kind: str) -> str:
 def find(text: str, keep: Collection[str] = (), before: str = "") -> list[Span]:
     """The personal data in ``text``, in order, not overlapping. ``before``: what was said just
     before (a question such as "and your phone number?" tells what a broken-up number is)."""
-    found = [*(Span(kind, a, b, text[a:b]) for kind, a, b in numbers(text, before)), *_emails(text),
+    found = [*(Span(kind, a, b, text[a:b]) for kind, a, b in numbers(text, before)), *_emails(text, before),
              *_addresses(text), *_names(text, keep)]
     found.sort(key=lambda s: (s.start, -(s.end - s.start)))
     result: list[Span] = []
@@ -57,7 +57,7 @@ def find(text: str, keep: Collection[str] = (), before: str = "") -> list[Span]:
 _W = r"[^\W_]+"
 _SPELLED = r"(?:\b[^\W_]\b(?:[\s,-]+\b[^\W_]\b)+)"
 _PART = rf"(?:{_SPELLED}|{_W})"
-_DOT = r"(?:\s*(?:\bdot\b|\bточка\b|\.)\s*)"
+_DOT = r"(?:\s*(?:\bdot\b|\bточка\b)\s*|\s*\.(?=\w))"  # a full stop and a space end a sentence
 _JOIN = rf"(?:{_DOT}|\s*(?:\bunderscore\b|\bdash\b|\bhyphen\b|\bнижнее подчеркивание\b|[_-])\s*)"
 _TLD = r"(?:com|net|org|ru|io|co|uk|de|info|biz|edu|gov|us|me|su|by|kz|ua|рф|ру|ком|нет|орг)\b"
 _EMAIL = re.compile(
@@ -67,9 +67,27 @@ _EMAIL = re.compile(
 )
 
 
-def _emails(text: str) -> Iterator[Span]:
+# What recognition leaves of a spoken address: "It's K. Not Walker, I'd like to write mail .com"
+# for "k dot walker at writemail dot com". A domain's ending, with a word about mail near it or in
+# the question before, takes up to eight words before it, back to the word that named the address.
+_TAIL = re.compile(rf"{_DOT}(?:com|net|org|io|ru|рф|ру|ком)\b", re.IGNORECASE)
+_MAIL = re.compile(r"\b(?:e-?mail|mail|g-?mail|hotmail|yahoo|outlook|icloud|address|почт|адрес|яндекс)", re.IGNORECASE)
+_AT = re.compile(r"\b(?:at|собака)\b|@", re.IGNORECASE)
+_LEAD = re.compile(r"(?:is|it's|its|that's|e-?mail|address|это|почта|адрес)\W*", re.IGNORECASE)
+
+
+def _emails(text: str, before: str) -> Iterator[Span]:
+    ends = set()
     for match in _EMAIL.finditer(text):
+        ends.add(match.end())
         yield Span("EMAIL", match.start(), match.end(), match.group())
+    for tail in (t for t in _TAIL.finditer(text) if t.end() not in ends):
+        words = list(re.finditer(r"\S+", text[: tail.start()]))[-8:]
+        leads = [i for i, w in enumerate(words) if _LEAD.fullmatch(w.group())]
+        words = words[leads[-1] + 1 :] if leads else words
+        said = text[words[0].start() : tail.end()] if words else ""
+        if said and (_MAIL.search(f"{before} {said}") or _AT.search(said)):
+            yield Span("EMAIL", words[0].start(), tail.end(), said)
 
 
 _NUM = rf"(?:\d+[a-zа-я]?|(?:{NUMBER_WORD})(?:[\s-]+(?:{NUMBER_WORD}))*)"
@@ -98,12 +116,14 @@ def _addresses(text: str) -> Iterator[Span]:
 
 _CAP = r"[A-ZА-ЯЁ][\w'-]+"
 _CUES = re.compile(
-    rf"\b(?:my name is|my name's|name is|call me|this is|i'm|i am|it's|speaking with|speak to|"
+    rf"\b(?:my name is|my name's|name is|surname is|surname|last name is|last name|family name is|фамилия|call me|this is|i'm|i am|it's|speaking with|speak to|"
     rf"mr\.?|mrs\.?|ms\.?|miss|dr\.?|меня зовут|зовут|это|с вами|говорит|господин|госпожа)\s+"
     rf"({_CAP}(?:\s+{_CAP})?)",
     re.IGNORECASE,
 )
-_STRONG = re.compile(r"(?:name|call me|mr|mrs|ms|miss|dr|зовут|господин|госпожа)\W*$", re.IGNORECASE)
+_STRONG = re.compile(
+    r"(?:name|name is|surname|call me|mr|mrs|ms|miss|dr|зовут|фамилия|господин|госпожа)\W*$", re.IGNORECASE
+)
 
 
 def _names(text: str, keep: Collection[str]) -> Iterator[Span]:

@@ -41,7 +41,12 @@ KEPT = {"pii_order": ("Daniel", "Logistics", "express", "49", "200"),
         # Numbers that recognition broke up with noise, as tiny.en heard them (issue 15).
         ("770, the I -881234.", [("PHONE", "770, the I -881234")]),
         ("My mobile in 0 .10 and 9 .4, 6 .21, I made 3 .0, thanks.", [("PHONE", "0 .10 and 9 .4, 6 .21, I made 3 .0")]),
-        # What must stay: prices, amounts, dates, times, counts, products and companies.
+        # A spoken address as tiny.en heard "k dot walker at writemail dot com" (issue 15), surnames.
+        ("It's K. Not Walker, I'd like to write mail .com.", [("EMAIL", "K. Not Walker, I'd like to write mail .com")]),
+        ("My surname is Walker, and my first name is Kate.", [("NAME", "Walker"), ("NAME", "Kate")]),
+        ("Фамилия Смирнова, зовут Анна.", [("NAME", "Смирнова"), ("NAME", "Анна")]),
+        # What must stay: prices, amounts, dates, times, counts, products and companies, a website.
+        ("See the plans on brightnest.com, or meet at ten. Me too.", []),
         ("In 2024 we had 12 vans and 40 drivers; I have 2 kids and 881234 reasons.", []),
         ("Our Express plan costs forty nine dollars a month, or $1,299.99 a year.", []),
         ("About two hundred parcels, 2000 in 2025. Could we meet on Thursday at ten thirty?", []),
@@ -63,6 +68,14 @@ def test_a_broken_up_number_is_a_phone_when_the_call_was_about_one() -> None:
     assert [(s.kind, s.text) for s in find(heard, before=asked)] == [("PHONE", "770. I hate hate. 1, 2, 3, 4")]
     assert [(s.kind, s.text) for s in find(f"Call me on {heard}")] == [("PHONE", "770. I hate hate. 1, 2, 3, 4")]
     assert find(heard) == []  # without a word about a phone, seven digits in two short runs stay
+
+
+def test_what_is_left_of_a_spoken_address_is_one_when_the_call_was_about_one() -> None:
+    from analysis.pii import find
+
+    heard = "Kay Walker, right post dot com."  # "k walker at brightpost dot com"
+    assert [(s.kind, s.text) for s in find(heard, before="And your e-mail?")] == [("EMAIL", "Kay Walker, right post dot com")]
+    assert find(heard) == []  # without a word about mail, a name of no known first name and a website stay
 
 
 def test_the_managers_own_name_stays_and_the_clients_goes() -> None:
