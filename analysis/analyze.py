@@ -115,7 +115,8 @@ def analyze(
     """Check ``transcript`` against ``pack``. ``levels``: speech dBFS per side, if the audio was read.
 
     ``overrides``: reviewers' verdicts that replace the machine's before scoring, such as
-    ``{"checkpoint:greeting": True, "objection:price": False}`` (passed; handled).
+    ``{"checkpoint:greeting": True, "objection:price": False}`` (passed; handled), or
+    ``{"mistake:interrupted_client@12.5": False}`` (a penalty that was no mistake).
     ``encoder``: sentence vectors for matching by meaning (``"bundled"``: the one callqa ships);
     None compares wording only, as does a pack in a language the encoder does not serve (the
     report's ``warnings`` say so). ``models``: the weights that combine the ways of matching
@@ -161,14 +162,16 @@ def analyze(
         if m.method
         in ("lemmas", "fuzzy")  # short phrases: sound-alikes and paraphrases are no proof
     )
-    if overrides:
-        checkpoints, objections = apply_overrides(checkpoints, objections, overrides)
+    verdicts_given = {k: v for k, v in (overrides or {}).items() if not k.startswith("mistake:")}
+    if verdicts_given:
+        checkpoints, objections = apply_overrides(checkpoints, objections, verdicts_given)
+    dismissed = {k.removeprefix("mistake:") for k, v in (overrides or {}).items() if k.startswith("mistake:") and not v}
     proposal, agreed = _next_step(compiled, checkpoints, found, pack.language)
     metrics = conversation_metrics(transcript, found, pack.product_terms, levels)
     metrics = metrics.model_copy(update={"objection_seconds": stuck, "next_step_agreed": agreed})
     interruptions = [o.start for o in transcript.overlaps(INTERRUPTION) if o.by == "manager"]
     score, stages, mistakes = score_call(
-        pack, checkpoints, objections, forbidden, metrics, interruptions, silences(transcript), proposal
+        pack, checkpoints, objections, forbidden, metrics, interruptions, silences(transcript), proposal, dismissed
     )
     return CallReport(
         script=ScriptRef(id=pack.id, version=pack.version, title=pack.title),

@@ -75,6 +75,15 @@ class Mistake(_Model):
     advice: str
     points: float  # taken off the score for it
 
+    @property
+    def key(self) -> str:
+        """What a reviewer's verdict on this mistake names: ``interrupted_client@12.5``."""
+        return mistake_key(self.code, self.start)
+
+
+def mistake_key(code: str, start: float) -> str:
+    return f"{code}@{start:.1f}"
+
 
 class StageScore(_Model):
     id: str

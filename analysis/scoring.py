@@ -10,7 +10,7 @@ interruptions, monologues, dead air, a quiet voice and a proposed step the clien
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from analysis.checkpoints import clock
 from analysis.report import (
@@ -51,12 +51,14 @@ def score_call(
     interruptions: Sequence[float] = (),
     silences: Sequence[tuple[float, float]] = (),
     proposal: CheckpointResult | None = None,
+    dismissed: Collection[str] = (),
 ) -> tuple[float, tuple[StageScore, ...], tuple[Mistake, ...]]:
     """The 0-100 score, a score per stage, and the mistakes in time order.
 
     ``interruptions``: when the manager talked over the client; ``silences``: (start, seconds);
     ``proposal``: the step with a day and time the manager proposed, if any (``metrics``
-    says whether the client agreed).
+    says whether the client agreed). ``dismissed``: the keys of penalties a reviewer found
+    were no mistake (the others follow the verdicts on checkpoints and objections).
     """
     last = {o.type: o for o in objections}  # the last time each type was raised decides it
     # A call without objections is judged on its checkpoints alone.
@@ -87,7 +89,8 @@ def score_call(
                      "the client did not agree to a day or time")
         )  # fmt: skip
     mistakes += _interruption_mistakes(pack, interruptions) + _silence_mistakes(pack, silences)
-    score = checkpoint_points + objection_points - sum(m.points for m in mistakes if m.code.startswith(_PENALTIES))
+    mistakes = [m for m in mistakes if not (is_penalty(m.code) and m.key in dismissed)]
+    score = checkpoint_points + objection_points - sum(m.points for m in mistakes if is_penalty(m.code))
     stages = tuple(
         StageScore(id=c.id, title=c.title, score=0.0 if not c.passed else 50.0 if c.misplaced else 100.0)
         for c in checkpoints
@@ -103,6 +106,11 @@ _PENALTIES = (
     "misplaced_checkpoint", "forbidden_phrase", "interrupted_client", "long_monologue", "dead_air", "quiet_voice",
     "unagreed_next_step",
 )  # fmt: skip
+
+
+def is_penalty(code: str) -> bool:
+    """Whether a mistake of ``code`` is a penalty, which a reviewer can dismiss on its own."""
+    return code.startswith(_PENALTIES)
 
 
 def _checkpoint_mistakes(

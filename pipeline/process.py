@@ -8,6 +8,7 @@ for its (call, script version).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -146,13 +147,11 @@ def transcribe_call(ctx: Context, call_id: int, script_id: int) -> None:
         pass  # another worker stored it first: one transcript per call
 
 
-def analyse_call(
-    ctx: Context, call_id: int, script_id: int, overrides: dict[str, bool] | None = None
-) -> float:
-    """Analyse the stored transcript against the script version; store (or replace) the report.
-
-    With reviewers' ``overrides``, the result is the reviewed score; the stored report is untouched.
-    """
+def analysed(
+    ctx: Context, call_id: int, script_id: int, overrides: Mapping[str, bool] | None = None
+) -> dict[str, Any]:
+    """The stored transcript analysed against the script version, with reviewers' ``overrides``
+    (see ``analysis.analyze``): the CallReport as JSON, transcript left out. Nothing is stored."""
     with ctx.sessions() as db:
         call = db.get_one(Call, call_id)
         if call.transcript is None:
@@ -162,10 +161,15 @@ def analyse_call(
     report = analyze(
         TranscriptValue.from_dict(stored), pack, levels=stored.get("levels"), overrides=overrides
     )
-    if overrides:
-        return report.score
     data = report.model_dump(mode="json")
     data.pop("transcript")  # kept once, in the transcripts table
+    return data
+
+
+def analyse_call(ctx: Context, call_id: int, script_id: int) -> float:
+    """Analyse the stored transcript against the script version; store (or replace) the report."""
+    data = analysed(ctx, call_id, script_id)
+    score = float(data["score"])
     for _ in range(2):  # a second try if another worker inserted the same report meanwhile
         try:
             with ctx.sessions.begin() as db:
@@ -174,26 +178,21 @@ def analyse_call(
                 )
                 existing = db.scalar(query)
                 if existing is None:
-                    existing = Report(
-                        call_id=call_id, script_id=script_id, score=report.score, data=data
-                    )
+                    existing = Report(call_id=call_id, script_id=script_id, score=score, data=data)
                     db.add(existing)
                 else:
-                    existing.score, existing.data, existing.created_at = report.score, data, now()
-                    existing.reviewed_score = None  # reviews were of the old verdicts
+                    existing.score, existing.data, existing.created_at = score, data, now()
+                    existing.reviewed_score = existing.reviewed = None  # reviews were of the old verdicts
                 existing.items = report_items(data)
                 db.flush()
                 call = db.get_one(Call, call_id)
-                call.report_id, call.score = (
-                    existing.id,
-                    report.score,
-                )  # the newest analysis is current
+                call.report_id, call.score = existing.id, score  # the newest analysis is current
             break
         except IntegrityError:
             continue
     if ctx.settings.redact:  # after the analysis, so the score is that of the call as heard
         redact_call(ctx, call_id)
-    return report.score
+    return score
 
 
 def accept_recording(

@@ -46,6 +46,7 @@ def redact_call(ctx: Context, call_id: int) -> Redaction | None:
         transcript.data, transcript.redacted = stored, True
         for report in db.scalars(select(Report).where(Report.call_id == call_id)):
             report.data = redact_report(report.data, redaction)
+            report.reviewed = redact_report(report.reviewed, redaction) if report.reviewed else None
         search.index(db, call_id, stored)
         call = db.get_one(Call, call_id)
         call.original_name = scrub_name(call.original_name)

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
 
 from analysis.redact import strip_quotes
 from pipeline.context import Context
 from storage import access, search
-from storage.models import Call, Report, Review, Transcript, User, now
+from storage.models import Call, Report, Transcript, User, now
 
 
 @dataclass
@@ -49,20 +49,8 @@ def purge(ctx: Context, at: datetime | None = None, dry_run: bool = False) -> Pu
     return purged
 
 
-def _disputed() -> ColumnElement[bool]:
-    """The call has a dispute that no reviewer's verdict on the same target has answered since."""
-    answer = aliased(Review)
-    answered = exists().where(
-        answer.call_id == Review.call_id,
-        answer.kind == "review",
-        answer.target == Review.target,
-        answer.id > Review.id,
-    )
-    return exists().where(Review.call_id == Call.id, Review.kind == "dispute", ~answered)
-
-
 def _expire(ctx: Context, kind: str, before: datetime, purged: Purged, dry_run: bool) -> None:
-    query = select(Call.id, or_(Call.hold, _disputed())).where(Call.at < before).order_by(Call.id)
+    query = select(Call.id, or_(Call.hold, Call.review == "disputed")).where(Call.at < before).order_by(Call.id)
     if kind == "audio":
         query = query.where(Call.audio_deleted_at.is_(None))
     if kind == "transcripts":
@@ -94,6 +82,7 @@ def _transcript(ctx: Context, call_id: int, before: datetime) -> None:
         search.forget(db, call_id)
         for report in db.scalars(select(Report).where(Report.call_id == call_id)):
             report.data = strip_quotes(report.data)
+            report.reviewed = strip_quotes(report.reviewed) if report.reviewed else None
         access.record(db, None, "purge", call_id, f"transcript and quotes: the call was before "
                       f"{before:%Y-%m-%d} (CALLQA_KEEP_TRANSCRIPT_DAYS)")  # fmt: skip
 

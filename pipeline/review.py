@@ -1,15 +1,20 @@
-"""Reviews: a supervisor confirms or overrides a verdict and the score is recomputed; a manager disputes one."""
+"""Reviews: a supervisor confirms or overrides verdicts and the report follows them; a manager
+disputes one, and a review of that verdict answers the dispute."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select, update
 
+from analysis.report import mistake_key
+from analysis.scoring import is_penalty
 from callqa.errors import InputError
 from pipeline.context import Context
-from pipeline.process import analyse_call
+from pipeline.process import analysed
 from storage.models import Call, Report, ReportItem, Review, User
+from storage.reviews import open_disputes, review_state
 
 
 def latest_report(ctx: Context, call_id: int) -> Report:
@@ -20,60 +25,104 @@ def latest_report(ctx: Context, call_id: int) -> Report:
         return db.get_one(Report, report_id)
 
 
-def _report_with(ctx: Context, call_id: int, target: str) -> Report:
-    """The call's newest report, which must have a verdict on ``target``."""
+def _report_with(ctx: Context, call_id: int, chosen: Mapping[str, Any]) -> Report:
+    """The call's newest report, which must have a verdict on each target in ``chosen``."""
     report = latest_report(ctx, call_id)
-    if target not in targets(report.data):
-        raise InputError(f"target {target!r}: not a checkpoint or objection of this call's report")
+    known = targets(report.data)
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        raise InputError(f"target {unknown[0]!r}: not a checkpoint, objection or mistake of this call's report")
     return report
 
 
 def targets(report: dict[str, Any]) -> dict[str, str]:
-    """What a reviewer can give a verdict on: ``checkpoint:ID`` and ``objection:TYPE``, with titles."""
+    """What a reviewer can give a verdict on, with titles: ``checkpoint:ID``, ``objection:TYPE``, and
+    ``mistake:CODE@START`` for the penalties (other mistakes follow their checkpoint or objection)."""
     found = {f"checkpoint:{c['id']}": c["title"] for c in report["checkpoints"]}
     found |= {f"objection:{o['type']}": o["title"] for o in report["objections"]}
+    found |= {f"mistake:{mistake_key(m['code'], m['start'])}": m["message"]
+              for m in report["mistakes"] if is_penalty(m["code"])}  # fmt: skip
     return found
 
 
+def machine_verdicts(report: dict[str, Any]) -> dict[str, bool]:
+    """The machine's verdict on each target: passed, handled (the last time the type was raised),
+    and True for each penalty (it is a mistake)."""
+    verdicts = {f"checkpoint:{c['id']}": bool(c["passed"]) for c in report["checkpoints"]}
+    verdicts |= {f"objection:{o['type']}": bool(o["handled"]) for o in report["objections"]}
+    return verdicts | {target: True for target in targets(report) if target.startswith("mistake:")}
+
+
+def mistake_target(code: str, start: float) -> tuple[str, bool]:
+    """The target a verdict on a mistake is given on, and the verdict that says "no mistake": a
+    missed checkpoint was said, an objection was handled, a penalty was none."""
+    kind, _, key = code.partition(":")
+    if kind == "missed_checkpoint":
+        return f"checkpoint:{key}", True
+    if kind == "unhandled_objection":
+        return f"objection:{key}", True
+    return f"mistake:{mistake_key(code, start)}", False
+
+
 def review(
-    ctx: Context, call_id: int, user: User, target: str, verdict: bool, comment: str
-) -> Review:
-    """Record a reviewer's verdict on ``target`` (checkpoint:ID or objection:TYPE); rescore with every
-    verdict given so far on this report (the latest per target wins). Both scores are kept."""
-    report = _report_with(ctx, call_id, target)
+    ctx: Context, call_id: int, user: User, verdicts: Mapping[str, bool], comment: str = "",
+    answers: int | None = None,
+) -> list[Review]:  # fmt: skip
+    """Record a reviewer's ``verdicts`` by target (see ``targets``) and keep the report as reviewed:
+    the score and mistakes with every verdict given so far on this report (the latest per target
+    wins). The machine's report and score are kept. A verdict on a target with an open dispute
+    answers it; ``answers`` names the dispute the review answers whatever its target."""
+    if not verdicts:
+        raise InputError("verdicts: give at least one")
+    report = _report_with(ctx, call_id, verdicts)
     with ctx.sessions() as db:
         earlier = db.scalars(
-            select(Review)
-            .where(Review.report_id == report.id, Review.kind == "review")
-            .order_by(Review.id)
+            select(Review).where(Review.report_id == report.id, Review.kind == "review").order_by(Review.id)
         )
-        overrides = {r.target: bool(r.verdict) for r in earlier} | {target: verdict}
+        overrides = {r.target: bool(r.verdict) for r in earlier} | dict(verdicts)
+        disputes = {d.id: d for d in open_disputes(db, call_id)}
+    if answers is not None and answers not in disputes:
+        raise InputError(f"answers: {answers} is not an open dispute of call {call_id}")
     before = report.reviewed_score if report.reviewed_score is not None else report.score
-    after = analyse_call(ctx, call_id, report.script_id, overrides)
+    reviewed = analysed(ctx, call_id, report.script_id, overrides)
+    after = float(reviewed["score"])
+    entries: list[Review] = []
     with ctx.sessions.begin() as db:
-        db.get_one(Report, report.id).reviewed_score = after
-        kind, _, key = target.partition(":")
-        db.execute(  # list filters and chips follow the reviewer's verdict
-            update(ReportItem)
-            .where(ReportItem.report_id == report.id, ReportItem.kind == kind, ReportItem.key == key)
-            .values(ok=verdict)
-        )
+        stored = db.get_one(Report, report.id)
+        stored.reviewed_score, stored.reviewed = after, reviewed
+        for target, verdict in verdicts.items():
+            kind, _, key = target.partition(":")
+            db.execute(  # list filters and chips follow the reviewer's verdict
+                update(ReportItem)
+                .where(ReportItem.report_id == report.id, ReportItem.kind == kind, ReportItem.key == key)
+                .values(ok=verdict)
+            )
+            answered = answers if answers is not None and not entries else next(
+                (d.id for d in disputes.values() if d.target == target), None
+            )
+            disputes.pop(answered or 0, None)
+            entry = Review(call_id=call_id, report_id=report.id, user_id=user.id, kind="review", target=target,
+                           verdict=verdict, comment=comment, score_before=before, score_after=after,
+                           answers=answered)  # fmt: skip
+            db.add(entry)
+            entries.append(entry)
+        db.flush()
         call = db.get_one(Call, call_id)
         if call.report_id == report.id:
             call.score = after
-        entry = Review(call_id=call_id, report_id=report.id, user_id=user.id, kind="review", target=target,
-                       verdict=verdict, comment=comment, score_before=before, score_after=after)  # fmt: skip
-        db.add(entry)
-    return entry
+        call.review = review_state(db, call_id)
+    return entries
 
 
 def dispute(ctx: Context, call_id: int, user: User, target: str, comment: str) -> Review:
-    """A manager disputes a verdict of their call; a reviewer then decides with ``review``."""
-    report = _report_with(ctx, call_id, target)
+    """A manager disputes a verdict of their call; a reviewer then answers with ``review``."""
+    report = _report_with(ctx, call_id, {target: None})
     if not comment.strip():
         raise InputError("comment: say why the verdict is wrong")
     with ctx.sessions.begin() as db:
         entry = Review(call_id=call_id, report_id=report.id, user_id=user.id, kind="dispute", target=target,
                        verdict=None, comment=comment)  # fmt: skip
         db.add(entry)
+        db.flush()
+        db.get_one(Call, call_id).review = review_state(db, call_id)
     return entry

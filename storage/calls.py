@@ -15,6 +15,7 @@ from storage.days import Day, after
 from storage.models import Call, Job, Manager, Report, ReportItem, Script, Transcript
 
 Sort = Literal["time", "-time", "score", "-score"]
+ReviewFilter = Literal["none", "reviewed", "disputed", "answered", "to_review"]
 _ORDERS: dict[str, Any] = {"time": Call.at.asc(), "-time": Call.at.desc(),
                            "score": Call.score.asc().nulls_last(), "-score": Call.score.desc().nulls_last()}  # fmt: skip
 
@@ -34,6 +35,9 @@ class CallQuery(BaseModel):
     )
     objection: str | None = Field(default=None, description="an objection type the client raised")
     handled: bool | None = Field(default=None, description="with objection: handled or not")
+    review: ReviewFilter | None = Field(
+        default=None, description="review state; to_review: not reviewed or with an open dispute"
+    )
     q: str | None = Field(
         default=None, min_length=2, description="words in the transcript, all of them, whole words"
     )
@@ -113,6 +117,9 @@ def _conditions(f: CallQuery, manager_id: int | None, dialect: str) -> list[Any]
         conditions.append(_has_item(Call.report_id, "checkpoint", f.failed_checkpoint, False))
     if f.objection:
         conditions.append(_has_item(Call.report_id, "objection", f.objection, f.handled))
+    if f.review:
+        states = ("none", "disputed") if f.review == "to_review" else (f.review,)
+        conditions.append(Call.review.in_(states))
     if f.q:
         if not words.words(f.q):
             raise InputError(f"q: {f.q!r} has no words to search for")
@@ -126,6 +133,19 @@ def _has_item(report_id: Any, kind: str, key: str, ok: bool | None) -> Any:
     if ok is not None:
         reports = reports.where(ReportItem.ok == ok)
     return report_id.in_(reports)
+
+
+def next_to_review(db: Session, after: int, manager_id: int | None = None) -> int | None:
+    """The worst call other than ``after`` that waits for a review (not reviewed, or disputed)."""
+    query = (
+        select(Call.id)
+        .where(Call.review.in_(("none", "disputed")), Call.id != after, Call.score.is_not(None))
+        .order_by(Call.score.asc(), Call.id.desc())
+        .limit(1)
+    )
+    if manager_id is not None:
+        query = query.where(Call.manager_id == manager_id)
+    return db.scalar(query)
 
 
 def failed_checkpoints(db: Session, report_ids: list[int]) -> dict[int, list[str]]:

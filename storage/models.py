@@ -51,7 +51,11 @@ class Script(Base):
 class Call(Base):
     __tablename__ = "calls"
     # Per-manager numbers (the team page, a manager's list) read this index alone.
-    __table_args__ = (Index("ix_calls_manager_score", "manager_id", "score", "at"),)
+    # The review queue reads the state and score alone.
+    __table_args__ = (
+        Index("ix_calls_manager_score", "manager_id", "score", "at"),
+        Index("ix_calls_review_score", "review", "score"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the audio file
     audio_key: Mapped[str] = mapped_column(String(500))  # where the file store keeps it
@@ -77,6 +81,8 @@ class Call(Base):
     hold: Mapped[bool] = mapped_column(default=False)
     hold_reason: Mapped[str | None] = mapped_column(Text)
     audio_deleted_at: Mapped[datetime | None]
+    # none, reviewed, disputed (a dispute waits for an answer) or answered (storage.reviews)
+    review: Mapped[str] = mapped_column(String(10), default="none", server_default="none")
 
     manager: Mapped[Manager | None] = relationship()
     transcript: Mapped[Transcript | None] = relationship(back_populates="call")
@@ -113,6 +119,8 @@ class Report(Base):
     data: Mapped[dict[str, Any]] = mapped_column(Json)
     # The score after reviewers' overrides (None until reviewed); the machine's stays in ``score``.
     reviewed_score: Mapped[float | None]
+    # The CallReport after reviewers' verdicts (mistakes and score follow them); None until reviewed.
+    reviewed: Mapped[dict[str, Any] | None] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(default=now)
     call: Mapped[Call] = relationship(back_populates="reports", foreign_keys=[call_id])
     script: Mapped[Script] = relationship()
@@ -197,6 +205,10 @@ class Review(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     score_before: Mapped[float | None]
     score_after: Mapped[float | None]
+    # The dispute a review answers.
+    answers: Mapped[int | None] = mapped_column(
+        ForeignKey("reviews.id", ondelete="SET NULL", name="fk_reviews_answers")
+    )
     created_at: Mapped[datetime] = mapped_column(default=now)
     user: Mapped[User] = relationship()
 

@@ -1,12 +1,77 @@
-"""A call's reviews and disputes, oldest first."""
+"""A call's reviews and disputes, oldest first, and the review state they put it in."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Literal, NamedTuple
 
-from storage.models import Review
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from storage.models import Call, Manager, Review
+
+# A call's review states: not reviewed; reviewed; a dispute waits for an answer; every dispute answered.
+STATES = ("none", "reviewed", "disputed", "answered")
 
 
 def reviews_of(db: Session, call_id: int) -> list[Review]:
     return list(db.scalars(select(Review).where(Review.call_id == call_id).order_by(Review.id)))
+
+
+def open_disputes(db: Session, call_id: int) -> list[Review]:
+    """The call's disputes that no review answers yet, oldest first."""
+    answer = aliased(Review)
+    answered = select(answer.id).where(answer.answers == Review.id).exists()
+    query = select(Review).where(Review.call_id == call_id, Review.kind == "dispute", ~answered)
+    return list(db.scalars(query.order_by(Review.id)))
+
+
+def review_state(db: Session, call_id: int) -> str:
+    """One of STATES, from the call's reviews and disputes."""
+    entries = reviews_of(db, call_id)
+    answered = {e.answers for e in entries if e.answers is not None}
+    disputes = [e.id for e in entries if e.kind == "dispute"]
+    if any(d not in answered for d in disputes):
+        return "disputed"
+    if disputes:
+        return "answered"
+    return "reviewed" if any(e.kind == "review" for e in entries) else "none"
+
+
+class Disputed(NamedTuple):
+    dispute: Review
+    call: Call
+    manager: str | None
+    answer: Review | None  # the review that answered it; None while open
+
+
+def disputes(
+    db: Session, state: Literal["open", "answered"] | None = None, manager_id: int | None = None,
+    limit: int = 200,
+) -> list[Disputed]:  # fmt: skip
+    """Disputes, newest first, with their call and answer. ``state``: only open or answered ones;
+    ``manager_id``: only on that manager's calls."""
+    answer = aliased(Review)
+    query = (
+        select(Review, Call, Manager.name, answer)
+        .join(Call, Call.id == Review.call_id)
+        .outerjoin(Manager, Manager.id == Call.manager_id)
+        .outerjoin(answer, answer.answers == Review.id)
+        .where(Review.kind == "dispute")
+        .order_by(Review.id.desc())
+        .limit(limit)
+    )
+    if state == "open":
+        query = query.where(answer.id.is_(None))
+    elif state == "answered":
+        query = query.where(answer.id.is_not(None))
+    if manager_id is not None:
+        query = query.where(Call.manager_id == manager_id)
+    return [Disputed(*row) for row in db.execute(query)]
+
+
+def open_dispute_count(db: Session, manager_id: int | None = None) -> int:
+    """How many calls wait for an answer to a dispute (the navigation's badge)."""
+    query = select(func.count(Call.id)).where(Call.review == "disputed")
+    if manager_id is not None:
+        query = query.where(Call.manager_id == manager_id)
+    return db.scalar(query) or 0

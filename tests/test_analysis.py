@@ -138,6 +138,24 @@ def test_forbidden_phrases_interruptions_and_monologues_cost_points() -> None:
     assert report.metrics.pitch_share > 0.6 and "pitching_not_asking" in codes
 
 
+
+def test_a_penalty_a_reviewer_dismisses_leaves_the_mistakes_and_gives_its_points_back() -> None:
+    turns = [
+        ("manager", 0.5, 3.0, "Hello, my name is Daniel from Brightline Logistics."),
+        ("client", 3.5, 6.0, "Who pays for the lost parcel?"),
+        ("manager", 6.5, 8.0, "Calm down, please."),
+        ("client", 8.5, 10.0, "Goodbye."),
+    ]
+    machine = report_of(turns)
+    [penalty] = [m for m in machine.mistakes if m.code == "forbidden_phrase"]
+    assert penalty.key == "forbidden_phrase@6.5" and penalty.points > 0
+    reviewed = report_of(turns, overrides={f"mistake:{penalty.key}": False})
+    assert "forbidden_phrase" not in [m.code for m in reviewed.mistakes]
+    assert reviewed.score == pytest.approx(min(100.0, machine.score + penalty.points), abs=0.1)
+    confirmed = report_of(turns, overrides={f"mistake:{penalty.key}": True})
+    assert confirmed.mistakes == machine.mistakes and confirmed.score == machine.score
+
+
 def test_metrics_of_a_call() -> None:
     m = report_of(NOISY_GOOD).metrics
     assert m.manager_talk_seconds == pytest.approx(21.5) and m.client_talk_seconds == pytest.approx(8.0)

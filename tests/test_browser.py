@@ -90,14 +90,17 @@ def test_review_a_call_in_chromium(server: str) -> None:
             page.set_viewport_size({"width": 1400, "height": 900})
 
         before = float(page.locator("#score .score").inner_text())
-        page.get_by_label("Verdict on").select_option("checkpoint:next_step")
-        page.get_by_label("passed / handled").check()
-        page.get_by_label("Comment").fill("The call back on Tuesday is a next step.")
-        page.get_by_role("button", name="Save the verdict").click()
+        missed = "Agreed next step with a date: not found in the call"
+        expect(page.locator(".mistakes")).to_contain_text(missed)
+        item = page.locator("#checkpoint-next_step")  # the verdict in place, on the checklist item
+        item.get_by_role("textbox").fill("The call back on Tuesday is a next step.")
+        item.get_by_role("button", name="Said", exact=True).click()
         expect(page.get_by_role("status")).to_contain_text("Saved. Score")
         after = float(page.locator("#score .score").inner_text())
         assert after > before
         expect(page.locator(".history")).to_contain_text("The call back on Tuesday is a next step.")
+        expect(page.locator("#checkpoint-next_step")).to_have_class("ok")
+        expect(page.locator(".mistakes")).not_to_contain_text(missed)
 
         page.get_by_role("link", name="Leads").click()  # Emma's lost call left "not now" unhandled
         lead = page.locator("table.leads tbody a").first
@@ -154,12 +157,12 @@ def test_every_page_passes_the_axe_accessibility_checks(server: str) -> None:
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Sign in").click()
             call = page.locator("table.calls tbody a").first.get_attribute("href")
-            for path in ("/calls", call, "/managers", "/managers/Emma", "/kpis", "/leads", "/scripts", "/scripts/1",
-                         "/scripts/1/draft"):
+            for path in ("/review", "/disputes", "/calls", call, "/managers", "/managers/Emma", "/kpis", "/leads",
+                         "/scripts", "/scripts/1", "/scripts/1/draft"):
                 page.goto(f"{server}{path}")
                 found[f"{user} {path}"] = Axe().run(page).response["violations"]
         browser.close()
-    assert len(found) == 19
+    assert len(found) == 23
     problems = {path: [(v["id"], v["impact"], [n["html"][:100] for n in v["nodes"]]) for v in violations]
                 for path, violations in found.items() if violations}  # fmt: skip
     assert not problems, json.dumps(problems, indent=1)

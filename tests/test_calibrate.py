@@ -54,8 +54,8 @@ def test_calibrate_recovers_the_planted_relationship(tmp_path: Path) -> None:
     add_user(ctx.sessions, "q", "quality")
     with ctx.sessions() as db:
         reviewer = db.query(User).one()
-    review(ctx, 1, reviewer, "checkpoint:farewell", True, "kept")  # the machine's verdict stands
-    review(ctx, 2, reviewer, "checkpoint:farewell", False, "it was cut off")  # overridden
+    review(ctx, 1, reviewer, {"checkpoint:farewell": True}, "kept")  # the machine's verdict stands
+    review(ctx, 2, reviewer, {"checkpoint:farewell": False}, "it was cut off")  # overridden
 
     result = run_callqa(env, "calibrate", "--script", "b2b_outbound", "--json", "--out", str(tmp_path / "v2.yaml"))
     assert result.returncode == 0, result.stderr

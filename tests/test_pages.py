@@ -134,8 +134,10 @@ def test_call_page_shows_player_transcript_checklist_objections_mistakes_metrics
     assert re.search(
         r'<span class="w" data-s="[\d.]+" data-e="[\d.]+">\w+', page
     )  # words with their times
-    for heading in ("Checklist", "Objections", "Mistakes", "Metrics", "Review"):
+    for heading in ("Checklist", "Objections", "Mistakes", "Metrics"):
         assert f">{heading}</h2>" in page
+    # A verdict in place on each checklist item and on the objection; optional stages read as such.
+    assert page.count('<form class="verdict"') >= 8 and "Verdict on Not now</legend>" in page
     assert "<strong>Not now</strong> — not handled" in page
     assert re.search(r'class="seek mistake" data-seek="[\d.]+"', page)
     assert "Manager talk" in page and "dBFS" in page
@@ -163,11 +165,16 @@ def test_a_review_through_the_page_changes_the_score_and_needs_the_form_token(
     )
     assert via_api.status_code == 401  # the cookie reads the API; it does not write through it
 
+    missed = "Agreed next step with a date: not found in the call"
+    assert missed in browser.get(f"/calls/{call}").text.partition('id="mistakes-h"')[2]
     saved = browser.post(f"/calls/{call}/review", data=form | {"csrf": csrf})
-    assert saved.status_code == 303 and saved.headers["location"] == f"/calls/{call}?done=review"
+    # Back at the item it was given on.
+    assert saved.status_code == 303 and saved.headers["location"] == f"/calls/{call}?done=review#checkpoint-next_step"
     page = browser.get(saved.headers["location"]).text
     before, after = map(float, re.search(r"Saved. Score ([\d.]+) → ([\d.]+)", page).groups())  # type: ignore[union-attr]
     assert after > before and "Reviewed score" in page and "They agreed to a call back." in page
+    # The mistakes follow the verdict: the next step no longer costs points.
+    assert missed not in page.partition('id="mistakes-h"')[2] and 'id="checkpoint-next_step" class="ok"' in page
     assert (
         "lost_timing_ended.wav"
         not in browser.get("/calls", params={"failed_checkpoint": "next_step"}).text
@@ -257,3 +264,44 @@ def test_passwords_from_the_command_line(tmp_path: Path) -> None:
     assert sign_in(sessions, "anna", "second-secret")[1].role == "quality"
     with pytest.raises(InputError, match="wrong user name or password"):
         sign_in(sessions, "anna", "first-secret")
+
+
+def test_the_review_queue_and_a_disputes_round_trip(browser: TestClient) -> None:
+    csrf = sign_in(browser, "quality-user")
+    landing = browser.get("/")  # a reviewer's day starts at the queue, worst first
+    assert landing.headers["location"] == "/review"
+    queue = browser.get("/review").text
+    assert "2 waiting, worst first" in queue
+    assert queue.index("lost_timing_ended.wav") < queue.index("won_quick.wav")
+    emmas, daniels = call_id(browser, "Emma"), call_id(browser, "Daniel")
+    assert f'href="/calls/{daniels}" rel="next"' in browser.get(f"/calls/{emmas}").text
+    browser.post("/logout", data={"csrf": csrf})
+
+    csrf = sign_in(browser, "Emma")
+    assert browser.get("/").headers["location"] == "/calls"
+    sent = browser.post(f"/calls/{emmas}/dispute",
+                        data={"target": "objection:timing", "comment": "I offered a call back.", "csrf": csrf})  # fmt: skip
+    assert sent.status_code == 303
+    browser.post("/logout", data={"csrf": csrf})
+
+    csrf = sign_in(browser, "quality-user")
+    inbox = browser.get("/disputes").text
+    assert 'aria-label="1 waiting for an answer"' in inbox  # the badge in the navigation
+    assert "I offered a call back." in inbox and "Waiting for an answer" in inbox
+    page = browser.get(f"/calls/{emmas}").text
+    assert "Disputed by Emma" in page and '<span class="state disputed">disputed</span>' in page
+    dispute = re.search(r'name="answers" value="(\d+)"', page).group(1)  # type: ignore[union-attr]
+    answered = browser.post(f"/calls/{emmas}/review", data={"target": "objection:timing", "verdict": "true",
+                            "answers": dispute, "comment": "Agreed: a call back was offered.", "csrf": csrf})  # fmt: skip
+    assert answered.status_code == 303
+    assert "waiting for an answer" not in browser.get("/calls").text  # no badge
+    queue = browser.get("/review").text
+    assert "1 waiting, worst first" in queue and "lost_timing_ended.wav" not in queue
+    assert "Nothing waits" in browser.get("/review", params={"manager": "Emma"}).text
+    browser.post("/logout", data={"csrf": csrf})
+
+    sign_in(browser, "Emma")  # the manager sees the answer
+    mine = browser.get("/disputes", params={"state": "answered"}).text
+    assert "Answered by <strong>quality-user</strong>" in mine and "Agreed: a call back was offered." in mine
+    page = browser.get(f"/calls/{emmas}").text
+    assert "dispute answered" in page and "answered the dispute" in page

@@ -127,9 +127,9 @@ def test_a_disputed_call_is_kept_until_a_reviewer_answers(database: str, tmp_pat
     dispute(ctx, ids["expired"], daniel, "checkpoint:farewell", "I said goodbye at the end.")
     spared = purge(ctx, at=NOW)
     assert spared.calls == [] and spared.held == [ids["expired"], ids["held"]]
-    review(ctx, ids["expired"], olga, "checkpoint:greeting", True, "")  # another verdict: still open
+    review(ctx, ids["expired"], olga, {"checkpoint:greeting": True})  # another verdict: still open
     assert purge(ctx, at=NOW).calls == []
-    review(ctx, ids["expired"], olga, "checkpoint:farewell", True, "He did.")
+    review(ctx, ids["expired"], olga, {"checkpoint:farewell": True}, "He did.")
     assert purge(ctx, at=NOW).calls == [ids["expired"]]
 
 

@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import COOKIE, ContextDep, FormDep
+from api.deps import COOKIE, ContextDep, FormDep, PageDep
 from api.pages.templating import render
 from api.security import from_this_site
 from callqa.errors import InputError
@@ -61,12 +61,13 @@ def _local(url: str) -> str:
 
 
 @router.get("/", response_class=RedirectResponse)
-def home() -> RedirectResponse:
-    return RedirectResponse("/calls", status_code=303)
+def home(session: PageDep) -> RedirectResponse:
+    """Where signing in lands: the review queue for reviewers, the calls for everyone else."""
+    return RedirectResponse("/review" if session.user.role == "quality" else "/calls", status_code=303)
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str = "/calls") -> HTMLResponse:
+def login_page(request: Request, next: str = "/") -> HTMLResponse:
     return render(request, "login.html", None, next=_local(next), name="", error=None)
 
 
@@ -76,7 +77,7 @@ def login(
     ctx: ContextDep,
     name: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1000)],
-    next: Annotated[str, Form()] = "/calls",
+    next: Annotated[str, Form()] = "/",
 ) -> Response:
     if not from_this_site(request):
         error = "sign-in refused: the form was sent from another site"

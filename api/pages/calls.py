@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import (
@@ -21,15 +22,15 @@ from api.deps import (
     own_call,
     own_manager,
 )
-from api.pages.templating import render
+from api.pages.templating import anchor, render
 from callqa.errors import InputError
 from pipeline.retention import hold
-from pipeline.review import dispute, review, targets
+from pipeline.review import dispute, machine_verdicts, mistake_target, review, targets
 from scripts_lib import parse_pack
-from storage.calls import CallQuery, failed_checkpoints, search_calls
+from storage.calls import CallQuery, failed_checkpoints, next_to_review, search_calls
 from storage.managers import manager_names
 from storage.models import Call, Report
-from storage.reviews import reviews_of
+from storage.reviews import disputes, reviews_of
 from storage.scripts import script_sources
 
 router = APIRouter()
@@ -39,14 +40,41 @@ router = APIRouter()
 def calls_page(
     request: Request, db: DbDep, session: PageDep, filters: Annotated[CallQuery, Query()]
 ) -> HTMLResponse:
+    return _list(request, db, session, filters, "calls")
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_queue(
+    request: Request, db: DbDep, session: PageDep, filters: Annotated[CallQuery, Query()]
+) -> HTMLResponse:
+    """The calls that wait for a reviewer (not reviewed, or disputed), worst first."""
+    defaults = {"review": "to_review", "sort": "score"}
+    filters = filters.model_copy(update={k: v for k, v in defaults.items() if k not in filters.model_fields_set})
+    return _list(request, db, session, filters, "review")
+
+
+def _list(request: Request, db: Session, session: Any, filters: CallQuery, section: str) -> HTMLResponse:
     found, total = search_calls(db, filters, own_manager(session.user))
     failed = failed_checkpoints(db, [c.report_id for c, *_ in found if c.report_id])
     rows = [{"id": c.id, "file": c.original_name, "manager": name, "score": c.score, "at": c.at,
-             "duration": c.duration, "outcome": c.outcome, "failed": failed.get(c.report_id or 0, [])}
-            for c, name, *_ in found]  # fmt: skip
-    return render(request, "calls.html", session, section="calls", rows=rows, total=total,
+             "duration": c.duration, "outcome": c.outcome, "failed": failed.get(c.report_id or 0, []),
+             "review": c.review} for c, name, *_ in found]  # fmt: skip
+    return render(request, "calls.html", session, section=section, rows=rows, total=total,
                   filters=filters, pages=max(1, math.ceil(total / filters.per_page)),
-                  choices=filter_choices(db))  # fmt: skip
+                  choices=filter_choices(db), action=f"/{section}")  # fmt: skip
+
+
+@router.get("/disputes", response_class=HTMLResponse)
+def disputes_page(
+    request: Request, db: DbDep, session: PageDep, state: Literal["open", "answered", ""] = "open",
+) -> HTMLResponse:  # fmt: skip
+    """Managers' disputes with their calls and answers: open ones first in a reviewer's day."""
+    found = disputes(db, state or None, own_manager(session.user))
+    ids = {d.dispute.report_id for d in found}
+    names = {r.id: targets(r.data) for r in db.scalars(select(Report).where(Report.id.in_(ids)))}
+    titles = {d.dispute.id: names[d.dispute.report_id].get(d.dispute.target, d.dispute.target) for d in found}
+    return render(request, "disputes.html", session, section="disputes", found=found, state=state,
+                  titles=titles)  # fmt: skip
 
 
 def filter_choices(db: Session) -> dict[str, Any]:
@@ -91,11 +119,16 @@ def call_page(
         notice = f"Saved. Score {reviews[-1].score_before:.1f} → {reviews[-1].score_after:.1f}"
     elif done:
         notice = "Dispute sent to the quality department"
+    answers = {r.answers: r for r in reviews if r.answers is not None}
     return render(request, "call.html", session, section="calls", call=call,
-                  report=report.data if report else None,
+                  report=(report.reviewed or report.data) if report else None,
+                  machine=machine_verdicts(report.data) if report else {},
                   reviewed=report.reviewed_score if report else None,
                   transcript=transcript, duration=call.duration or (transcript or {}).get("duration"),
-                  verdicts=verdicts, reviews=reviews, notice=notice,
+                  verdicts=verdicts, reviews=reviews, notice=notice, answers=answers,
+                  open_disputes={r.target: r for r in reviews if r.kind == "dispute" and r.id not in answers},
+                  next_call=next_to_review(db, call.id, own_manager(session.user)),
+                  machine_score=report.score if report else None, mistake_target=mistake_target,
                   targets=targets(report.data) if report else {})  # fmt: skip
 
 
@@ -108,10 +141,12 @@ def review_form(
     target: Annotated[str, Form(max_length=120)],
     verdict: Annotated[bool, Form()],
     comment: Annotated[str, Form(max_length=4000)] = "",
+    answers: Annotated[int | None, Form()] = None,
 ) -> RedirectResponse:
+    """One verdict; the page comes back at the item it was given on."""
     own_call(session.user, db.get(Call, call_id))
-    review(ctx, call_id, session.user, target, verdict, comment)
-    return RedirectResponse(f"/calls/{call_id}?done=review", status_code=303)
+    review(ctx, call_id, session.user, {target: verdict}, comment, answers)
+    return RedirectResponse(f"/calls/{call_id}?done=review#{anchor(target)}", status_code=303)
 
 
 @router.post("/calls/{call_id}/dispute")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from sqlalchemy.orm import object_session
 
+from api.deps import own_manager
 from storage.models import WebSession
+from storage.reviews import open_dispute_count
 
 HERE = Path(__file__).parent.parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -45,8 +49,17 @@ def when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
+def anchor(target: str) -> str:
+    """The id of a review target's element on the call page: ``checkpoint-greeting``."""
+    return re.sub(r"[^\w-]", "-", target)
+
+
 templates.env.globals["badge"] = badge
-templates.env.filters.update(clock=clock, when=when)
+# How a call's review state (storage.reviews.STATES) reads.
+templates.env.globals["states"] = {
+    "none": "not reviewed", "reviewed": "reviewed", "disputed": "disputed", "answered": "dispute answered"
+}
+templates.env.filters.update(clock=clock, when=when, anchor=anchor)
 
 
 def render(
@@ -55,6 +68,9 @@ def render(
     """A page, with the signed-in user and the CSRF token its forms carry."""
     me = session.user if session else None
     csrf = session.csrf if session else ""
+    db = object_session(session) if session else None
+    # The navigation's count of disputes that wait for an answer (a manager's own).
+    waiting = open_dispute_count(db, own_manager(me)) if db is not None and me is not None else 0
     return templates.TemplateResponse(
-        request, template, {"me": me, "csrf": csrf, **context}, status_code=status
+        request, template, {"me": me, "csrf": csrf, "waiting": waiting, **context}, status_code=status
     )

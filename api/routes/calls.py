@@ -64,6 +64,7 @@ def list_calls(db: DbDep, user: UserDep, filters: Annotated[CallQuery, Query()])
             "created_at": call.created_at,
             "outcome": call.outcome,
             "deal_id": call.deal_id,
+            "review": call.review,
         }
         for call, name, pack, version in rows
     ]
@@ -82,8 +83,10 @@ def call_detail(call_id: RowId, db: DbDep, user: UserDep) -> dict[str, Any]:
         "started_at": call.started_at, "created_at": call.created_at, "client_phone": call.client_phone,
         "deal_id": call.deal_id, "outcome": call.outcome,
         "transcript": call.transcript.data if call.transcript else None,
-        "reports": [r.data | {"reviewed_score": r.reviewed_score, "created_at": r.created_at}
+        # Each report as the machine made it, and as reviewed (mistakes and score follow the verdicts).
+        "reports": [r.data | {"reviewed_score": r.reviewed_score, "reviewed": r.reviewed, "created_at": r.created_at}
                     for r in sorted(call.reports, key=lambda r: r.id)],
+        "review": call.review,
         "jobs": [{"id": j.id, "kind": j.kind, "state": j.state, "error": j.error, "attempts": j.attempts,
                   "updated_at": j.updated_at} for j in call.jobs],
         "audio": None if call.audio_deleted_at else f"/api/calls/{call.id}/audio",

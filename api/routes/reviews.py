@@ -14,16 +14,19 @@ from storage.reviews import reviews_of
 
 router = APIRouter(tags=["reviews"])
 Target = Field(
-    pattern=r"^(checkpoint|objection):[a-z][a-z0-9_]*$", examples=["checkpoint:greeting"]
+    pattern=r"^(checkpoint|objection):[a-z][a-z0-9_]*$|^mistake:[a-z_]+(:[a-z0-9_]+)?@[0-9]+\.[0-9]$",
+    examples=["checkpoint:greeting", "mistake:interrupted_client@12.5"],
 )
 
 
 class ReviewIn(BaseModel):
     target: str = Target
     verdict: bool = Field(
-        description="checkpoint passed / objection handled, as the reviewer sees it"
+        description="checkpoint passed / objection handled / the penalty was a mistake, as the reviewer sees it"
     )
     comment: str = Field(default="", max_length=4000)
+    answers: int | None = Field(default=None, description="the dispute this review answers (default: "
+                                "an open dispute of the same target, if any)")  # fmt: skip
 
 
 class DisputeIn(BaseModel):
@@ -34,16 +37,18 @@ class DisputeIn(BaseModel):
 def _out(entry: Review) -> dict[str, Any]:
     return {"id": entry.id, "kind": entry.kind, "target": entry.target, "verdict": entry.verdict,
             "comment": entry.comment, "score_before": entry.score_before, "score_after": entry.score_after,
-            "created_at": entry.created_at}  # fmt: skip
+            "answers": entry.answers, "created_at": entry.created_at}  # fmt: skip
 
 
 @router.post("/calls/{call_id}/reviews", status_code=201)
 def review_call(
     call_id: RowId, body: ReviewIn, db: DbDep, user: Quality, ctx: ContextDep
 ) -> dict[str, Any]:
-    """Confirm or override one verdict; the score is recomputed, and the machine's is kept."""
+    """Confirm or override one verdict; the score and mistakes follow, and the machine's are kept.
+    A verdict on a disputed target answers the dispute."""
     own_call(user, db.get(Call, call_id))
-    return _out(review(ctx, call_id, user, body.target, body.verdict, body.comment))
+    [entry] = review(ctx, call_id, user, {body.target: body.verdict}, body.comment, body.answers)
+    return _out(entry)
 
 
 @router.post("/calls/{call_id}/disputes", status_code=201)
