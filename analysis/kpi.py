@@ -14,7 +14,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypedDict
 
 NEXT_STEP = "next_step"  # the checkpoint id that counts as an agreed next step
@@ -54,6 +54,8 @@ class Row(Figures):
     trailing: Figures | None
     team: Figures | None
     drops: list[Drop]
+    # Why no drop can be flagged yet (too few calls now or before), or None.
+    too_little: str | None
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class CallFacts:
     duration: float  # seconds
     score: float
     outcome: str | None  # won, lost, or unknown
-    report: dict[str, Any]  # the CallReport as JSON
+    report: dict[str, Any]  # the CallReport as JSON, as reviewed once it is
 
 
 @dataclass
@@ -93,8 +95,11 @@ class Numbers:
             self.passed[c["id"]][0] += bool(c["passed"])
             self.passed[c["id"]][1] += 1
             self.next_steps += c["id"] == NEXT_STEP and bool(c["passed"])
-        self.objections += len(call.report["objections"])
-        self.handled += sum(bool(o["handled"]) for o in call.report["objections"])
+        # One definition everywhere (the score's, the manager page's): each objection type raised
+        # in a call counts once, handled or not the last time it was raised.
+        last = {o["type"]: o for o in call.report["objections"]}
+        self.objections += len(last)
+        self.handled += sum(bool(o["handled"]) for o in last.values())
         if call.report["objections"]:
             self.stuck.append(call.report["metrics"]["objection_seconds"])
         if call.outcome in ("won", "lost"):
@@ -150,8 +155,27 @@ def table(calls: Iterable[CallFacts], when: str, period: str = "week") -> list[R
         rows.append({**now.row(), "manager": manager, "period": when,
                      "trailing": trailing.row() if trailing.calls else None,
                      "team": others.row() if others.calls else None,
-                     "drops": drops(now, trailing)})  # fmt: skip
+                     "drops": drops(now, trailing), "too_little": too_little(now, trailing, len(past))})  # fmt: skip
     return rows
+
+
+def too_little(now: Numbers, before: Numbers, periods: int) -> str | None:
+    """Why a fall in the score cannot be told from chance yet: fewer than two scored calls in the
+    period, or in the periods before it."""
+    if len(now.scores) >= 2 and len(before.scores) >= 2:
+        return None
+    return (f"too little history to flag a drop: {len(now.scores)} scored call(s) now, "
+            f"{len(before.scores)} in the {periods} period(s) before (2 needed in each)")  # fmt: skip
+
+
+def neighbours(when: str) -> tuple[str, str]:
+    """The periods before and after ``when`` (``2026-W48``: weeks; ``2026-11-27``: days)."""
+    if "-W" in when:
+        year, week = when.split("-W")
+        monday = date.fromisocalendar(int(year), int(week), 1)
+        return period_of(monday - timedelta(days=7), "week"), period_of(monday + timedelta(days=7), "week")
+    day = date.fromisoformat(when)
+    return period_of(day - timedelta(days=1), "day"), period_of(day + timedelta(days=1), "day")
 
 
 def drops(now: Numbers, before: Numbers) -> list[Drop]:

@@ -3,10 +3,11 @@ disputes one, and a review of that verdict answers the dispute."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from analysis.report import mistake_key
 from analysis.scoring import is_penalty
@@ -112,6 +113,19 @@ def review(
             call.score = after
         call.review = review_state(db, call_id)
     return entries
+
+
+def agreement(db: Session, call_ids: Collection[int]) -> tuple[int, int]:
+    """Of the reviewers' verdicts on these calls (the latest per call and target), how many kept
+    the machine's verdict, and how many there are."""
+    rows = db.execute(
+        select(Review.call_id, Review.target, Review.verdict, Report.data)
+        .join(Report, Report.id == Review.report_id)
+        .where(Review.call_id.in_(call_ids), Review.kind == "review")
+        .order_by(Review.id)
+    )
+    latest = {(call_id, target): machine_verdicts(data).get(target) == verdict for call_id, target, verdict, data in rows}
+    return sum(latest.values()), len(latest)
 
 
 def dispute(ctx: Context, call_id: int, user: User, target: str, comment: str) -> Review:

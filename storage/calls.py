@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from callqa.errors import InputError
 from storage import search as words
+from storage.csvtext import csv_text
 from storage.days import Day, after
 from storage.models import Call, Job, Manager, Report, ReportItem, Script, Transcript
 
@@ -71,11 +73,12 @@ class CallPage(NamedTuple):
 
 
 def search_calls(
-    db: Session, f: CallQuery, manager_id: int | None = None, limit: int | None = None
-) -> CallPage:
+    db: Session, f: CallQuery, manager_id: int | None = None, limit: int | None = None,
+    only: Collection[int] | None = None,
+) -> CallPage:  # fmt: skip
     """(call, manager name, script pack id, script version) rows of one page, and the total.
     ``manager_id``: only that manager's calls (what a manager may see); ``limit``: this many rows
-    from the first instead of the query's page."""
+    from the first instead of the query's page; ``only``: among these calls (a sample)."""
     query = (
         select(Call, Manager.name, Script.pack_id, Script.version)
         .outerjoin(Manager, Call.manager_id == Manager.id)
@@ -83,6 +86,8 @@ def search_calls(
         .outerjoin(Script, Script.id == Report.script_id)
     )
     conditions = _conditions(f, manager_id, words.dialect(db))
+    if only is not None:
+        conditions.append(Call.id.in_(only))
     count = select(func.count(Call.id)).outerjoin(Manager, Call.manager_id == Manager.id)
     if f.script:
         count = count.outerjoin(Report, Report.id == Call.report_id).outerjoin(
@@ -133,6 +138,24 @@ def _has_item(report_id: Any, kind: str, key: str, ok: bool | None) -> Any:
     if ok is not None:
         reports = reports.where(ReportItem.ok == ok)
     return report_id.in_(reports)
+
+
+EXPORT_ROWS = 100_000  # the most calls one list export (or sample) holds
+EXPORT_COLUMNS = ("id", "file", "manager", "at", "duration", "score", "outcome", "direction", "deal_id",
+                  "script", "review", "failed_checkpoints", "url")  # fmt: skip
+
+
+def calls_csv(db: Session, rows: list[ListRow], base: str) -> str:
+    """The rows of a call list as CSV for a spreadsheet: one line per call, its page's address."""
+    failed = failed_checkpoints(db, [r.call.report_id for r in rows if r.call.report_id])
+    return csv_text(EXPORT_COLUMNS, (
+        {"id": r.call.id, "file": r.call.original_name, "manager": r.manager or "",
+         "at": r.call.at.isoformat(sep=" ", timespec="minutes"), "duration": r.call.duration, "score": r.call.score,
+         "outcome": r.call.outcome or "", "direction": r.call.direction or "", "deal_id": r.call.deal_id or "",
+         "script": f"{r.pack} v{r.version}" if r.pack else "", "review": r.call.review,
+         "failed_checkpoints": " ".join(failed.get(r.call.report_id or 0, [])), "url": f"{base}/calls/{r.call.id}"}
+        for r in rows
+    ))  # fmt: skip
 
 
 def next_to_review(db: Session, after: int, manager_id: int | None = None) -> int | None:

@@ -37,14 +37,14 @@ def kpi_table(db: Session, period: str, manager_id: int | None = None) -> list[R
     kind, first, last = bounds(period)
     since = first - timedelta(weeks=TRAILING) if kind == "week" else first - timedelta(days=3 * TRAILING)
     query = (
-        select(Manager.name, Call.at, Call.duration, Call.score, Call.outcome, Report.data)
+        select(Manager.name, Call.at, Call.duration, Call.score, Call.outcome, Report.reviewed, Report.data)
         .join(Manager, Manager.id == Call.manager_id)
         .join(Report, Report.id == Call.report_id)
         .where(Call.at >= datetime.combine(since, datetime.min.time()))
         .where(Call.at < after(last, "period"))
     )
-    facts = [CallFacts(name, at, duration or 0.0, score, outcome, data)
-             for name, at, duration, score, outcome, data in db.execute(query) if score is not None]  # fmt: skip
+    facts = [CallFacts(name, at, duration or 0.0, score, outcome, reviewed or data)
+             for name, at, duration, score, outcome, reviewed, data in db.execute(query) if score is not None]  # fmt: skip
     rows = table(facts, period, kind)
     if manager_id is not None:
         own = db.scalar(select(Manager.name).where(Manager.id == manager_id))

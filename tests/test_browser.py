@@ -89,18 +89,41 @@ def test_review_a_call_in_chromium(server: str) -> None:
             page.screenshot(path=os.environ["CALLQA_SCREENSHOT"])
             page.set_viewport_size({"width": 1400, "height": 900})
 
+        # Keys: j to the next mistake, the right arrow 5 s on; the speed menu.
+        player.evaluate("audio => { audio.pause(); audio.currentTime = 0; }")
+        first = min(float(t or "nan") for t in page.locator(".mistakes .seek").evaluate_all("bs => bs.map(b => b.dataset.seek)"))
+        page.locator("h1").click()  # nothing that takes keys has the focus
+        page.keyboard.press("j")
+        wait_until(page, f"Math.abs(document.getElementById('player').currentTime - {first}) < 0.5")
+        player.evaluate("audio => audio.pause()")
+        page.keyboard.press("ArrowRight")
+        wait_until(page, f"Math.abs(document.getElementById('player').currentTime - {first + 5}) < 0.5")
+        page.get_by_label("Speed").select_option("1.5")
+        assert page.evaluate("document.getElementById('player').playbackRate") == 1.5
+
+        # Every checklist verdict in place, without a reload: the machine's confirmed, the next step overridden.
         before = float(page.locator("#score .score").inner_text())
         missed = "Agreed next step with a date: not found in the call"
         expect(page.locator(".mistakes")).to_contain_text(missed)
-        item = page.locator("#checkpoint-next_step")  # the verdict in place, on the checklist item
-        item.get_by_role("textbox").fill("The call back on Tuesday is a next step.")
-        item.get_by_role("button", name="Said", exact=True).click()
+        page.evaluate("window.notReloaded = true")
+        items = page.locator(".checklist > li").evaluate_all("lis => lis.map(li => [li.id, li.className])")
+        started = time.monotonic()
+        for n, (item_id, state) in enumerate(items, 1):
+            item = page.locator(f"#{item_id}")
+            if item_id == "checkpoint-next_step":
+                item.get_by_role("textbox").fill("The call back on Tuesday is a next step.")
+            said = state == "ok" or item_id == "checkpoint-next_step"
+            item.get_by_role("button", name="Said" if said else "Not said", exact=True).click()
+            wait_until(page, f"document.querySelectorAll('.history li').length === {n}")
+        print(f"{len(items)} verdicts, {(time.monotonic() - started) / len(items):.2f} s each")
+        assert len(items) == 7 and page.evaluate("window.notReloaded === true")
         expect(page.get_by_role("status")).to_contain_text("Saved. Score")
         after = float(page.locator("#score .score").inner_text())
         assert after > before
         expect(page.locator(".history")).to_contain_text("The call back on Tuesday is a next step.")
         expect(page.locator("#checkpoint-next_step")).to_have_class("ok")
         expect(page.locator(".mistakes")).not_to_contain_text(missed)
+        expect(page.locator(".call-head")).to_contain_text("reviewed")
 
         page.get_by_role("link", name="Leads").click()  # Emma's lost call left "not now" unhandled
         lead = page.locator("table.leads tbody a").first

@@ -78,6 +78,13 @@ def test_the_kpi_table_over_the_api_and_the_page(team: dict[str, str]) -> None:
         page = client.get("/kpis", params={"period": "2026-W48"}).text
         assert 'role="alert"' in page and "Boris: average_score fell from" in page and page.count('class="drop"') >= 4
         assert client.get("/kpis", params={"period": "nonsense"}).status_code == 422
+        assert 'href="/kpis?period=2026-W47" rel="prev"' in page and 'href="/kpis?period=2026-W49" rel="next"' in page
+        first = client.get("/kpis", params={"period": "2026-W44"}).text  # nothing before it to compare with
+        assert "Boris: too little history to flag a drop: 6 scored call(s) now, 0 in the 0 period(s) before" in first
+        # One definition of "objections handled": the numbers and the manager's weeks agree.
+        weeks = client.get("/api/managers/Boris/summary", headers={"Authorization": f"Bearer {head}"}).json()["weeks"]
+        [row] = [r for r in latest["managers"] if r["manager"] == "Boris"]
+        assert (weeks[-1]["objections"], weeks[-1]["handled_share"]) == (row["objections"], row["handled_share"])
         boris_page = client.get("/managers/Boris").text  # his weeks, charted and listed
         assert 'aria-label="Deals won per week, %, Boris"' in boris_page and 'aria-label="Objections handled per week, %, Boris"' in boris_page
         won_chart = boris_page.split('aria-label="Deals won per week, %, Boris"')[1].split("</svg>")[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 from collections.abc import Iterator
@@ -305,3 +307,25 @@ def test_the_review_queue_and_a_disputes_round_trip(browser: TestClient) -> None
     assert "Answered by <strong>quality-user</strong>" in mine and "Agreed: a call back was offered." in mine
     page = browser.get(f"/calls/{emmas}").text
     assert "dispute answered" in page and "answered the dispute" in page
+
+
+def test_a_random_sample_shows_how_often_reviewers_agree_and_the_list_exports(browser: TestClient) -> None:
+    csrf = sign_in(browser, "quality-user")
+    emmas = call_id(browser, "Emma")
+    sampled = browser.get("/review", params={"sample": "1"}).text  # today's calls, one per manager
+    assert "2 calls drawn at random within score bands; 0 reviewed (0%)" in sampled
+    assert "No verdicts on them yet" in sampled
+    for target, verdict in (("checkpoint:greeting", "true"), ("checkpoint:next_step", "true")):  # kept; overridden
+        browser.post(f"/calls/{emmas}/review", data={"target": target, "verdict": verdict, "csrf": csrf})
+    sampled = browser.get("/review", params={"sample": "1"}).text
+    assert "1 reviewed (50%)" in sampled and "kept the machine's verdict 1 times of 2 (50% agreement)" in sampled
+
+    exported = browser.get("/api/calls", params={"format": "csv", "review": "reviewed"})
+    assert exported.headers["content-disposition"] == 'attachment; filename="calls.csv"'
+    [row] = csv.DictReader(io.StringIO(exported.text))  # the filter holds: only the reviewed call
+    assert (row["file"], row["manager"], row["review"]) == ("lost_timing_ended.wav", "Emma", "reviewed")
+    assert row["url"] == f"http://testserver/calls/{emmas}" and "next_step" not in row["failed_checkpoints"]
+    assert float(row["score"]) == float(browser.get(f"/api/calls/{emmas}").json()["reports"][0]["reviewed_score"])
+
+    found = browser.get(f"/calls/{emmas}", params={"q": "busy"}).text  # from a transcript search
+    assert re.search(r"<mark>busy</mark>", found) and "<mark>" not in browser.get(f"/calls/{emmas}").text

@@ -73,3 +73,29 @@ def test_upgrading_makes_stored_transcripts_searchable(database: str) -> None:
 def test_an_unreachable_database_is_one_clear_error() -> None:
     with pytest.raises(StorageError, match=r"database postgresql\+psycopg://postgres@127.0.0.1:1/x: .*refused"):
         connect("postgresql://postgres@127.0.0.1:1/x")
+
+
+def test_a_review_sample_takes_each_managers_day_in_score_bands(database: str) -> None:
+    from datetime import date
+
+    from storage.sampling import sample
+
+    sessions = connect(database)
+    with sessions.begin() as db:
+        anna, boris = Manager(name="Anna"), Manager(name="Boris")
+        at = [(anna, datetime(2026, 11, 30, 8 + i), 10.0 * i) for i in range(9)]
+        at += [(boris, datetime(2026, 11, 30, 9), 55.0), (boris, datetime(2026, 11, 30, 10), 65.0),
+               (boris, datetime(2026, 11, 29, 9), 75.0), (boris, datetime(2026, 11, 28, 9), 85.0)]  # fmt: skip
+        calls = [Call(content_hash=f"{i:064x}", audio_key="-", original_name=f"{i}.wav", manager=who, at=when,
+                      score=score) for i, (who, when, score) in enumerate(at)]  # fmt: skip
+        db.add_all([*calls, Call(content_hash="f" * 64, audio_key="-", original_name="unscored.wav", manager=anna,
+                                 at=datetime(2026, 11, 30, 12))])  # fmt: skip
+    with sessions() as db:
+        chosen = sample(db, date(2026, 11, 29), date(2026, 11, 30), 3)
+        scores = {call.original_name: call.score for call in db.scalars(select(Call).where(Call.id.in_(chosen)))}
+        assert chosen == sample(db, date(2026, 11, 29), date(2026, 11, 30), 3)  # the same sample when reopened
+    annas = sorted(s for name, s in scores.items() if int(name.removesuffix(".wav")) < 9)
+    # One from each third of Anna's day, worst to best; all of Boris's calls on the two days.
+    assert len(annas) == 3 and annas[0] < 30 <= annas[1] < 60 <= annas[2]
+    assert sorted(s for name, s in scores.items() if int(name.removesuffix(".wav")) >= 9) == [55.0, 65.0, 75.0]
+    assert [scores[n] for n in sorted(scores, key=lambda n: scores[n])] == sorted(scores.values())

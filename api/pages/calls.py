@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -25,13 +27,22 @@ from api.deps import (
 from api.pages.templating import anchor, render
 from callqa.errors import InputError
 from pipeline.retention import hold
-from pipeline.review import dispute, machine_verdicts, mistake_target, review, targets
+from pipeline.review import agreement, dispute, machine_verdicts, mistake_target, review, targets
 from scripts_lib import parse_pack
-from storage.calls import CallQuery, failed_checkpoints, next_to_review, search_calls
+from storage.calls import (
+    EXPORT_ROWS,
+    CallQuery,
+    ListRow,
+    failed_checkpoints,
+    next_to_review,
+    search_calls,
+)
 from storage.managers import manager_names
 from storage.models import Call, Report
 from storage.reviews import disputes, reviews_of
+from storage.sampling import sample as draw
 from storage.scripts import script_sources
+from storage.search import words
 
 router = APIRouter()
 
@@ -45,23 +56,42 @@ def calls_page(
 
 @router.get("/review", response_class=HTMLResponse)
 def review_queue(
-    request: Request, db: DbDep, session: PageDep, filters: Annotated[CallQuery, Query()]
-) -> HTMLResponse:
-    """The calls that wait for a reviewer (not reviewed, or disputed), worst first."""
-    defaults = {"review": "to_review", "sort": "score"}
-    filters = filters.model_copy(update={k: v for k, v in defaults.items() if k not in filters.model_fields_set})
-    return _list(request, db, session, filters, "review")
+    request: Request, db: DbDep, session: PageDep, filters: Annotated[CallQuery, Query()],
+    sample: Annotated[int | None, Query(ge=1, le=20)] = None,
+) -> HTMLResponse:  # fmt: skip
+    """The calls that wait for a reviewer (not reviewed, or disputed), worst first. ``sample``: that
+    many calls per manager per day instead (of the dates filtered, today by default), stratified
+    by score, with how many are reviewed and how often the reviewers kept the machine's verdict."""
+    if sample is None:
+        defaults = {"review": "to_review", "sort": "score"}
+        filters = filters.model_copy(update={k: v for k, v in defaults.items() if k not in filters.model_fields_set})
+        return _list(request, db, session, filters, "review")
+    today = datetime.now(UTC).date()
+    first, last = filters.date_from or filters.date_to or today, filters.date_to or filters.date_from or today
+    filters = filters.model_copy(update={"date_from": first, "date_to": last, "sort": "score"})
+    ids = draw(db, first, last, sample, own_manager(session.user))
+    found, _ = search_calls(db, filters, own_manager(session.user), limit=EXPORT_ROWS, only=ids)
+    agreed, verdicts = agreement(db, [r.call.id for r in found])
+    sampled = {"per_day": sample, "calls": len(found), "verdicts": verdicts, "agreed": agreed,
+               "reviewed": sum(r.call.review != "none" for r in found)}  # fmt: skip
+    return _list(request, db, session, filters, "review", found=found, sampled=sampled)
 
 
-def _list(request: Request, db: Session, session: Any, filters: CallQuery, section: str) -> HTMLResponse:
-    found, total = search_calls(db, filters, own_manager(session.user))
+def _list(
+    request: Request, db: Session, session: Any, filters: CallQuery, section: str,
+    found: list[ListRow] | None = None, **extra: Any,
+) -> HTMLResponse:  # fmt: skip
+    if found is None:
+        found, total = search_calls(db, filters, own_manager(session.user))
+    else:
+        total = len(found)
     failed = failed_checkpoints(db, [c.report_id for c, *_ in found if c.report_id])
     rows = [{"id": c.id, "file": c.original_name, "manager": name, "score": c.score, "at": c.at,
              "duration": c.duration, "outcome": c.outcome, "failed": failed.get(c.report_id or 0, []),
              "review": c.review} for c, name, *_ in found]  # fmt: skip
     return render(request, "calls.html", session, section=section, rows=rows, total=total,
                   filters=filters, pages=max(1, math.ceil(total / filters.per_page)),
-                  choices=filter_choices(db), action=f"/{section}")  # fmt: skip
+                  choices=filter_choices(db), action=f"/{section}", **extra)  # fmt: skip
 
 
 @router.get("/disputes", response_class=HTMLResponse)
@@ -105,7 +135,9 @@ def call_page(
     db: DbDep,
     session: PageDep,
     done: Literal["review", "dispute"] | None = None,
+    q: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
+    """One call; ``q``: the words a transcript search looked for, marked where they were said."""
     call = own_call(session.user, db.get(Call, call_id))
     audit(db, session.user, "open", call.id)
     report = db.get(Report, call.report_id) if call.report_id else None
@@ -129,7 +161,13 @@ def call_page(
                   open_disputes={r.target: r for r in reviews if r.kind == "dispute" and r.id not in answers},
                   next_call=next_to_review(db, call.id, own_manager(session.user)),
                   machine_score=report.score if report else None, mistake_target=mistake_target,
-                  targets=targets(report.data) if report else {})  # fmt: skip
+                  targets=targets(report.data) if report else {}, searched=_searched(q))  # fmt: skip
+
+
+def _searched(q: str) -> Callable[[str], bool] | None:
+    """Whether a word of the transcript is one of the words ``q`` searched for (None: no search)."""
+    wanted = set(words(q))
+    return (lambda said: not wanted.isdisjoint(words(said))) if wanted else None
 
 
 @router.post("/calls/{call_id}/review")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from analysis.kpi import neighbours
 from api.deps import DbDep, PageDep, own_manager
 from api.pages.calls import filter_choices
 from api.pages.templating import render
@@ -21,5 +22,6 @@ def kpi_page(
     period = period or latest_week(db)
     rows = kpi_table(db, period, own_manager(user))
     stages = sorted({k for r in rows for k in r["pass_rate"]})
+    before, later = neighbours(period)
     return render(request, "kpis.html", session, section="kpis", period=period, rows=rows, stages=stages,
-                  titles=filter_choices(db)["checkpoints"])  # fmt: skip
+                  titles=filter_choices(db)["checkpoints"], before=before, later=later)  # fmt: skip

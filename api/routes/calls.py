@@ -19,10 +19,11 @@ from fastapi import (
     Request,
     UploadFile,
 )
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import ContextDep, DbDep, Quality, RowId, UserDep, audit, own_call, own_manager
+from api.routes import attachment
 from api.routes.reviews import history
 from callqa.errors import InputError
 from pipeline.context import Context, Dispatch
@@ -32,7 +33,7 @@ from pipeline.retention import hold as hold_call_for
 from pipeline.scripts import resolve_script
 from storage import FileStore
 from storage.access import played_lately
-from storage.calls import CallQuery, search_calls
+from storage.calls import EXPORT_ROWS, CallQuery, calls_csv, search_calls
 from storage.models import Call
 from transcribe.audio import check_decodable, probe_audio
 from transcribe.silence import silence
@@ -47,9 +48,18 @@ PLAYABLE = frozenset({"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u
                       "pcm_alaw", "mp3", "mp3float", "aac", "opus", "vorbis", "flac"})  # fmt: skip
 
 
-@router.get("/calls")
-def list_calls(db: DbDep, user: UserDep, filters: Annotated[CallQuery, Query()]) -> dict[str, Any]:
-    """Calls with their newest report's score (the reviewed one once reviewed); filters, sorting, pages."""
+@router.get("/calls", response_model=None)
+def list_calls(
+    request: Request, db: DbDep, user: UserDep, filters: Annotated[CallQuery, Query()],
+    format: Literal["json", "csv"] = "json",
+) -> dict[str, Any] | Response:  # fmt: skip
+    """Calls with their newest report's score (the reviewed one once reviewed); filters, sorting, pages.
+    ``format=csv``: every call that matches (up to EXPORT_ROWS), not one page, for a spreadsheet."""
+    if format == "csv":
+        audit(db, user, "export", request=request)
+        found, _ = search_calls(db, filters, own_manager(user), limit=EXPORT_ROWS)
+        base = str(request.base_url).rstrip("/")
+        return attachment(calls_csv(db, found, base), "text/csv", "calls.csv")
     rows, total = search_calls(db, filters, own_manager(user))
     items = [
         {

@@ -55,6 +55,89 @@
   player.addEventListener("seeked", () => light(player.currentTime));
   player.addEventListener("timeupdate", () => light(player.currentTime));
 
+  // Speed, 5-second skips and keys, made here: without the script the player's own controls remain.
+  const controls = document.createElement("div");
+  controls.className = "controls";
+  controls.innerHTML =
+    '<label>Speed <select id="speed"><option>1</option><option>1.25</option><option>1.5</option><option>2</option></select></label>' +
+    '<button type="button" id="back5" aria-label="Back 5 seconds">−5 s</button>' +
+    '<button type="button" id="ahead5" aria-label="Ahead 5 seconds">+5 s</button>';
+  const keys = document.createElement("p");
+  keys.className = "keys";
+  keys.innerHTML = "Keys: <kbd>space</kbd> play or pause, <kbd>←</kbd> <kbd>→</kbd> 5 s, " +
+    "<kbd>j</kbd> <kbd>k</kbd> next and previous mistake";
+  player.after(controls, keys);
+  document.getElementById("speed").addEventListener("change", (event) => {
+    player.playbackRate = parseFloat(event.target.value);
+  });
+  function skip(seconds) {
+    player.currentTime = Math.max(0, player.currentTime + seconds);
+    light(player.currentTime);
+  }
+  document.getElementById("back5").addEventListener("click", () => skip(-5));
+  document.getElementById("ahead5").addEventListener("click", () => skip(5));
+
+  // The next or previous mistake from where the player is (j, k).
+  function mistake(direction) {
+    const times = Array.from(document.querySelectorAll(".mistakes .seek"), (b) => parseFloat(b.dataset.seek))
+      .sort((a, b) => a - b);
+    const now = player.currentTime;
+    const found = direction > 0 ? times.find((t) => t > now + 0.5) : times.reverse().find((t) => t < now - 1);
+    if (found !== undefined) seek(found);
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const typing = event.target.closest("input, textarea, select, [contenteditable]");
+    if (typing) return;
+    if (event.key === " " && !event.target.closest("button, a")) {
+      event.preventDefault();
+      if (player.paused) { const p = player.play(); if (p) p.catch(() => {}); } else player.pause();
+    } else if (event.key === "ArrowLeft") { event.preventDefault(); skip(-5); }
+    else if (event.key === "ArrowRight") { event.preventDefault(); skip(5); }
+    else if (event.key === "j") mistake(1);
+    else if (event.key === "k") mistake(-1);
+  });
+
+  // A verdict is saved without leaving the page: the form is sent as it would be, and the parts
+  // it changes (score, checklist, objections, mistakes, history) come from the page sent back.
+  document.addEventListener("submit", async (event) => {
+    const form = event.target.closest("form.verdict");
+    if (!form) return;
+    event.preventDefault();
+    const body = new URLSearchParams(new FormData(form, event.submitter));
+    const buttons = form.querySelectorAll("button");
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      const response = await fetch(form.action, { method: "POST", body, credentials: "same-origin" });
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      if (!response.ok) throw new Error(fresh.querySelector(".error, main")?.textContent || response.statusText);
+      document.querySelector(".call-head").replaceWith(fresh.querySelector(".call-head"));
+      document.querySelectorAll("aside.side > section").forEach((old) => {
+        const label = old.getAttribute("aria-labelledby");
+        const update = fresh.querySelector(`aside.side > section[aria-labelledby="${label}"]`);
+        if (update) old.replaceWith(update);
+      });
+      const history = fresh.querySelector('aside.side > section[aria-labelledby="history-h"]');
+      if (history && !document.getElementById("history-h")) document.querySelector("aside.side").append(history);
+      say(fresh.querySelector(".notice")?.textContent || "Saved");
+    } catch (error) {
+      say(String(error.message || error), true);
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  });
+
+  function say(text, failed) {
+    let notice = document.querySelector("main > .notice, main > .error");
+    if (!notice) {
+      notice = document.createElement("p");
+      document.querySelector("main").prepend(notice);
+    }
+    notice.className = failed ? "error" : "notice";
+    notice.setAttribute("role", "status");
+    notice.textContent = text;
+  }
+
   // A link to a moment (/calls/7#t=12.5, from the leads page or an export) starts there when
   // played; nothing is fetched before (preload none: the access log counts plays).
   const moment = /^#t=([\d.]+)$/.exec(location.hash);
