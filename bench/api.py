@@ -29,7 +29,8 @@ def fill(app, n: int) -> None:  # type: ignore[no-untyped-def]
     from test_analysis import NOISY_GOOD, report_of, transcript
 
     from storage import search
-    from storage.models import Call, Manager, Report, ReportItem, Transcript
+    from storage.models import Call, Manager, Report, ReportItem, Review, Transcript
+    from storage.users import add_user
 
     ctx = app.state.context
     from pipeline.process import report_items
@@ -42,18 +43,27 @@ def fill(app, n: int) -> None:  # type: ignore[no-untyped-def]
     text = transcript(NOISY_GOOD).to_dict()
     rng = random.Random(7)
     start = datetime(2026, 9, 1)
+    manager_user = 0
     with ctx.sessions.begin() as db:
         managers = [Manager(name=f"manager{i:02d}") for i in range(40)]
         db.add_all(managers)
         db.flush()
         manager_ids = [m.id for m in managers]
+    add_user(ctx.sessions, "manager00", "manager", "bench-pass")
+    with ctx.sessions() as db:
+        from storage.models import User
+
+        manager_user = db.scalar(select(User.id).where(User.name == "manager00"))
     batch = 5000
     for first in range(0, n, batch):
         with ctx.sessions.begin() as db:
             rows = [{"content_hash": f"{i:064x}", "audio_key": f"audio/{i}.wav", "original_name": f"{i}.wav",
                      "duration": 300.0, "manager_id": rng.choice(manager_ids),
                      "started_at": start + timedelta(minutes=i * 2), "at": start + timedelta(minutes=i * 2),
-                     "outcome": rng.choice(["won", "lost", None]), "created_at": start}
+                     "outcome": rng.choice(["won", "lost", None]), "created_at": start,
+                     # a third reviewed, one in a hundred disputed (and half of those answered)
+                     "review": (state := rng.choices(["none", "reviewed", "disputed", "answered"], [66, 33, 0.5, 0.5])[0]),
+                     "waiting": state in ("none", "disputed")}
                     for i in range(first, min(n, first + batch))]  # fmt: skip
             db.execute(insert(Call), rows)
             ids = list(db.scalars(select(Call.id).where(Call.id > (first and first))))[-len(rows):]
@@ -76,6 +86,19 @@ def fill(app, n: int) -> None:  # type: ignore[no-untyped-def]
                 select(Report.id, Report.call_id, Report.score).where(Report.call_id.in_(ids))
             ):
                 db.execute(update(Call).where(Call.id == call_id).values(report_id=report_id, score=score))
+            states = dict(db.execute(select(Call.id, Call.review).where(Call.id.in_(ids))).all())
+            entries = []
+            for report_id, call_id in db.execute(select(Report.id, Report.call_id).where(Report.call_id.in_(ids))):
+                if states[call_id] in ("disputed", "answered"):
+                    entries.append({"call_id": call_id, "report_id": report_id, "user_id": manager_user,
+                                    "kind": "dispute", "target": "checkpoint:next_step", "comment": "I did agree a call back.",
+                                    "created_at": start})  # fmt: skip
+                if states[call_id] in ("reviewed", "answered"):
+                    entries.append({"call_id": call_id, "report_id": report_id, "user_id": manager_user,
+                                    "kind": "review", "target": "checkpoint:greeting", "verdict": True,
+                                    "created_at": start})  # fmt: skip
+            if entries:
+                db.execute(insert(Review), entries)
 
 
 def timed(client, url: str, headers: dict[str, str], repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
@@ -93,20 +116,28 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--database", help="a database URL (default: SQLite in a temporary folder)")
     parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--keep", type=Path, help="a data folder to fill once and reuse on later runs")
+    parser.add_argument("--only", default="", help="time only the requests whose name holds this")
     args = parser.parse_args()
     from fastapi.testclient import TestClient
 
     from api import create_app
     from callqa.settings import Settings
-    from storage.users import add_user
+    from storage.users import add_user, set_password
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"CALLQA_DATA_DIR": tmp} | ({"CALLQA_DATABASE_URL": args.database} if args.database else {})
+        folder = args.keep or Path(tmp)
+        filled = (folder / "callqa.db").exists() and not args.database
+        env = {"CALLQA_DATA_DIR": str(folder)} | ({"CALLQA_DATABASE_URL": args.database} if args.database else {})
         app = create_app(Settings.from_env(env))
         started = time.perf_counter()
-        fill(app, args.calls)
-        print(f"filled {args.calls} calls in {time.perf_counter() - started:.0f} s")
-        headers = {"Authorization": f"Bearer {add_user(app.state.context.sessions, 'bench', 'quality', 'bench-pass')}"}
+        if not filled:
+            fill(app, args.calls)
+            print(f"filled {args.calls} calls in {time.perf_counter() - started:.0f} s")
+        if filled:  # a new password gives a new token
+            headers = {"Authorization": f"Bearer {set_password(app.state.context.sessions, 'bench', 'bench-pass')}"}
+        else:
+            headers = {"Authorization": f"Bearer {add_user(app.state.context.sessions, 'bench', 'quality', 'bench-pass')}"}
         client = TestClient(app)
         client.post("/login", data={"name": "bench", "password": "bench-pass"})  # the pages' cookie
         urls = {
@@ -122,8 +153,15 @@ def main() -> None:
             "page: call": f"/calls/{args.calls // 2}",
             "page: one manager's charts": "/managers/manager07",
             "page: the team": "/managers",
+            "page: to review (the queue)": "/review",
+            "page: to review, one manager": "/review?manager=manager07",
+            "page: a sample, 3 per manager, a day": "/review?sample=3&date_from=2026-10-15",
+            "page: disputes waiting": "/disputes",
+            "page: numbers, a week": "/kpis?period=2026-W42",
         }
         for name, url in urls.items():
+            if args.only not in name:
+                continue
             times = timed(client, url, headers, args.repeat)
             p95 = statistics.quantiles(times, n=20)[-1]
             print(f"{name:38} p50 {statistics.median(times):6.1f} ms   p95 {p95:6.1f} ms")

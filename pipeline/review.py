@@ -15,7 +15,7 @@ from callqa.errors import InputError
 from pipeline.context import Context
 from pipeline.process import analysed
 from storage.models import Call, Report, ReportItem, Review, User
-from storage.reviews import open_disputes, review_state
+from storage.reviews import open_disputes, update_state
 
 
 def latest_report(ctx: Context, call_id: int) -> Report:
@@ -111,7 +111,7 @@ def review(
         call = db.get_one(Call, call_id)
         if call.report_id == report.id:
             call.score = after
-        call.review = review_state(db, call_id)
+        update_state(db, call)
     return entries
 
 
@@ -138,5 +138,5 @@ def dispute(ctx: Context, call_id: int, user: User, target: str, comment: str) -
                        verdict=None, comment=comment)  # fmt: skip
         db.add(entry)
         db.flush()
-        db.get_one(Call, call_id).review = review_state(db, call_id)
+        update_state(db, db.get_one(Call, call_id))
     return entry

@@ -88,13 +88,15 @@ def search_calls(
     conditions = _conditions(f, manager_id, words.dialect(db))
     if only is not None:
         conditions.append(Call.id.in_(only))
-    count = select(func.count(Call.id)).outerjoin(Manager, Call.manager_id == Manager.id)
+    count = select(func.count(Call.id))  # no join to managers: it alone makes SQLite scan every call
     if f.script:
         count = count.outerjoin(Report, Report.id == Call.report_id).outerjoin(
             Script, Script.id == Report.script_id
         )
     total = db.scalar(count.where(*conditions)) or 0
-    ordered = query.where(*conditions).order_by(_ORDERS[f.sort], Call.id.desc())
+    # In the queue no score is missing, so "worst first" can read the index in order.
+    order = Call.score.asc() if f.review == "to_review" and f.sort == "score" else _ORDERS[f.sort]
+    ordered = query.where(*conditions).order_by(order, Call.id.desc())
     page = ordered.limit(limit) if limit else ordered.offset((f.page - 1) * f.per_page).limit(f.per_page)
     return CallPage([ListRow(*r) for r in db.execute(page)], total)
 
@@ -108,8 +110,8 @@ def _conditions(f: CallQuery, manager_id: int | None, dialect: str) -> list[Any]
     if f.date_to:
         end = after(f.date_to, "date_to")
         conditions.append(Call.at < end)
-    if f.manager:
-        conditions.append(Manager.name == f.manager)
+    if f.manager:  # by id, so that the manager's index serves
+        conditions.append(Call.manager_id == select(Manager.id).where(Manager.name == f.manager).scalar_subquery())
     if f.script:
         conditions.append(Script.pack_id == f.script)
     if f.score_min is not None:
@@ -122,9 +124,10 @@ def _conditions(f: CallQuery, manager_id: int | None, dialect: str) -> list[Any]
         conditions.append(_has_item(Call.report_id, "checkpoint", f.failed_checkpoint, False))
     if f.objection:
         conditions.append(_has_item(Call.report_id, "objection", f.objection, f.handled))
-    if f.review:
-        states = ("none", "disputed") if f.review == "to_review" else (f.review,)
-        conditions.append(Call.review.in_(states))
+    if f.review == "to_review":  # the queue: scored calls that wait, by the (waiting, score) index
+        conditions += [Call.waiting.is_(True), Call.score.is_not(None)]
+    elif f.review:
+        conditions.append(Call.review == f.review)
     if f.q:
         if not words.words(f.q):
             raise InputError(f"q: {f.q!r} has no words to search for")
@@ -162,7 +165,7 @@ def next_to_review(db: Session, after: int, manager_id: int | None = None) -> in
     """The worst call other than ``after`` that waits for a review (not reviewed, or disputed)."""
     query = (
         select(Call.id)
-        .where(Call.review.in_(("none", "disputed")), Call.id != after, Call.score.is_not(None))
+        .where(Call.waiting.is_(True), Call.id != after, Call.score.is_not(None))
         .order_by(Call.score.asc(), Call.id.desc())
         .limit(1)
     )

@@ -17,6 +17,12 @@ class Member(TypedDict):
     calls: int
     average_score: float | None
     latest: datetime | None  # the newest call
+    weekly_scores: list[float]  # the average score per ISO week, oldest first
+    pass_rate: dict[str, Rate]  # per checkpoint
+    objections: int  # objection types raised, once per call
+    handled_share: float | None
+    conversion: float | None  # won of won and lost
+    reviewed: int  # calls a reviewer has looked at
 
 
 class Day(TypedDict):
@@ -136,12 +142,68 @@ def _weeks(days: list[Any], objections: dict[str, list[int]], next_steps: dict[s
             for w, (n, seconds, score, won, decided) in sorted(sums.items())]  # fmt: skip
 
 
-def team(db: Session) -> list[Member]:
-    """Every manager: calls scored, average score, the latest call."""
-    rows = db.execute(
-        select(Manager.name, func.count(Call.id), func.avg(Call.score), func.max(Call.at))
-        .outerjoin(Call, Call.manager_id == Manager.id)
-        .group_by(Manager.id, Manager.name).order_by(Manager.name)
+def team(db: Session, since: datetime | None = None) -> list[Member]:
+    """Every manager side by side, over the calls since ``since`` (all when None): calls scored,
+    average score and its weekly averages, pass rate per checkpoint, objection types handled
+    (each counted once per call, as the score does), deals won of those decided, calls reviewed."""
+    window = [Call.at >= since] if since else []
+    day = func.date(Call.at)
+    won = func.sum(case((Call.outcome == "won", 1), else_=0))
+    decided = func.sum(case((Call.outcome.in_(("won", "lost")), 1), else_=0))
+    reviewed = func.sum(case((Call.review != "none", 1), else_=0))
+    members: dict[int, Member] = {}
+    for manager_id, name in db.execute(select(Manager.id, Manager.name).order_by(Manager.name)):
+        members[manager_id] = {"name": name, "calls": 0, "average_score": None, "latest": None, "weekly_scores": [],
+                               "pass_rate": {}, "objections": 0, "handled_share": None, "conversion": None,
+                               "reviewed": 0}  # fmt: skip
+    days = db.execute(
+        select(Call.manager_id, day, func.count(), func.sum(Call.score), won, decided, reviewed, func.max(Call.at))
+        .where(Call.score.is_not(None), *window).group_by(Call.manager_id, day).order_by(day)
     )  # fmt: skip
-    return [{"name": name, "calls": n, "average_score": float(avg) if avg is not None else None,
-             "latest": latest} for name, n, avg, latest in rows]  # fmt: skip
+    sums: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0, 0.0]))
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # won, decided
+    for who, when, n, score, w, d, r, latest in days:
+        if who is None or who not in members:
+            continue
+        m = members[who]
+        m["calls"] += n
+        m["reviewed"] += r or 0
+        m["latest"] = max(filter(None, (m["latest"], latest)), default=None)
+        week = sums[who][_week(when)]
+        week[0], week[1] = week[0] + n, week[1] + float(score or 0)
+        totals[who][0] += w or 0
+        totals[who][1] += d or 0
+    for manager_id, weeks in sums.items():
+        m = members[manager_id]
+        m["weekly_scores"] = [round(total / n, 1) for _, (n, total) in sorted(weeks.items())]
+        m["average_score"] = round(sum(t for n, t in weeks.values()) / m["calls"], 1) if m["calls"] else None
+        won_, decided_ = totals[manager_id]
+        m["conversion"] = round(won_ / decided_, 3) if decided_ else None
+    items = db.execute(  # the verdicts of each call's current report
+        select(Call.manager_id, ReportItem.kind, ReportItem.key, func.count(), func.sum(cast(ReportItem.ok, Integer)))
+        .join(Call, Call.report_id == ReportItem.report_id)
+        .where(*window).group_by(Call.manager_id, ReportItem.kind, ReportItem.key)
+    )  # fmt: skip
+    handled: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for who, kind, key, n, ok in items:
+        if who is None or who not in members:
+            continue
+        if kind == "checkpoint":
+            members[who]["pass_rate"][key] = {"calls": n, "rate": round((ok or 0) / n, 3)}
+        else:
+            handled[who][0] += n
+            handled[who][1] += ok or 0
+    for manager_id, (n, ok) in handled.items():
+        members[manager_id]["objections"] = n
+        members[manager_id]["handled_share"] = round(ok / n, 3) if n else None
+    return list(members.values())
+
+
+def team_rates(members: list[Member]) -> dict[str, float]:
+    """The whole team's pass rate per checkpoint, from its members' rates."""
+    sums: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    for m in members:
+        for key, r in m["pass_rate"].items():
+            sums[key][0] += r["calls"]
+            sums[key][1] += r["rate"] * r["calls"]
+    return {key: round(ok / n, 3) for key, (n, ok) in sorted(sums.items()) if n}

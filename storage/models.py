@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -54,7 +55,8 @@ class Call(Base):
     # The review queue reads the state and score alone.
     __table_args__ = (
         Index("ix_calls_manager_score", "manager_id", "score", "at"),
-        Index("ix_calls_review_score", "review", "score"),
+        Index("ix_calls_waiting_score", "waiting", "score"),
+        Index("ix_calls_manager_waiting", "manager_id", "waiting", "score"),  # one manager's queue
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the audio file
@@ -81,8 +83,10 @@ class Call(Base):
     hold: Mapped[bool] = mapped_column(default=False)
     hold_reason: Mapped[str | None] = mapped_column(Text)
     audio_deleted_at: Mapped[datetime | None]
-    # none, reviewed, disputed (a dispute waits for an answer) or answered (storage.reviews)
-    review: Mapped[str] = mapped_column(String(10), default="none", server_default="none")
+    # none, reviewed, disputed (a dispute waits for an answer) or answered (storage.reviews); and
+    # whether that puts the call in the review queue (not reviewed, or disputed), kept in step.
+    review: Mapped[str] = mapped_column(String(10), default="none", server_default="none", index=True)
+    waiting: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
     manager: Mapped[Manager | None] = relationship()
     transcript: Mapped[Transcript | None] = relationship(back_populates="call")
@@ -207,7 +211,7 @@ class Review(Base):
     score_after: Mapped[float | None]
     # The dispute a review answers.
     answers: Mapped[int | None] = mapped_column(
-        ForeignKey("reviews.id", ondelete="SET NULL", name="fk_reviews_answers")
+        ForeignKey("reviews.id", ondelete="SET NULL", name="fk_reviews_answers"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=now)
     user: Mapped[User] = relationship()

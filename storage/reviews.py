@@ -11,6 +11,7 @@ from storage.models import Call, Manager, Review
 
 # A call's review states: not reviewed; reviewed; a dispute waits for an answer; every dispute answered.
 STATES = ("none", "reviewed", "disputed", "answered")
+WAITING = ("none", "disputed")  # the states of the review queue
 
 
 def reviews_of(db: Session, call_id: int) -> list[Review]:
@@ -23,6 +24,12 @@ def open_disputes(db: Session, call_id: int) -> list[Review]:
     answered = select(answer.id).where(answer.answers == Review.id).exists()
     query = select(Review).where(Review.call_id == call_id, Review.kind == "dispute", ~answered)
     return list(db.scalars(query.order_by(Review.id)))
+
+
+def update_state(db: Session, call: Call) -> None:
+    """The call's review state from its reviews and disputes, and whether it waits in the queue."""
+    call.review = review_state(db, call.id)
+    call.waiting = call.review in WAITING
 
 
 def review_state(db: Session, call_id: int) -> str:

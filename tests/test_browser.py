@@ -142,6 +142,45 @@ def test_review_a_call_in_chromium(server: str) -> None:
         browser.close()
 
 
+def test_the_queue_and_a_disputes_round_trip_in_chromium(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    def sign_in(page: Any, name: str) -> None:
+        page.goto(f"{server}/login")
+        page.get_by_label("User name").fill(name)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        emma = browser.new_context().new_page()  # the manager disputes a verdict on her call
+        sign_in(emma, "Emma")
+        emma.get_by_role("link", name="lost_timing_ended.wav").click()
+        emma.get_by_label("Verdict", exact=True).select_option("objection:timing")
+        emma.get_by_label("Why it is wrong").fill("I offered to call back on Tuesday.")
+        emma.get_by_role("button", name="Send the dispute").click()
+        expect(emma.get_by_role("status")).to_contain_text("Dispute sent")
+
+        reviewer = browser.new_context().new_page()
+        sign_in(reviewer, "quality-user")
+        expect(reviewer).to_have_url(f"{server}/review")  # the queue, worst first: one click to the worst call
+        expect(reviewer.get_by_role("link", name="Disputes")).to_contain_text("1")
+        worst = reviewer.locator("table.calls tbody tr").first
+        expect(worst).to_contain_text("disputed")
+        worst.get_by_role("link").first.click()
+        expect(reviewer.locator("#objection-timing .dispute-note")).to_contain_text("I offered to call back on Tuesday.")
+        item = reviewer.locator("#objection-timing")
+        item.get_by_role("textbox").fill("Yes: a call back on a day is handling it.")
+        item.get_by_role("button", name="Handled", exact=True).click()
+        expect(reviewer.locator(".history")).to_contain_text("answered the dispute")
+        expect(reviewer.locator(".call-head")).to_contain_text("dispute answered")
+        expect(reviewer.get_by_role("link", name="Disputes")).to_have_text("Disputes")  # none waits now
+
+        emma.goto(f"{server}/disputes?state=answered")  # the manager sees the answer
+        expect(emma.locator(".disputes .answer")).to_contain_text("Yes: a call back on a day is handling it.")
+        browser.close()
+
+
 def test_a_gsm_recording_plays_in_chromium(tmp_path: Path, cache_dir: Path) -> None:
     from playwright.sync_api import sync_playwright
 

@@ -85,6 +85,14 @@ def test_the_kpi_table_over_the_api_and_the_page(team: dict[str, str]) -> None:
         weeks = client.get("/api/managers/Boris/summary", headers={"Authorization": f"Bearer {head}"}).json()["weeks"]
         [row] = [r for r in latest["managers"] if r["manager"] == "Boris"]
         assert (weeks[-1]["objections"], weeks[-1]["handled_share"]) == (row["objections"], row["handled_share"])
+        side = client.get("/managers", params={"weeks": 8}).text  # the team side by side, all five weeks
+        rows = {r.split("</a>")[0]: r for r in side.split('<th scope="row"><a href="/managers/')[1:]}
+        anna, boris_row = rows['Anna">Anna'], rows['Boris">Boris']
+        trend = boris_row.split('aria-label="Average score by week, Boris"')[1].split('points="')[1].split('"')[0]
+        assert len(trend.split()) == 5  # one point a week
+        assert "<td>100%</td>" in anna and "<td>83%</td>" in boris_row  # deals won: all; 25 of 30
+        assert "<td>0 <small>of 30</small></td>" in boris_row  # reviewed
+        assert 'class="drop"' not in anna and "team 8" in side  # pass rates against the team's
         boris_page = client.get("/managers/Boris").text  # his weeks, charted and listed
         assert 'aria-label="Deals won per week, %, Boris"' in boris_page and 'aria-label="Objections handled per week, %, Boris"' in boris_page
         won_chart = boris_page.split('aria-label="Deals won per week, %, Boris"')[1].split("</svg>")[0]

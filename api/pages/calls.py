@@ -68,7 +68,7 @@ def review_queue(
         return _list(request, db, session, filters, "review")
     today = datetime.now(UTC).date()
     first, last = filters.date_from or filters.date_to or today, filters.date_to or filters.date_from or today
-    filters = filters.model_copy(update={"date_from": first, "date_to": last, "sort": "score"})
+    filters = filters.model_copy(update={"date_from": first, "date_to": last, "sort": "score", "review": None})
     ids = draw(db, first, last, sample, own_manager(session.user))
     found, _ = search_calls(db, filters, own_manager(session.user), limit=EXPORT_ROWS, only=ids)
     agreed, verdicts = agreement(db, [r.call.id for r in found])
@@ -81,8 +81,10 @@ def _list(
     request: Request, db: Session, session: Any, filters: CallQuery, section: str,
     found: list[ListRow] | None = None, **extra: Any,
 ) -> HTMLResponse:  # fmt: skip
+    pages = 1  # a sample is shown whole
     if found is None:
         found, total = search_calls(db, filters, own_manager(session.user))
+        pages = max(1, math.ceil(total / filters.per_page))
     else:
         total = len(found)
     failed = failed_checkpoints(db, [c.report_id for c, *_ in found if c.report_id])
@@ -90,8 +92,7 @@ def _list(
              "duration": c.duration, "outcome": c.outcome, "failed": failed.get(c.report_id or 0, []),
              "review": c.review} for c, name, *_ in found]  # fmt: skip
     return render(request, "calls.html", session, section=section, rows=rows, total=total,
-                  filters=filters, pages=max(1, math.ceil(total / filters.per_page)),
-                  choices=filter_choices(db), action=f"/{section}", **extra)  # fmt: skip
+                  filters=filters, pages=pages, choices=filter_choices(db), action=f"/{section}", **extra)  # fmt: skip
 
 
 @router.get("/disputes", response_class=HTMLResponse)

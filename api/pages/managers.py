@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
+from sqlalchemy import func, select
 
 from api.deps import DbDep, PageDep, StaffPage, own_manager, visible_manager
 from api.pages import charts
 from api.pages.calls import filter_choices
 from api.pages.templating import render
 from storage.calls import CallQuery, search_calls
-from storage.managers import summary, team
+from storage.managers import summary, team, team_rates
+from storage.models import Call
 
 router = APIRouter()
 
 
 @router.get("/managers", response_class=HTMLResponse)
-def team_page(request: Request, db: DbDep, session: StaffPage) -> HTMLResponse:
-    return render(request, "managers.html", session, section="managers", team=team(db))
+def team_page(
+    request: Request, db: DbDep, session: StaffPage, weeks: Annotated[int, Query(ge=1, le=104)] = 4
+) -> HTMLResponse:
+    """The managers side by side over the last ``weeks`` weeks (to the newest call)."""
+    newest = db.scalar(select(func.max(Call.at))) or datetime.now()
+    members = team(db, newest - timedelta(weeks=weeks))
+    trends = {m["name"]: charts.sparkline([s / 100 for s in m["weekly_scores"]], f"Average score by week, {m['name']}")
+              for m in members}  # fmt: skip
+    return render(request, "managers.html", session, section="managers", team=members, weeks=weeks, trends=trends,
+                  rates=team_rates(members), titles=filter_choices(db)["checkpoints"])  # fmt: skip
 
 
 @router.get("/managers/{name:path}", response_class=HTMLResponse)

@@ -113,6 +113,7 @@
       const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
       if (!response.ok) throw new Error(fresh.querySelector(".error, main")?.textContent || response.statusText);
       document.querySelector(".call-head").replaceWith(fresh.querySelector(".call-head"));
+      document.querySelector("header.top nav").replaceWith(fresh.querySelector("header.top nav")); // the disputes count
       document.querySelectorAll("aside.side > section").forEach((old) => {
         const label = old.getAttribute("aria-labelledby");
         const update = fresh.querySelector(`aside.side > section[aria-labelledby="${label}"]`);
