@@ -145,12 +145,14 @@ def test_call_logs_and_sidecars(tmp_path: Path) -> None:
     assert manager_from_name("anna/2026-11-27_0915.wav", r"^(?P<manager>[^/]+)/") == "anna"
 
 
-def test_rescore_with_a_new_script_version_reuses_the_transcripts(tmp_path: Path, cache_dir: Path) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    (folder / "call.wav").write_bytes((CALLS / "won_quick.8k.wav").read_bytes())
-    env = {"CALLQA_DATA_DIR": str(tmp_path / "data"), "CALLQA_CACHE_DIR": str(cache_dir)}
-    assert callqa("batch", str(folder), "--script", "b2b_outbound", env=env).returncode == 0
+def test_rescore_with_a_new_script_version_reuses_the_transcripts(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from conftest import analysed_calls
+    from test_analysis import NOISY_GOOD, transcript
+
+    # A call stored with its transcript and no recording: rescoring reads only the transcript.
+    env = analysed_calls(tmp_path / "data", [("Daniel", datetime(2026, 11, 27, 10), "won", transcript(NOISY_GOOD).to_dict())])
 
     from scripts_lib import find_pack
 
