@@ -15,7 +15,7 @@ from callqa.errors import InputError
 from pipeline.context import Context
 from pipeline.process import analysed
 from storage.models import Call, Report, ReportItem, Review, User
-from storage.reviews import open_disputes, update_state
+from storage.reviews import open_disputes, reviews_of, update_state
 
 
 def latest_report(ctx: Context, call_id: int) -> Report:
@@ -26,7 +26,7 @@ def latest_report(ctx: Context, call_id: int) -> Report:
         return db.get_one(Report, report_id)
 
 
-def _report_with(ctx: Context, call_id: int, chosen: Mapping[str, Any]) -> Report:
+def _report_with(ctx: Context, call_id: int, chosen: Collection[str]) -> Report:
     """The call's newest report, which must have a verdict on each target in ``chosen``."""
     report = latest_report(ctx, call_id)
     known = targets(report.data)
@@ -81,7 +81,7 @@ def review(
             select(Review).where(Review.report_id == report.id, Review.kind == "review").order_by(Review.id)
         )
         overrides = {r.target: bool(r.verdict) for r in earlier} | dict(verdicts)
-        disputes = {d.id: d for d in open_disputes(db, call_id)}
+        disputes = {d.id: d for d in open_disputes(reviews_of(db, call_id))}
     if answers is not None and answers not in disputes:
         raise InputError(f"answers: {answers} is not an open dispute of call {call_id}")
     before = report.reviewed_score if report.reviewed_score is not None else report.score
@@ -118,19 +118,21 @@ def review(
 def agreement(db: Session, call_ids: Collection[int]) -> tuple[int, int]:
     """Of the reviewers' verdicts on these calls (the latest per call and target), how many kept
     the machine's verdict, and how many there are."""
-    rows = db.execute(
-        select(Review.call_id, Review.target, Review.verdict, Report.data)
-        .join(Report, Report.id == Review.report_id)
+    rows = list(db.execute(
+        select(Review.call_id, Review.target, Review.verdict, Review.report_id)
         .where(Review.call_id.in_(call_ids), Review.kind == "review")
         .order_by(Review.id)
-    )
-    latest = {(call_id, target): machine_verdicts(data).get(target) == verdict for call_id, target, verdict, data in rows}
+    ))  # fmt: skip
+    reports = {r.id: machine_verdicts(r.data)  # each report read once, however many verdicts it has
+               for r in db.scalars(select(Report).where(Report.id.in_({row[3] for row in rows})))}  # fmt: skip
+    latest = {(call_id, target): reports[report_id].get(target) == verdict
+              for call_id, target, verdict, report_id in rows}  # fmt: skip
     return sum(latest.values()), len(latest)
 
 
 def dispute(ctx: Context, call_id: int, user: User, target: str, comment: str) -> Review:
     """A manager disputes a verdict of their call; a reviewer then answers with ``review``."""
-    report = _report_with(ctx, call_id, {target: None})
+    report = _report_with(ctx, call_id, [target])
     if not comment.strip():
         raise InputError("comment: say why the verdict is wrong")
     with ctx.sessions.begin() as db:

@@ -163,15 +163,9 @@ def calls_csv(db: Session, rows: list[ListRow], base: str) -> str:
 
 def next_to_review(db: Session, after: int, manager_id: int | None = None) -> int | None:
     """The worst call other than ``after`` that waits for a review (not reviewed, or disputed)."""
-    query = (
-        select(Call.id)
-        .where(Call.waiting.is_(True), Call.id != after, Call.score.is_not(None))
-        .order_by(Call.score.asc(), Call.id.desc())
-        .limit(1)
-    )
-    if manager_id is not None:
-        query = query.where(Call.manager_id == manager_id)
-    return db.scalar(query)
+    waiting = _conditions(CallQuery(review="to_review"), manager_id, words.dialect(db))
+    query = select(Call.id).where(*waiting, Call.id != after).order_by(Call.score.asc(), Call.id.desc())
+    return db.scalar(query.limit(1))
 
 
 def failed_checkpoints(db: Session, report_ids: list[int]) -> dict[int, list[str]]:

@@ -18,12 +18,10 @@ def reviews_of(db: Session, call_id: int) -> list[Review]:
     return list(db.scalars(select(Review).where(Review.call_id == call_id).order_by(Review.id)))
 
 
-def open_disputes(db: Session, call_id: int) -> list[Review]:
-    """The call's disputes that no review answers yet, oldest first."""
-    answer = aliased(Review)
-    answered = select(answer.id).where(answer.answers == Review.id).exists()
-    query = select(Review).where(Review.call_id == call_id, Review.kind == "dispute", ~answered)
-    return list(db.scalars(query.order_by(Review.id)))
+def open_disputes(entries: list[Review]) -> list[Review]:
+    """Of a call's reviews and disputes (``reviews_of``), the disputes no review answers yet."""
+    answered = {e.answers for e in entries if e.answers is not None}
+    return [e for e in entries if e.kind == "dispute" and e.id not in answered]
 
 
 def update_state(db: Session, call: Call) -> None:
@@ -35,11 +33,9 @@ def update_state(db: Session, call: Call) -> None:
 def review_state(db: Session, call_id: int) -> str:
     """One of STATES, from the call's reviews and disputes."""
     entries = reviews_of(db, call_id)
-    answered = {e.answers for e in entries if e.answers is not None}
-    disputes = [e.id for e in entries if e.kind == "dispute"]
-    if any(d not in answered for d in disputes):
+    if open_disputes(entries):
         return "disputed"
-    if disputes:
+    if any(e.kind == "dispute" for e in entries):
         return "answered"
     return "reviewed" if any(e.kind == "review" for e in entries) else "none"
 
