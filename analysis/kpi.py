@@ -10,9 +10,8 @@ manager's trailing average: by more than a practical margin and by more than cha
 from __future__ import annotations
 
 import math
-import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypedDict
@@ -68,29 +67,35 @@ class CallFacts:
     score: float
     outcome: str | None  # won, lost, or unknown
     report: dict[str, Any]  # the CallReport as JSON, as reviewed once it is
+    reviewed: bool = False  # a reviewer or a dispute has looked at it
 
 
 @dataclass
 class Numbers:
-    """One manager's numbers over one period (or a trailing window)."""
+    """One manager's numbers over one period (or a trailing window), as sums, so that days add up
+    to weeks (``storage.daily`` keeps one per manager and day)."""
 
     calls: int = 0
     talk_seconds: float = 0.0
-    scores: list[float] = field(default_factory=list)
-    passed: dict[str, list[int]] = field(
-        default_factory=lambda: defaultdict(lambda: [0, 0])
-    )  # id -> [ok, n]
+    scored: int = 0
+    score_sum: float = 0.0
+    score_squares: float = 0.0  # for the spread, in the test of a drop
+    passed: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))  # id -> [ok, n]
     objections: int = 0
     handled: int = 0
-    stuck: list[float] = field(default_factory=list)  # seconds stuck, per call with objections
+    stuck_calls: int = 0  # calls with objections
+    stuck_seconds: float = 0.0  # seconds the client stayed in objections, summed over those calls
     next_steps: int = 0
     won: int = 0
     decided: int = 0  # calls with outcome won or lost
+    reviewed: int = 0  # calls a reviewer or a dispute has looked at
 
     def add(self, call: CallFacts) -> None:
         self.calls += 1
         self.talk_seconds += call.duration
-        self.scores.append(call.score)
+        self.scored += 1
+        self.score_sum += call.score
+        self.score_squares += call.score**2
         for c in call.report["checkpoints"]:
             self.passed[c["id"]][0] += bool(c["passed"])
             self.passed[c["id"]][1] += 1
@@ -101,21 +106,52 @@ class Numbers:
         self.objections += len(last)
         self.handled += sum(bool(o["handled"]) for o in last.values())
         if call.report["objections"]:
-            self.stuck.append(call.report["metrics"]["objection_seconds"])
+            self.stuck_calls += 1
+            self.stuck_seconds += call.report["metrics"]["objection_seconds"]
         if call.outcome in ("won", "lost"):
             self.decided += 1
             self.won += call.outcome == "won"
+        self.reviewed += call.reviewed
+
+    def merge(self, other: Numbers) -> None:
+        for name, value in vars(other).items():
+            if name == "passed":
+                for key, (ok, n) in value.items():
+                    self.passed[key][0] += ok
+                    self.passed[key][1] += n
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**vars(self), "passed": dict(self.passed)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Numbers:
+        numbers = cls(**{k: v for k, v in data.items() if k != "passed"})
+        numbers.passed.update(data["passed"])
+        return numbers
+
+    @property
+    def average_score(self) -> float | None:
+        return self.score_sum / self.scored if self.scored else None
+
+    def score_variance(self) -> float:
+        """The sample variance of the scores (0 for fewer than two)."""
+        if self.scored < 2:
+            return 0.0
+        return max(0.0, (self.score_squares - self.score_sum**2 / self.scored) / (self.scored - 1))
 
     def row(self) -> Figures:
+        average = self.average_score
         return {
             "calls": self.calls,
             "talk_minutes": round(self.talk_seconds / 60, 1),
             "average_duration": round(self.talk_seconds / self.calls, 1) if self.calls else None,
-            "average_score": round(statistics.fmean(self.scores), 1) if self.scores else None,
+            "average_score": round(average, 1) if average is not None else None,
             "pass_rate": {k: round(ok / n, 3) for k, (ok, n) in sorted(self.passed.items()) if n},
             "objections": self.objections,
             "handled_share": round(self.handled / self.objections, 3) if self.objections else None,
-            "stuck_seconds": round(statistics.fmean(self.stuck), 1) if self.stuck else None,
+            "stuck_seconds": round(self.stuck_seconds / self.stuck_calls, 1) if self.stuck_calls else None,
             "next_steps": self.next_steps,
             "conversion": round(self.won / self.decided, 3) if self.decided else None,
         }
@@ -129,16 +165,21 @@ def period_of(moment: datetime | date, period: str) -> str:
     return f"{iso.year}-W{iso.week:02d}"
 
 
-def table(calls: Iterable[CallFacts], when: str, period: str = "week") -> list[Row]:
-    """Each manager's numbers for the period ``when``, with their trailing average, the team's,
-    and the drops flagged. ``period`` is ``day`` or ``week``."""
+def by_period(calls: Iterable[CallFacts], period: str = "week") -> dict[str, dict[str, Numbers]]:
+    """Each manager's numbers per period (``day`` or ``week``) of the calls."""
     by: dict[str, dict[str, Numbers]] = defaultdict(lambda: defaultdict(Numbers))
     for call in calls:
         by[call.manager][period_of(call.at, period)].add(call)
+    return by
+
+
+def table(by: Mapping[str, Mapping[str, Numbers]], when: str) -> list[Row]:
+    """Each manager's numbers for the period ``when``, with their trailing average, the team's,
+    and the drops flagged; ``by``: each manager's numbers per period (``by_period``)."""
     team = Numbers()
     for periods in by.values():
         if when in periods:
-            _merge(team, periods[when])
+            team.merge(periods[when])
     rows: list[Row] = []
     for manager, periods in sorted(by.items()):
         if when not in periods:
@@ -147,11 +188,11 @@ def table(calls: Iterable[CallFacts], when: str, period: str = "week") -> list[R
         past = sorted(p for p in periods if p < when)[-TRAILING:]
         trailing = Numbers()
         for p in past:
-            _merge(trailing, periods[p])
+            trailing.merge(periods[p])
         others = Numbers()
         for name, theirs in by.items():
             if name != manager and when in theirs:
-                _merge(others, theirs[when])
+                others.merge(theirs[when])
         rows.append({**now.row(), "manager": manager, "period": when,
                      "trailing": trailing.row() if trailing.calls else None,
                      "team": others.row() if others.calls else None,
@@ -162,10 +203,10 @@ def table(calls: Iterable[CallFacts], when: str, period: str = "week") -> list[R
 def too_little(now: Numbers, before: Numbers, periods: int) -> str | None:
     """Why a fall in the score cannot be told from chance yet: fewer than two scored calls in the
     period, or in the periods before it."""
-    if len(now.scores) >= 2 and len(before.scores) >= 2:
+    if now.scored >= 2 and before.scored >= 2:
         return None
-    return (f"too little history to flag a drop: {len(now.scores)} scored call(s) now, "
-            f"{len(before.scores)} in the {periods} period(s) before (2 needed in each)")  # fmt: skip
+    return (f"too little history to flag a drop: {now.scored} scored call(s) now, "
+            f"{before.scored} in the {periods} period(s) before (2 needed in each)")  # fmt: skip
 
 
 def neighbours(when: str) -> tuple[str, str]:
@@ -181,18 +222,11 @@ def neighbours(when: str) -> tuple[str, str]:
 def drops(now: Numbers, before: Numbers) -> list[Drop]:
     """The numbers that fell significantly below ``before``: what, from, to, and z."""
     found = []
-    if len(now.scores) >= 2 and len(before.scores) >= 2:
-        z = _z_means(now.scores, before.scores)
-        fall = statistics.fmean(before.scores) - statistics.fmean(now.scores)
+    if now.scored >= 2 and before.scored >= 2:
+        z = _z_means(now, before)
+        fall = before.score_sum / before.scored - now.score_sum / now.scored
         if z < -2 and fall >= MARGINS["average_score"]:
-            found.append(
-                _drop(
-                    "average_score",
-                    statistics.fmean(before.scores),
-                    statistics.fmean(now.scores),
-                    z,
-                )
-            )
+            found.append(_drop("average_score", before.score_sum / before.scored, now.score_sum / now.scored, z))
     pairs = [("handled_share", (now.handled, now.objections), (before.handled, before.objections)),
              ("conversion", (now.won, now.decided), (before.won, before.decided))]  # fmt: skip
     for k in sorted(now.passed):
@@ -213,9 +247,9 @@ def _drop(what: str, before: float, now: float, z: float) -> Drop:
     return {"what": what, "before": round(before, 3), "now": round(now, 3), "z": round(z, 2)}
 
 
-def _z_means(now: Sequence[float], before: Sequence[float]) -> float:
-    spread = statistics.variance(now) / len(now) + statistics.variance(before) / len(before)
-    difference = statistics.fmean(now) - statistics.fmean(before)
+def _z_means(now: Numbers, before: Numbers) -> float:
+    spread = now.score_variance() / now.scored + before.score_variance() / before.scored
+    difference = now.score_sum / now.scored - before.score_sum / before.scored
     return difference / math.sqrt(spread) if spread > 0 else (-math.inf if difference < 0 else 0.0)
 
 
@@ -224,18 +258,3 @@ def _z_proportions(ok: int, n: int, ok0: int, n0: int) -> float:
     spread = pooled * (1 - pooled) * (1 / n + 1 / n0)
     difference = ok / n - ok0 / n0
     return difference / math.sqrt(spread) if spread > 0 else 0.0
-
-
-def _merge(into: Numbers, other: Numbers) -> None:
-    into.calls += other.calls
-    into.talk_seconds += other.talk_seconds
-    into.scores += other.scores
-    for key, (ok, n) in other.passed.items():
-        into.passed[key][0] += ok
-        into.passed[key][1] += n
-    into.objections += other.objections
-    into.handled += other.handled
-    into.stuck += other.stuck
-    into.next_steps += other.next_steps
-    into.won += other.won
-    into.decided += other.decided

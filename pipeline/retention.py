@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from analysis.redact import strip_quotes
 from pipeline.context import Context
-from storage import access, search
+from storage import access, daily, search
 from storage.models import Call, Report, Transcript, User, now
 
 
@@ -93,6 +93,7 @@ def _call(ctx: Context, call_id: int, before: datetime) -> None:
         key, gone = call.audio_key, call.audio_deleted_at is not None
         search.forget(db, call_id)
         db.execute(delete(Call).where(Call.id == call_id))  # the database cascades to the rest
+        daily.refresh(db, call.manager_id, call.at)
         access.record(db, None, "purge", call_id, f"the call and its reports and reviews: it was "
                       f"before {before:%Y-%m-%d} (CALLQA_KEEP_REPORT_DAYS)")  # fmt: skip
     if not gone:

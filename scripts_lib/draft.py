@@ -11,7 +11,8 @@ version of the pack (with a comment giving their evidence) and a readable Markdo
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +106,38 @@ def mine(calls: Sequence[Analysed]) -> dict[str, list[Group]]:
     return groups
 
 
+def gaps(calls: Sequence[Analysed], groups: Mapping[str, list[Group]], targets: Iterable[str]) -> dict[str, str]:
+    """Why each of ``targets`` (``titles``) has no group to propose: never passed or raised,
+    never answered, or answered in too few calls, or too differently, to group."""
+    met: Counter[str] = Counter()
+    answered: Counter[str] = Counter()
+    for call in calls:
+        met.update(_targets(call.report))
+        answered.update({target for target, _ in _answers(call, None)})
+    reasons = {}
+    for target in targets:
+        if target in groups:
+            continue
+        stage = target.startswith("checkpoint:")
+        if not met[target]:
+            reasons[target] = "no call passed this stage" if stage else "no call raised this objection"
+        elif not answered[target]:
+            reasons[target] = (f"passed in {met[target]} call(s), none with the words that passed it" if stage else
+                               f"raised in {met[target]} call(s), answered in none before the client moved on")  # fmt: skip
+        elif answered[target] < MIN_CALLS:
+            reasons[target] = f"{'passed' if stage else 'answered'} in one call only: a group needs {MIN_CALLS}"
+        else:
+            reasons[target] = (f"{'passed' if stage else 'answered'} in {answered[target]} calls, "
+                               f"but no {MIN_CALLS} of them in words alike enough to group")  # fmt: skip
+    return reasons
+
+
+def titles(pack: ScriptPack) -> dict[str, str]:
+    """The pack's stages and objection types as targets (``checkpoint:ID``, ``objection:TYPE``), with titles."""
+    found = {f"checkpoint:{c.id}": c.title for c in pack.checkpoints}
+    return found | {f"objection:{o.id}": f"Objection: {o.title}" for o in pack.objections}
+
+
 def _answers(call: Analysed, won: bool | None) -> list[tuple[str, Said]]:
     """The manager's words that passed each stage, and that answered each objection (handled)."""
     out = []
@@ -181,11 +214,10 @@ def _annotate(text: str, notes: dict[str, str]) -> str:
 
 def markdown(pack: ScriptPack, groups: dict[str, list[Group]], base_url: str = "") -> str:
     """The groups as a readable handout for a training session, with links to the moments."""
-    titles = {f"checkpoint:{c.id}": c.title for c in pack.checkpoints}
-    titles |= {f"objection:{o.id}": f"Objection: {o.title}" for o in pack.objections}
+    named = titles(pack)
     out = [f"# What works in our calls: {pack.title}", ""]
-    for target in [t for t in titles if t in groups]:
-        out += [f"## {titles[target]}", ""]
+    for target in [t for t in named if t in groups]:
+        out += [f"## {named[target]}", ""]
         for n, group in enumerate(groups[target], 1):
             out.append(f"{n}. \u201c{group.representative}\u201d \u2014 {group.evidence()}")
             for m in group.members[:5]:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from analysis.kpi import TRAILING, CallFacts, Row, table
+from analysis.kpi import TRAILING, Numbers, Row, period_of, table
 from callqa.errors import InputError
+from storage import daily
 from storage.csvtext import csv_text
-from storage.days import after, check_day
-from storage.models import Call, Manager, Report
+from storage.days import check_day
+from storage.models import Call, Manager
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -36,16 +38,10 @@ def kpi_table(db: Session, period: str, manager_id: int | None = None) -> list[R
     """Every manager's numbers for ``period``, their trailing average, the team's, and drops."""
     kind, first, last = bounds(period)
     since = first - timedelta(weeks=TRAILING) if kind == "week" else first - timedelta(days=3 * TRAILING)
-    query = (
-        select(Manager.name, Call.at, Call.duration, Call.score, Call.outcome, Report.reviewed, Report.data)
-        .join(Manager, Manager.id == Call.manager_id)
-        .join(Report, Report.id == Call.report_id)
-        .where(Call.at >= datetime.combine(since, datetime.min.time()))
-        .where(Call.at < after(last, "period"))
-    )
-    facts = [CallFacts(name, at, duration or 0.0, score, outcome, reviewed or data)
-             for name, at, duration, score, outcome, reviewed, data in db.execute(query) if score is not None]  # fmt: skip
-    rows = table(facts, period, kind)
+    by: dict[str, dict[str, Numbers]] = defaultdict(lambda: defaultdict(Numbers))
+    for _, name, day, numbers, _ in daily.days(db, since, last):
+        by[name][period_of(day, kind)].merge(numbers)
+    rows = table(by, period)
     if manager_id is not None:
         own = db.scalar(select(Manager.name).where(Manager.id == manager_id))
         rows = [r for r in rows if r["manager"] == own]

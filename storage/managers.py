@@ -9,6 +9,8 @@ from typing import Any, TypedDict
 from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from analysis.kpi import Numbers
+from storage import daily
 from storage.models import Call, Manager, ReportItem
 
 
@@ -142,61 +144,30 @@ def _weeks(days: list[Any], objections: dict[str, list[int]], next_steps: dict[s
             for w, (n, seconds, score, won, decided) in sorted(sums.items())]  # fmt: skip
 
 
-def team(db: Session, since: datetime | None = None) -> list[Member]:
-    """Every manager side by side, over the calls since ``since`` (all when None): calls scored,
-    average score and its weekly averages, pass rate per checkpoint, objection types handled
-    (each counted once per call, as the score does), deals won of those decided, calls reviewed."""
-    window = [Call.at >= since] if since else []
-    day = func.date(Call.at)
-    won = func.sum(case((Call.outcome == "won", 1), else_=0))
-    decided = func.sum(case((Call.outcome.in_(("won", "lost")), 1), else_=0))
-    reviewed = func.sum(case((Call.review != "none", 1), else_=0))
-    members: dict[int, Member] = {}
-    for manager_id, name in db.execute(select(Manager.id, Manager.name).order_by(Manager.name)):
-        members[manager_id] = {"name": name, "calls": 0, "average_score": None, "latest": None, "weekly_scores": [],
-                               "pass_rate": {}, "objections": 0, "handled_share": None, "conversion": None,
-                               "reviewed": 0}  # fmt: skip
-    days = db.execute(
-        select(Call.manager_id, day, func.count(), func.sum(Call.score), won, decided, reviewed, func.max(Call.at))
-        .where(Call.score.is_not(None), *window).group_by(Call.manager_id, day).order_by(day)
-    )  # fmt: skip
-    sums: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0, 0.0]))
-    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # won, decided
-    for who, when, n, score, w, d, r, latest in days:
-        if who is None or who not in members:
-            continue
-        m = members[who]
-        m["calls"] += n
-        m["reviewed"] += r or 0
-        m["latest"] = max(filter(None, (m["latest"], latest)), default=None)
-        week = sums[who][_week(when)]
-        week[0], week[1] = week[0] + n, week[1] + float(score or 0)
-        totals[who][0] += w or 0
-        totals[who][1] += d or 0
-    for manager_id, weeks in sums.items():
-        m = members[manager_id]
-        m["weekly_scores"] = [round(total / n, 1) for _, (n, total) in sorted(weeks.items())]
-        m["average_score"] = round(sum(t for n, t in weeks.values()) / m["calls"], 1) if m["calls"] else None
-        won_, decided_ = totals[manager_id]
-        m["conversion"] = round(won_ / decided_, 3) if decided_ else None
-    items = db.execute(  # the verdicts of each call's current report
-        select(Call.manager_id, ReportItem.kind, ReportItem.key, func.count(), func.sum(cast(ReportItem.ok, Integer)))
-        .join(Call, Call.report_id == ReportItem.report_id)
-        .where(*window).group_by(Call.manager_id, ReportItem.kind, ReportItem.key)
-    )  # fmt: skip
-    handled: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for who, kind, key, n, ok in items:
-        if who is None or who not in members:
-            continue
-        if kind == "checkpoint":
-            members[who]["pass_rate"][key] = {"calls": n, "rate": round((ok or 0) / n, 3)}
-        else:
-            handled[who][0] += n
-            handled[who][1] += ok or 0
-    for manager_id, (n, ok) in handled.items():
-        members[manager_id]["objections"] = n
-        members[manager_id]["handled_share"] = round(ok / n, 3) if n else None
-    return list(members.values())
+def team(db: Session, since: date = date.min) -> list[Member]:
+    """Every manager side by side, over the days from ``since``: calls scored, average score and
+    its weekly averages, pass rate per checkpoint, objection types handled (each counted once per
+    call, as the score does), deals won of those decided, calls reviewed."""
+    names = dict(db.execute(select(Manager.id, Manager.name).order_by(Manager.name)).all())
+    weeks: dict[int, dict[str, Numbers]] = {manager_id: defaultdict(Numbers) for manager_id in names}
+    latest: dict[int, datetime] = {}
+    for manager_id, _, day, numbers, last in daily.days(db, since, date.max):
+        weeks[manager_id][_week(day)].merge(numbers)
+        latest[manager_id] = max(latest.get(manager_id, last), last)
+    members = []
+    for manager_id, name in names.items():
+        total = Numbers()
+        for numbers in weeks[manager_id].values():
+            total.merge(numbers)
+        row = total.row()
+        members.append(Member(
+            name=name, calls=total.calls, average_score=row["average_score"], latest=latest.get(manager_id),
+            weekly_scores=[round(n.score_sum / n.scored, 1) for _, n in sorted(weeks[manager_id].items()) if n.scored],
+            pass_rate={key: {"calls": n, "rate": round(ok / n, 3)} for key, (ok, n) in sorted(total.passed.items()) if n},
+            objections=total.objections, handled_share=row["handled_share"], conversion=row["conversion"],
+            reviewed=total.reviewed,
+        ))  # fmt: skip
+    return members
 
 
 def team_rates(members: list[Member]) -> dict[str, float]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
@@ -94,6 +94,17 @@ class Call(Base):
         back_populates="call", foreign_keys="Report.call_id"
     )
     jobs: Mapped[list[Job]] = relationship(back_populates="call")
+
+
+class ManagerDay(Base):
+    """One manager's numbers over one day (``analysis.kpi.Numbers`` as JSON), kept in step with the
+    calls by ``storage.daily``: the Numbers and team pages add up days, not reports."""
+
+    __tablename__ = "manager_days"
+    manager_id: Mapped[int] = mapped_column(ForeignKey("managers.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True, index=True)
+    numbers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    latest: Mapped[datetime]  # the day's last call
 
 
 class Transcript(Base):

@@ -7,6 +7,7 @@ from typing import Literal, NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from storage import daily
 from storage.models import Call, Manager, Review
 
 # A call's review states: not reviewed; reviewed; a dispute waits for an answer; every dispute answered.
@@ -28,6 +29,7 @@ def update_state(db: Session, call: Call) -> None:
     """The call's review state from its reviews and disputes, and whether it waits in the queue."""
     call.review = review_state(db, call.id)
     call.waiting = call.review in WAITING
+    daily.refresh(db, call.manager_id, call.at)  # its score, and whether it counts as reviewed
 
 
 def review_state(db: Session, call_id: int) -> str:

@@ -250,16 +250,20 @@ def broken_script(sessions: Any) -> int:
     return script
 
 
-def analysed_calls(data_dir: Path, calls: list[tuple[str, Any, str, dict[str, Any]]]) -> dict[str, str]:
+def analysed_calls(
+    data_dir: Path, calls: list[tuple[str, Any, str, dict[str, Any]]], database: str | None = None,
+    analyse: bool = True,
+) -> dict[str, str]:  # fmt: skip
     """Store calls given as (manager, time, outcome, Transcript JSON), without audio, and analyse them
-    with the real pipeline and the bundled b2b_outbound pack; the environment that reaches them."""
+    (unless not ``analyse``) with the real pipeline and the bundled b2b_outbound pack, in ``database``
+    (default: SQLite in ``data_dir``); the environment that reaches them."""
     from callqa.settings import Settings
     from pipeline.context import Context
     from pipeline.process import analyse_call
     from pipeline.scripts import register_script
     from storage.models import Call, Manager, Transcript
 
-    env = {"CALLQA_DATA_DIR": str(data_dir)}
+    env = {"CALLQA_DATA_DIR": str(data_dir)} | ({"CALLQA_DATABASE_URL": database} if database else {})
     ctx = Context.from_settings(Settings.from_env(env))
     script = register_script(ctx.sessions, "b2b_outbound")
     ids = []
@@ -273,7 +277,7 @@ def analysed_calls(data_dir: Path, calls: list[tuple[str, Any, str, dict[str, An
             db.add(call)
             db.flush()
             ids.append(call.id)
-    for call_id in ids:
+    for call_id in ids if analyse else []:
         analyse_call(ctx, call_id, script)
     return {**os.environ, **env}
 

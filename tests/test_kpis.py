@@ -7,11 +7,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import analysed_calls, run_callqa
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from test_analysis import NOISY_GOOD, transcript
 
 # The same call going wrong: the price objection is dropped and no next step is agreed.
@@ -98,3 +103,72 @@ def test_the_kpi_table_over_the_api_and_the_page(team: dict[str, str]) -> None:
         won_chart = boris_page.split('aria-label="Deals won per week, %, Boris"')[1].split("</svg>")[0]
         assert won_chart.count("<circle") == 5 and "2026-W48: 16.7" in won_chart  # one point a week, the slip last
         assert boris_page.count('href="/kpis?period=2026-W') == 5
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"], indirect=True)
+def test_the_numbers_of_a_day_follow_each_change_of_its_calls(database: str, tmp_path: Path) -> None:
+    """The pages read each manager's numbers per day (storage.daily): two workers analysing calls
+    of the same manager and day at once both count, and so do a review and the purge."""
+    from analysis.kpi import Numbers
+    from callqa.settings import Settings
+    from pipeline.context import Context
+    from pipeline.process import analyse_call
+    from pipeline.retention import purge
+    from pipeline.review import review
+    from storage import daily
+    from storage.kpis import kpi_table
+    from storage.managers import team
+    from storage.models import Call, ManagerDay, Script, User
+    from storage.users import add_user
+
+    good, slipped = transcript(NOISY_GOOD).to_dict(), transcript(SLIPPED).to_dict()
+    day = datetime(2026, 11, 23, 9)
+    calls = [("Boris", day + timedelta(minutes=10 * i), "won", slipped if i % 2 else good) for i in range(8)]
+    calls.append(("Boris", day - timedelta(days=5), "lost", good))  # an older day, for the purge
+    env = analysed_calls(tmp_path, calls, database, analyse=False)
+    ctx = Context.from_settings(Settings.from_env(env | {"CALLQA_KEEP_REPORT_DAYS": "30"}))
+    with ctx.sessions() as db:
+        ids, script = list(db.scalars(select(Call.id).order_by(Call.id))), db.scalar(select(Script.id))
+    with ThreadPoolExecutor(2) as pool:  # as two workers would, each in its own transaction
+        list(pool.map(lambda call_id: analyse_call(ctx, call_id, script), ids))
+
+    def numbers(period: str = "2026-11-23") -> dict[str, Any]:
+        with ctx.sessions() as db:
+            return {r["manager"]: r for r in kpi_table(db, period)}.get("Boris", {})
+
+    assert (numbers()["calls"], numbers()["next_steps"]) == (8, 4)
+    add_user(ctx.sessions, "olga", "quality")
+    with ctx.sessions() as db:
+        olga = db.scalars(select(User)).one()
+    review(ctx, ids[1], olga, {"checkpoint:next_step": True}, "a call back was agreed")
+    assert numbers()["next_steps"] == 5 and numbers()["average_score"] > 60
+    with ctx.sessions() as db:
+        assert team(db)[0]["reviewed"] == 1 and team(db)[0]["calls"] == 9
+
+    # Two transactions on one manager's day at once: the second counts once the first has committed.
+    first, second = ctx.sessions(), ctx.sessions()
+    call = first.get_one(Call, ids[0])
+    call.outcome = "lost"
+    daily.refresh(first, call.manager_id, call.at)
+
+    def other() -> None:
+        with second.begin():
+            call = second.get_one(Call, ids[2])
+            call.outcome = "lost"
+            daily.refresh(second, call.manager_id, call.at)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(1.0)
+    assert thread.is_alive()  # it waits for the first
+    first.commit()
+    thread.join(30)
+    assert numbers()["conversion"] == 0.75  # 6 of 8: both changes count
+
+    assert numbers("2026-11-18")["calls"] == 1
+    assert purge(ctx, at=day + timedelta(days=27)).calls == [ids[-1]]  # only the older day is over 30 days
+    assert numbers("2026-11-18") == {} and numbers()["calls"] == 8
+    with ctx.sessions.begin() as db:  # what was kept in step is what counting afresh gives
+        kept = {d.day: Numbers.from_json(d.numbers).row() for d in db.scalars(select(ManagerDay))}
+        daily.rebuild(db)
+        assert {d.day: Numbers.from_json(d.numbers).row() for d in db.scalars(select(ManagerDay))} == kept

@@ -104,6 +104,9 @@ def test_a_trainer_stores_the_mined_draft_from_the_page(env: dict[str, str]) -> 
         client.post("/login", data={"name": "trainer", "password": "long-password"})
         page = client.get("/scripts/1/draft").text
         assert "Objection: Price" in page and "Anna" in page and "The draft of version 2" in page
+        gaps = page.split('id="gaps-h"')[1].split("</section>")[0]  # what has no group, and why
+        assert "Objection: Not the decision maker: no call raised this objection" in gaps
+        assert "Objection: Price" not in gaps
         draft = re.search(r'<textarea class="source" id="text" name="text"[^>]*>(.*?)</textarea>', page, re.DOTALL)
         csrf = re.search(r'name="csrf" value="([^"]+)"', page)
         assert draft and csrf

@@ -183,6 +183,36 @@ def test_a_review_through_the_page_changes_the_score_and_needs_the_form_token(
     )
 
 
+def test_a_dismissed_penalty_is_listed_apart_and_can_be_restored(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from conftest import analysed_calls
+    from test_analysis import transcript
+
+    from api import create_app
+    from callqa.settings import Settings
+    from storage.users import add_user
+
+    said = [("manager", 0.5, 3.0, "Hello, my name is Daniel from Brightline Logistics."),
+            ("client", 3.5, 6.0, "Who pays for the lost parcel?"), ("manager", 6.5, 8.0, "Calm down, please."),
+            ("client", 8.5, 10.0, "Goodbye.")]  # fmt: skip
+    env = analysed_calls(tmp_path, [("Daniel", datetime(2026, 11, 23, 9), "lost", transcript(said).to_dict())])
+    app = create_app(Settings.from_env(env))
+    add_user(app.state.context.sessions, "quality-user", "quality", PASSWORD)
+    with TestClient(app, follow_redirects=False) as client:
+        csrf = sign_in(client, "quality-user")
+        message = "Said “calm down”"
+        counted = lambda page: page.partition('id="mistakes-h"')[2].partition('id="dismissed-h"')[0]
+        form = {"target": "mistake:forbidden_phrase@6.5", "csrf": csrf}
+        assert message in counted(client.get("/calls/1").text)
+        client.post("/calls/1/review", data=form | {"verdict": "false"})
+        page = client.get("/calls/1").text
+        assert message not in counted(page) and f"<s>{message}" in page.partition('id="dismissed-h"')[2]
+        client.post("/calls/1/review", data=form | {"verdict": "true"})  # restored
+        page = client.get("/calls/1").text
+        assert message in counted(page) and 'id="dismissed-h"' not in page
+
+
 def test_a_manager_sees_only_their_own_and_can_dispute(browser: TestClient) -> None:
     csrf = sign_in(browser, "quality-user")
     daniels = call_id(browser, "Daniel")
@@ -290,6 +320,10 @@ def test_the_review_queue_and_a_disputes_round_trip(browser: TestClient) -> None
     inbox = browser.get("/disputes").text
     assert 'aria-label="1 waiting for an answer"' in inbox  # the badge in the navigation
     assert "I offered a call back." in inbox and "Waiting for an answer" in inbox
+    assert "I offered a call back." in browser.get("/disputes", params={"manager": "Emma"}).text
+    assert "No disputes here." in browser.get("/disputes", params={"manager": "Daniel"}).text
+    nobody = browser.get("/disputes", params={"manager": "Nobody"})
+    assert nobody.status_code == 422 and "manager &#39;Nobody&#39;: no such manager" in nobody.text
     page = browser.get(f"/calls/{emmas}").text
     assert "Disputed by Emma" in page and '<span class="state disputed">disputed</span>' in page
     dispute = re.search(r'name="answers" value="(\d+)"', page).group(1)  # type: ignore[union-attr]

@@ -70,6 +70,35 @@ def test_upgrading_makes_stored_transcripts_searchable(database: str) -> None:
         assert list(db.scalars(select(Call.id).where(Call.id.in_(search.calls_with(dialect, "cheap courier"))))) == []
 
 
+def test_upgrading_counts_the_numbers_of_the_calls_stored_before(database: str) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+    from test_analysis import NOISY_GOOD, report_of
+
+    from storage.db import migrate
+    from storage.kpis import kpi_table
+    from storage.models import Report, Script
+
+    if database.startswith("sqlite:///"):
+        Path(database.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(database.replace("postgresql://", "postgresql+psycopg://"))
+    migrate(engine, "0010")  # a database from before the numbers per day
+    data = report_of(NOISY_GOOD).model_dump(mode="json")
+    with Session(engine) as db, db.begin():
+        script = Script(pack_id="b2b_outbound", version=1, title="x", language="en", source="x")
+        anna = Manager(name="Anna")
+        for i, outcome in enumerate(["won", "lost", "won"]):
+            call = Call(content_hash=f"{i:064x}", audio_key="-", original_name=f"{i}.wav", manager=anna,
+                        at=datetime(2026, 11, 23, 9 + i), duration=60.0, outcome=outcome, score=data["score"])  # fmt: skip
+            db.add(Report(call=call, script=script, score=data["score"], data=data))
+            db.flush()
+            call.report_id = db.scalar(select(Report.id).where(Report.call_id == call.id))
+    engine.dispose()
+    with connect(database)() as db:
+        [row] = kpi_table(db, "2026-W48")
+    assert (row["manager"], row["calls"], row["talk_minutes"], row["conversion"]) == ("Anna", 3, 3.0, 0.667)
+
+
 def test_an_unreachable_database_is_one_clear_error() -> None:
     with pytest.raises(StorageError, match=r"database postgresql\+psycopg://postgres@127.0.0.1:1/x: .*refused"):
         connect("postgresql://postgres@127.0.0.1:1/x")

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analysis.scoring import is_penalty
 from api.deps import (
     ContextDep,
     DbDep,
@@ -37,7 +38,7 @@ from storage.calls import (
     next_to_review,
     search_calls,
 )
-from storage.managers import manager_names
+from storage.managers import manager_named, manager_names
 from storage.models import Call, Report
 from storage.reviews import disputes, reviews_of
 from storage.sampling import sample as draw
@@ -98,14 +99,19 @@ def _list(
 @router.get("/disputes", response_class=HTMLResponse)
 def disputes_page(
     request: Request, db: DbDep, session: PageDep, state: Literal["open", "answered", ""] = "open",
+    manager: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:  # fmt: skip
-    """Managers' disputes with their calls and answers: open ones first in a reviewer's day."""
-    found = disputes(db, state or None, own_manager(session.user))
+    """Managers' disputes with their calls and answers: open ones first in a reviewer's day;
+    ``manager``: only on that manager's calls (a manager sees only their own)."""
+    chosen = manager_named(db, manager) if manager else None
+    if manager and chosen is None:
+        raise InputError(f"manager {manager!r}: no such manager")
+    found = disputes(db, state or None, own_manager(session.user) or (chosen.id if chosen else None))
     ids = {d.dispute.report_id for d in found}
     names = {r.id: targets(r.data) for r in db.scalars(select(Report).where(Report.id.in_(ids)))}
     titles = {d.dispute.id: names[d.dispute.report_id].get(d.dispute.target, d.dispute.target) for d in found}
     return render(request, "disputes.html", session, section="disputes", found=found, state=state,
-                  titles=titles)  # fmt: skip
+                  titles=titles, manager=manager, managers=manager_names(db))  # fmt: skip
 
 
 def filter_choices(db: Session) -> dict[str, Any]:
@@ -162,6 +168,8 @@ def call_page(
                   open_disputes={r.target: r for r in reviews if r.kind == "dispute" and r.id not in answers},
                   next_call=next_to_review(db, call.id, own_manager(session.user)),
                   machine_score=report.score if report else None, mistake_target=mistake_target,
+                  dismissed=[m for m in (report.data["mistakes"] if report else [])  # a reviewer can restore them
+                             if verdicts.get(mistake_target(m["code"], m["start"])[0]) is False and is_penalty(m["code"])],
                   targets=targets(report.data) if report else {}, searched=_searched(q))  # fmt: skip
 
 

@@ -27,7 +27,7 @@ def team_page(
 ) -> HTMLResponse:
     """The managers side by side over the last ``weeks`` weeks (to the newest call)."""
     newest = db.scalar(select(func.max(Call.at))) or datetime.now()
-    members = team(db, newest - timedelta(weeks=weeks))
+    members = team(db, (newest - timedelta(weeks=weeks)).date())
     trends = {m["name"]: charts.sparkline([s / 100 for s in m["weekly_scores"]], f"Average score by week, {m['name']}")
               for m in members}  # fmt: skip
     return render(request, "managers.html", session, section="managers", team=members, weeks=weeks, trends=trends,

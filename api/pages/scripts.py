@@ -14,9 +14,9 @@ from callqa.errors import InputError, TooLarge
 from pipeline.process import rescore_all
 from pipeline.scripts import MAX_PACK, pack_text, store_script
 from scripts_lib import parse_pack
-from scripts_lib.draft import draft_pack
+from scripts_lib.draft import draft_pack, gaps, mine, titles
 from storage.days import Day
-from storage.drafts import mined
+from storage.drafts import analysed_calls
 from storage.models import Script, WebSession
 from storage.scripts import newest_version, script_versions
 
@@ -109,8 +109,8 @@ def draft_page(
     if script is None:
         raise HTTPException(404, f"script {script_id}: no such script version")
     pack = parse_pack(script.source)
-    groups = mined(db, pack.id, since)
-    titles = {f"checkpoint:{c.id}": c.title for c in pack.checkpoints}
-    titles |= {f"objection:{o.id}": f"Objection: {o.title}" for o in pack.objections}
+    calls = analysed_calls(db, pack.id, since)
+    groups, named = mine(calls), titles(pack)
     return render(request, "draft.html", session, section="scripts", script=script, since=since,
-                  groups=[(titles.get(t, t), g) for t, g in groups.items()], draft=draft_pack(pack, groups))  # fmt: skip
+                  groups=[(named.get(t, t), g) for t, g in groups.items()], draft=draft_pack(pack, groups),
+                  gaps=[(named[t], why) for t, why in gaps(calls, groups, named).items()] if calls else [])  # fmt: skip
