@@ -14,8 +14,8 @@ Reported per case: word-level role attribution (each recognised word against the
 reference speaker at its middle, under the better mapping of the two roles to the
 two speakers), DER (10 ms frames, no collar, overlap counted), WER where a
 reference text exists, the voices found, and the cost of diarization as a share
-of the transcription time of the same call (the same call transcribed without
-the speaker encoder, best of two runs each).
+of the transcription time of the same call (the speaker encoder over the call,
+against the call transcribed without it, best of two runs each).
 Targets: attribution >= 0.90 on the pyannote sample and >= 0.95 on the mixes;
 single-speaker recordings found as single-speaker; cost <= 25 %.
 """
@@ -27,7 +27,6 @@ import itertools
 import sys
 import tempfile
 import time
-import wave
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +36,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-Span = tuple[float, float, str]  # start, end, speaker
+
+
+from conftest import Span, attribution, interleaved, read_mono, write_8k
 
 
 @dataclass(frozen=True)
@@ -46,52 +47,6 @@ class Case:
     audio: Path
     reference: list[Span]  # who speaks when; empty for a single-speaker recording
     text: str | None  # the reference words, where known
-
-
-def read_mono(path: Path) -> np.ndarray:
-    from transcribe.audio import SAMPLE_RATE, stream_audio
-
-    blocks = list(stream_audio(str(path), block_seconds=600.0))
-    audio = np.concatenate([b.mean(axis=0) for b in blocks]) if blocks else np.zeros(0, np.float32)
-    assert SAMPLE_RATE == 16000
-    return audio.astype(np.float32)
-
-
-def write_8k(path: Path, audio: np.ndarray) -> Path:
-    """16 kHz float audio as an 8 kHz 16-bit WAV: the telephone's rate."""
-    from scipy.signal import resample_poly
-
-    low = np.clip(resample_poly(audio, 1, 2), -1, 1)
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes((low * 32767).astype("<i2").tobytes())
-    return path
-
-
-def phrases(audio: np.ndarray) -> list[np.ndarray]:
-    """The stretches of speech between pauses of 0.3 s."""
-    from transcribe.speech import speech_spans
-
-    return [audio[a:b] for a, b in speech_spans(audio, min_silence_ms=300, pad_ms=60)]
-
-
-def interleaved(a: np.ndarray, b: np.ndarray, gap: float = 0.25) -> tuple[np.ndarray, list[Span]]:
-    """The phrases of two recordings taken in turns (A, B, A, B...), ``gap`` seconds apart."""
-    pieces: list[np.ndarray] = []
-    spans: list[Span] = []
-    at = 0.5
-    silence = np.zeros(int(gap * 16000), np.float32)
-    lead = np.zeros(8000, np.float32)
-    for pair in itertools.zip_longest(phrases(a), phrases(b)):
-        for speaker, phrase in zip("AB", pair, strict=True):
-            if phrase is None:
-                continue
-            spans.append((at, at + len(phrase) / 16000, speaker))
-            pieces += [phrase, silence]
-            at += (len(phrase) + len(silence)) / 16000
-    return np.concatenate([lead, *pieces, lead]), spans
 
 
 def pyannote_case(wheel: Path, folder: Path) -> Case:
@@ -105,6 +60,30 @@ def pyannote_case(wheel: Path, folder: Path) -> Case:
     return Case("pyannote sample (16 kHz, phone)", folder / "sample.wav", spans, text)
 
 
+def pyannote_cases(wheel: Path, folder: Path) -> list[Case]:
+    """The sample as it is, and at the telephone's 8 kHz."""
+    sample = pyannote_case(wheel, folder)
+    low = write_8k(folder / "sample.8k.wav", read_mono(sample.audio))
+    return [sample, Case("pyannote sample at 8 kHz", low, sample.reference, sample.text)]
+
+
+def devset_cases(per_folder: int) -> list[Case]:
+    """The first calls of each product and rendering of the development set, mixed to mono:
+    synthetic voices (espeak-ng, and one Piper voice pitch-shifted per speaker)."""
+    import json
+
+    from conftest import SPEECH
+
+    found = []
+    for folder in sorted(p for p in (SPEECH.parent / "devset").iterdir() if p.is_dir() and p.name != "packs"):
+        for labels in sorted(folder.glob("*.json"))[:per_folder]:
+            call = json.loads(labels.read_text())
+            spans = [(t["start"], t["end"], t["speaker"]) for t in call["turns"]]
+            found.append(Case(f"devset {folder.name}/{call['id']}", labels.with_suffix(".mono.flac"), spans,
+                              " ".join(t["text"] for t in call["turns"])))  # fmt: skip
+    return found
+
+
 def cases(folder: Path, wheel: Path | None) -> list[Case]:
     from conftest import HARVARD_TEXT, JFK_TEXT, SPEECH
 
@@ -113,7 +92,7 @@ def cases(folder: Path, wheel: Path | None) -> list[Case]:
 
     stereo = np.concatenate(list(stream_audio(str(SPEECH / "stereo_diarization.wav"), block_seconds=600.0)), axis=1)
     left, right = stereo[0].astype(np.float32), stereo[1].astype(np.float32)
-    found = [pyannote_case(wheel, folder)] if wheel else []
+    found = pyannote_cases(wheel, folder) if wheel else []
     for name, a, b in (("jfk + harvard", jfk, harvard), ("harvard + jfk", harvard, jfk),
                        ("harvard + stereo right", harvard, right),
                        ("stereo left + right", left, right)):  # fmt: skip
@@ -122,26 +101,6 @@ def cases(folder: Path, wheel: Path | None) -> list[Case]:
     found += [Case("one voice: jfk (8 kHz)", write_8k(folder / "jfk.wav", jfk), [], JFK_TEXT),
               Case("one voice: harvard (8 kHz)", SPEECH / "osr_harvard72_8k.wav", [], HARVARD_TEXT)]  # fmt: skip
     return found
-
-
-def speaker_at(reference: list[Span], time: float) -> str | None:
-    """The one speaker at ``time``; None in silence or overlap."""
-    speaking = {s for a, b, s in reference if a <= time <= b}
-    return speaking.pop() if len(speaking) == 1 else None
-
-
-def attribution(transcript, reference: list[Span]) -> float:  # type: ignore[no-untyped-def]
-    """Share of recognised words given the right speaker, under the better mapping of roles."""
-    pairs = [(u.speaker, speaker_at(reference, (w.start + w.end) / 2)) for u in transcript.utterances for w in u.words]
-    pairs = [(role, who) for role, who in pairs if who is not None]
-    speakers = sorted({who for _, who in pairs})
-    if not pairs:
-        return float("nan")
-    best = 0
-    for order in itertools.permutations(speakers, len(speakers)):
-        mapping = dict(zip(("manager", "client"), order, strict=False))
-        best = max(best, sum(mapping.get(role) == who for role, who in pairs))
-    return best / len(pairs)
 
 
 def der(transcript, reference: list[Span], duration: float) -> float:  # type: ignore[no-untyped-def]
@@ -165,41 +124,52 @@ def der(transcript, reference: list[Span], duration: float) -> float:  # type: i
     return float(best)
 
 
-def timed(path: Path, engines, encoder) -> tuple[object, float]:  # type: ignore[no-untyped-def]
+def timed(path: Path, engines, encoder) -> tuple[object, float, float]:  # type: ignore[no-untyped-def]
+    """The transcript with the encoder; the transcription's time without it, and the encoder's
+    time over the same audio (best of two each)."""
     from transcribe import TranscribeOptions, transcribe_file
 
-    times, result = [], None
+    result = transcribe_file(path, engines, TranscribeOptions(), encoder=encoder)
+    plain, voices = [], []
+    audio = read_mono(path)
     for _ in range(2):
         started = time.perf_counter()
-        result = transcribe_file(path, engines, TranscribeOptions(), encoder=encoder)
-        times.append(time.perf_counter() - started)
-    return result, min(times)
+        transcribe_file(path, engines, TranscribeOptions())
+        plain.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        encoder.embed(audio, 0.0)
+        voices.append(time.perf_counter() - started)
+    return result, min(plain), min(voices)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pyannote", type=Path, help="the pyannote.audio 4.0.7 wheel (pip download --no-deps)")
+    parser.add_argument("--encoder", choices=["campplus", "resemblyzer", "both"], default="campplus")
+    parser.add_argument("--devset", type=int, default=0, help="also this many synthetic calls of each devset folder")
     args = parser.parse_args()
     from conftest import wer
 
     from callqa.settings import Settings
+    from transcribe import transcribe_file
     from transcribe.recognisers import Recognisers
 
     engines = Recognisers.from_settings(Settings.from_env())
-    encoder = engines.diarizer()
+    from transcribe.diarize import BothEncoders, CamPlusEncoder, ResemblyzerEncoder
+
+    encoder = {"campplus": CamPlusEncoder, "resemblyzer": ResemblyzerEncoder, "both": BothEncoders}[args.encoder]()
     with tempfile.TemporaryDirectory() as tmp:
-        found = cases(Path(tmp), args.pyannote)
-        timed(found[0].audio, engines, encoder)  # warm-up: models loaded
+        found = cases(Path(tmp), args.pyannote) + devset_cases(args.devset)
+        transcribe_file(found[0].audio, engines, encoder=encoder)  # warm-up: models loaded
         print(f"{'case':34} {'attrib':>7} {'DER':>6} {'WER':>6} {'voices':>7} {'diar cost':>9}")
         for case in found:
-            transcript, with_voices = timed(case.audio, engines, encoder)
-            _, without = timed(case.audio, engines, None)
+            transcript, without, voices_time = timed(case.audio, engines, encoder)
             voices = 1 if transcript.role_method == "single-speaker" else 2  # type: ignore[attr-defined]
             said = " ".join(u.text for u in transcript.utterances)  # type: ignore[attr-defined]
             shown = [f"{attribution(transcript, case.reference):7.3f}" if case.reference else f"{'':>7}",
                      f"{der(transcript, case.reference, transcript.duration):6.3f}" if case.reference else f"{'':>6}",  # type: ignore[attr-defined]
                      f"{wer(case.text, said):6.3f}" if case.text else f"{'':>6}"]  # fmt: skip
-            cost = (with_voices - without) / without
+            cost = voices_time / without
             print(f"{case.name:34} {' '.join(shown)} {voices:7d} {cost:8.0%}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -11,10 +12,12 @@ import subprocess
 import sys
 import time
 import uuid
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "audio"
@@ -105,9 +108,9 @@ def openai_engine(cache_dir: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def encoder():  # type: ignore[no-untyped-def]
-    from transcribe.diarize import ResemblyzerEncoder
+    from transcribe.diarize import BothEncoders
 
-    return ResemblyzerEncoder()
+    return BothEncoders()
 
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -336,3 +339,73 @@ def served(env: dict[str, str], log: Path) -> Iterator[str]:
 def run_callqa(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "cli", *args], env=env, capture_output=True,
                           text=True, timeout=120, check=False)  # fmt: skip
+
+
+# Mono recordings of two real voices, for the diarizer's tests and benchmark (bench/diarization.py).
+Span = tuple[float, float, str]  # start, end, speaker
+
+
+def read_mono(path: Path) -> np.ndarray:
+    from transcribe.audio import SAMPLE_RATE, stream_audio
+
+    blocks = list(stream_audio(str(path), block_seconds=600.0))
+    audio = np.concatenate([b.mean(axis=0) for b in blocks]) if blocks else np.zeros(0, np.float32)
+    assert SAMPLE_RATE == 16000
+    return audio.astype(np.float32)
+
+
+def write_8k(path: Path, audio: np.ndarray) -> Path:
+    """16 kHz float audio as an 8 kHz 16-bit WAV: the telephone's rate."""
+    from scipy.signal import resample_poly
+
+    low = np.clip(resample_poly(audio, 1, 2), -1, 1)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes((low * 32767).astype("<i2").tobytes())
+    return path
+
+
+def phrases(audio: np.ndarray) -> list[np.ndarray]:
+    """The stretches of speech between pauses of 0.3 s."""
+    from transcribe.speech import speech_spans
+
+    return [audio[a:b] for a, b in speech_spans(audio, min_silence_ms=300, pad_ms=60)]
+
+
+def interleaved(a: np.ndarray, b: np.ndarray, gap: float = 0.25) -> tuple[np.ndarray, list[Span]]:
+    """The phrases of two recordings taken in turns (A, B, A, B...), ``gap`` seconds apart."""
+    pieces: list[np.ndarray] = []
+    spans: list[Span] = []
+    at = 0.5
+    silence = np.zeros(int(gap * 16000), np.float32)
+    lead = np.zeros(8000, np.float32)
+    for pair in itertools.zip_longest(phrases(a), phrases(b)):
+        for speaker, phrase in zip("AB", pair, strict=True):
+            if phrase is None:
+                continue
+            spans.append((at, at + len(phrase) / 16000, speaker))
+            pieces += [phrase, silence]
+            at += (len(phrase) + len(silence)) / 16000
+    return np.concatenate([lead, *pieces, lead]), spans
+
+
+def speaker_at(reference: list[Span], time: float) -> str | None:
+    """The one speaker at ``time``; None in silence or overlap."""
+    speaking = {s for a, b, s in reference if a <= time <= b}
+    return speaking.pop() if len(speaking) == 1 else None
+
+
+def attribution(transcript, reference: list[Span]) -> float:  # type: ignore[no-untyped-def]
+    """Share of recognised words given the right speaker, under the better mapping of roles."""
+    pairs = [(u.speaker, speaker_at(reference, (w.start + w.end) / 2)) for u in transcript.utterances for w in u.words]
+    pairs = [(role, who) for role, who in pairs if who is not None]
+    speakers = sorted({who for _, who in pairs})
+    if not pairs:
+        return float("nan")
+    best = 0
+    for order in itertools.permutations(speakers, len(speakers)):
+        mapping = dict(zip(("manager", "client"), order, strict=False))
+        best = max(best, sum(mapping.get(role) == who for role, who in pairs))
+    return best / len(pairs)

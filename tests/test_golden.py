@@ -54,11 +54,14 @@ def test_accuracy_on_mono_8k_recordings_diarized(tmp_path: Path, cache_dir: Path
         encode(tmp_path / f"{name}.wav", "wav", "pcm_mulaw", 8000, 1, source=wav)
         shutil.copy(CALLS / f"{name}.labels.json", tmp_path)
     figures = evaluation(tmp_path, cache_dir)
-    # One mixed channel: diarization mistakes move some words to the wrong side (by meaning:
-    # objection types 0.69 on AVX2 and AVX-512 kernels; by wording only it was 0.815).
+    # One mixed channel: diarization mistakes move some words to the wrong side. With CAM++ and
+    # Resemblyzer together and a change of voice found inside a stretch of speech (issue 17):
+    # 0.883 / 0.875 / AUC 0.945 on AVX2 kernels (the old stretch-level Resemblyzer labels gave
+    # objection types 0.69). Resemblyzer alone does better on these synthetic voices (0.915 /
+    # 0.909 / 1.0), and worse on real ones (bench/diarization.py): the default serves real calls.
     assert figures["checkpoint_f1"] >= 0.85
-    assert figures["objection_f1"] >= 0.65
-    assert figures["separation"]["auc"] >= 0.95
+    assert figures["objection_f1"] >= 0.8
+    assert figures["separation"]["auc"] >= 0.92
 
 
 def test_mistakes_from_audio_are_pinned_to_their_moments(cache_dir: Path) -> None:

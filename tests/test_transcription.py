@@ -5,7 +5,19 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import FIXTURES, HARVARD_TEXT, JFK_TEXT, SPEECH, encode, reference, wer
+from conftest import (
+    FIXTURES,
+    HARVARD_TEXT,
+    JFK_TEXT,
+    SPEECH,
+    attribution,
+    encode,
+    interleaved,
+    read_mono,
+    reference,
+    wer,
+    write_8k,
+)
 
 from callqa.errors import ModelError
 from transcribe import RecognitionOptions, TranscribeOptions, Transcript, transcribe_file
@@ -128,6 +140,17 @@ def test_mono_dialogue_is_diarized_and_the_manager_found(
     assert transcript.role_confidence > 0.8
     assert {u.speaker for u in transcript.utterances} == {"manager", "client"}
     assert word_role_accuracy(transcript, name) >= min_accuracy
+
+
+@pytest.mark.parametrize("gap", [0.25, 0.0])
+def test_two_real_voices_in_one_channel_are_told_apart(faster, encoder, tmp_path, gap: float) -> None:  # type: ignore[no-untyped-def]
+    """Phrases of two real recordings of different speakers (JFK, a reader of the Harvard
+    sentences) in turns at 8 kHz; with no gap, each change of voice falls inside a stretch of speech."""
+    mixed, spans = interleaved(read_mono(SPEECH / "jfk.flac"), read_mono(SPEECH / "osr_harvard72_8k.wav"), gap)
+    transcript = transcribe_file(write_8k(tmp_path / "mixed.wav", mixed), faster, encoder=encoder)
+    assert transcript.role_method == "diarization"
+    # 1.000 with a 0.25 s pause between turns and with none (AVX2 kernels).
+    assert attribution(transcript, spans) >= 0.95
 
 
 def test_telephone_band_mono_call_is_diarized(faster, encoder, tmp_path) -> None:  # type: ignore[no-untyped-def]

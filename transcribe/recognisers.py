@@ -19,7 +19,7 @@ import numpy as np
 
 from callqa.errors import ModelError
 from transcribe.audio import SAMPLE_RATE
-from transcribe.diarize import ResemblyzerEncoder, SpeakerEncoder
+from transcribe.diarize import BothEncoders, SpeakerEncoder
 from transcribe.engines import Engine, load_engine
 from transcribe.models import DEFAULT_MODEL, model_for
 
@@ -63,7 +63,7 @@ class Recognisers:
     threads: int = 0
     _loaded: dict[str, Engine] = field(default_factory=dict, repr=False)
     # Mono calls are diarized by voice; its weights load only when a mono call comes.
-    _diarizer: ResemblyzerEncoder = field(default_factory=ResemblyzerEncoder, repr=False)
+    _diarizer: SpeakerEncoder = field(default_factory=BothEncoders, repr=False)
 
     @classmethod
     def from_settings(
