@@ -153,6 +153,19 @@ def test_two_real_voices_in_one_channel_are_told_apart(faster, encoder, tmp_path
     assert attribution(transcript, spans) >= 0.95
 
 
+def test_a_last_block_under_a_second_joins_the_blocks_before_it(encoder) -> None:  # type: ignore[no-untyped-def]
+    from transcribe.diarize import label_words, merge_windows
+
+    # A call's last block can be a fraction of a second of speech: too short for Resemblyzer.
+    audio = read_mono(FIXTURES / "inbound_en.mono.wav")
+    last = reference("inbound_en")["turns"][-1]
+    cut = int((last["start"] + last["end"]) / 2 * 16000)
+    blocks = [encoder.embed(audio[:cut], 0.0), encoder.embed(audio[cut : cut + 9600], cut / 16000)]
+    windows = merge_windows(blocks)
+    assert len(windows.centres) == len(blocks[0].centres) > 20
+    assert label_words(windows, [(1.0, 1.2), (cut / 16000 + 0.2, cut / 16000 + 0.4)]).voices == 2
+
+
 def test_telephone_band_mono_call_is_diarized(faster, encoder, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "call.wav"  # 8 kHz mu-law mono, as many PBXs record
     encode(path, "wav", "pcm_mulaw", 8000, 1, source=FIXTURES / "outbound_en.stereo.wav")

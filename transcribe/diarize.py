@@ -42,7 +42,9 @@ EMPTY = VoiceWindows(np.zeros((0, 256), np.float32), np.zeros(0), np.zeros((0, 2
 
 
 def merge_windows(parts: Sequence[VoiceWindows]) -> VoiceWindows:
-    """The windows of consecutive blocks as one set, stretch numbers kept distinct."""
+    """The windows of consecutive blocks as one set, stretch numbers kept distinct (blocks
+    without windows, such as a last block under a second, are left out)."""
+    parts = [p for p in parts if len(p.centres)]
     if not parts:
         return EMPTY
     shift = np.cumsum([0] + [len(p.stretches) for p in parts[:-1]])
@@ -144,8 +146,9 @@ class BothEncoders:
         spans = stretches_of(audio)
         fine = self._campplus.embed_spans(audio, offset, spans)
         other = self._resemblyzer.embed_spans(audio, offset, spans)
-        if not len(fine.centres) or not len(other.centres):
-            return fine
+        if not len(fine.centres) or not len(other.centres):  # under a second of speech: nothing to join
+            return replace(fine, embeddings=np.zeros((0, fine.embeddings.shape[1] + other.embeddings.shape[1]), np.float32),
+                           centres=np.zeros(0), stretch=np.zeros(0, int))  # fmt: skip
         nearest = np.argmin(np.abs(fine.centres[:, None] - other.centres[None, :]), axis=1)
         joined = np.concatenate([fine.embeddings, other.embeddings[nearest]], axis=1) / np.sqrt(2)
         return replace(fine, embeddings=joined.astype(np.float32))
@@ -158,7 +161,6 @@ class SpeakerLabels:
 
 
 SWITCH = 0.3  # what a change of voice inside a stretch of speech costs, in cosine similarity
-ONE_VOICE = 1.01  # the two centroids of one voice are at least this similar (CAM++ on real speech)
 
 
 def label_words(
