@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypedDict
@@ -165,17 +165,10 @@ def period_of(moment: datetime | date, period: str) -> str:
     return f"{iso.year}-W{iso.week:02d}"
 
 
-def by_period(calls: Iterable[CallFacts], period: str = "week") -> dict[str, dict[str, Numbers]]:
-    """Each manager's numbers per period (``day`` or ``week``) of the calls."""
-    by: dict[str, dict[str, Numbers]] = defaultdict(lambda: defaultdict(Numbers))
-    for call in calls:
-        by[call.manager][period_of(call.at, period)].add(call)
-    return by
-
-
 def table(by: Mapping[str, Mapping[str, Numbers]], when: str) -> list[Row]:
     """Each manager's numbers for the period ``when``, with their trailing average, the team's,
-    and the drops flagged; ``by``: each manager's numbers per period (``by_period``)."""
+    and the drops flagged; ``by``: each manager's numbers per period (``storage.kpis`` adds up
+    the days ``storage.daily`` keeps)."""
     team = Numbers()
     for periods in by.values():
         if when in periods:
