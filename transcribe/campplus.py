@@ -208,9 +208,23 @@ class CamPlus(nn.Module):
         self.xvector.add_module("stats", _Stats())
         self.xvector.add_module("dense", _Embedding(channels * 2, size))
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        out: torch.Tensor = self.xvector(self.head(features.permute(0, 2, 1)))
+    def frames(self, features: torch.Tensor) -> torch.Tensor:
+        """Log-mel frames (batch, frames, 80) to frame-level features (batch, 512, frames / 2)."""
+        x: torch.Tensor = self.head(features.permute(0, 2, 1))
+        for name, layer in self.xvector.named_children():
+            if name == "stats":
+                break
+            x = layer(x)
+        return x
+
+    def pool(self, frames: torch.Tensor) -> torch.Tensor:
+        """Frame-level features (batch, 512, time) to embeddings (batch, 192): their mean and
+        deviation over time, projected."""
+        out: torch.Tensor = self.xvector.get_submodule("dense")(self.xvector.get_submodule("stats")(frames))
         return out
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.pool(self.frames(features))
 
 
 def load() -> CamPlus:
@@ -237,17 +251,11 @@ def embed(model: CamPlus, audio: np.ndarray, window: float, hop: float) -> tuple
         return np.zeros((0, 192), np.float32), np.zeros(0)
     features = features - features.mean(dim=0, keepdim=True)
     with torch.inference_mode():
-        frames = model.head(features[None].permute(0, 2, 1))
-        for name, layer in model.xvector.named_children():
-            if name == "stats":
-                break
-            frames = layer(frames)
-        frames = frames[0]  # (channels, time)
+        frames = model.frames(features[None])[0]  # (channels, time)
         width = max(2, min(frames.shape[1], round(window * FRAMES_PER_SECOND)))
         step = max(1, round(hop * FRAMES_PER_SECOND))
-        pieces = frames.unfold(1, width, step)  # (channels, windows, width)
-        stats = torch.cat([pieces.mean(dim=-1), pieces.std(dim=-1)], dim=0).T
-        vectors = model.xvector.get_submodule("dense")(stats).numpy()
+        pieces = frames.unfold(1, width, step).permute(1, 0, 2)  # (windows, channels, width)
+        vectors = model.pool(pieces).numpy()
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
     starts = np.arange(vectors.shape[0]) * step
     return vectors.astype(np.float32), (starts + width / 2) / FRAMES_PER_SECOND
