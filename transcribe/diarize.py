@@ -178,11 +178,14 @@ def label_words(
     centroids = _two_voices(windows.embeddings) if len(windows.centres) >= 4 else None
     if centroids is None:
         return SpeakerLabels(tuple(0 for _ in word_times), 1)
-    order = np.argsort(windows.centres)
-    voices = np.empty(len(order), int)
-    voices[order] = _best_path(windows.embeddings[order] @ centroids.T, windows.stretch[order], switch)
+    order = np.argsort(windows.centres, kind="stable")
+    centres = windows.centres[order]
+    voices = _best_path(windows.embeddings[order] @ centroids.T, windows.stretch[order], switch)
     middles = np.array([(s + e) / 2 for s, e in word_times])
-    nearest = np.argmin(np.abs(windows.centres[None, :] - middles[:, None]), axis=1)
+    # The nearest window in time (the earlier of two as near): by bisection, not a words x windows
+    # matrix, which on an hour-long call would take gigabytes.
+    after = np.clip(np.searchsorted(centres, middles), 1, len(centres) - 1)
+    nearest = np.where(middles - centres[after - 1] <= centres[after] - middles, after - 1, after)
     return SpeakerLabels(tuple(int(v) for v in voices[nearest]), 2)
 
 
