@@ -30,7 +30,7 @@ def fill(app, n: int) -> None:  # type: ignore[no-untyped-def]
     from test_analysis import NOISY_GOOD, report_of, transcript
 
     from storage import daily, search
-    from storage.models import Call, Manager, Report, ReportItem, Review, Transcript
+    from storage.models import Call, Manager, Report, ReportItem, Review, Transcript, User
     from storage.users import add_user
 
     ctx = app.state.context
@@ -44,7 +44,6 @@ def fill(app, n: int) -> None:  # type: ignore[no-untyped-def]
     text = transcript(NOISY_GOOD).to_dict()
     rng = random.Random(7)
     start = datetime(2026, 9, 1)
-    manager_user = 0
     with ctx.sessions.begin() as db:
         managers = [Manager(name=f"manager{i:02d}") for i in range(40)]
         db.add_all(managers)
@@ -52,8 +51,6 @@ def fill(app, n: int) -> None:  # type: ignore[no-untyped-def]
         manager_ids = [m.id for m in managers]
     add_user(ctx.sessions, "manager00", "manager", "bench-pass")
     with ctx.sessions() as db:
-        from storage.models import User
-
         manager_user = db.scalar(select(User.id).where(User.name == "manager00"))
     batch = 5000
     for first in range(0, n, batch):

@@ -51,8 +51,8 @@ class Script(Base):
 
 class Call(Base):
     __tablename__ = "calls"
-    # Per-manager numbers (the team page, a manager's list) read this index alone.
-    # The review queue reads the state and score alone.
+    # A manager's list and page read this index alone (the team and Numbers pages read
+    # manager_days). The review queue reads whether a call waits, and its score.
     __table_args__ = (
         Index("ix_calls_manager_score", "manager_id", "score", "at"),
         Index("ix_calls_waiting_score", "waiting", "score"),
