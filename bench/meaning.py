@@ -16,6 +16,7 @@ the cache dir, apart for each ``CT2_FORCE_CPU_ISA`` and thread count. ``--write`
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -86,6 +87,9 @@ class Devset:
         s = self.settings
         # Transcripts differ with CTranslate2's CPU kernels and the thread count: one cache for each.
         setup = f"{os.environ.get('CT2_FORCE_CPU_ISA', 'auto')}-threads{s.threads}"
+        if audio.name.endswith(".mono.flac"):  # and mono ones with the diarizer's code
+            code = b"".join((ROOT / "transcribe" / name).read_bytes() for name in ("diarize.py", "campplus.py"))
+            setup += f"-diarizer{hashlib.sha256(code).hexdigest()[:8]}"
         cached = self.cache / s.engine / (s.model or "default") / setup / audio.parent.name / f"{audio.stem}.json"
         if cached.exists():
             return Transcript.from_json(cached.read_text())
