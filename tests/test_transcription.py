@@ -151,7 +151,7 @@ def test_two_real_voices_in_one_channel_are_told_apart(faster, encoder, tmp_path
     mixed, spans = interleaved(read_mono(SPEECH / "jfk.flac"), read_mono(SPEECH / "osr_harvard72_8k.wav"), gap)
     transcript = transcribe_file(write_8k(tmp_path / "mixed.wav", mixed), faster, encoder=encoder)
     assert transcript.role_method == "diarization"
-    # 1.000 with a 0.25 s pause between turns and with none (AVX2 kernels).
+    # 1.000 with a 0.25 s pause between turns and with none (AVX-512; the test holds on AVX2 too).
     assert attribution(transcript, spans) >= 0.95
 
 
