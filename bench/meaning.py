@@ -85,11 +85,12 @@ class Devset:
 
     def _transcript(self, audio: Path) -> Transcript:
         s = self.settings
-        # Transcripts differ with CTranslate2's CPU kernels and the thread count: one cache for each.
+        # Transcripts differ with CTranslate2's CPU kernels: one cache for each (and thread count).
         setup = f"{os.environ.get('CT2_FORCE_CPU_ISA', 'auto')}-threads{s.threads}"
-        if audio.name.endswith(".mono.flac"):  # and mono ones with the diarizer's code
-            code = b"".join((ROOT / "transcribe" / name).read_bytes() for name in ("diarize.py", "campplus.py"))
-            setup += f"-diarizer{hashlib.sha256(code).hexdigest()[:8]}"
+        # and with the code that decodes (and, for mono, diarizes) them
+        sources = ["engines/faster.py", *(("diarize.py", "campplus.py") if audio.name.endswith(".mono.flac") else ())]
+        code = b"".join((ROOT / "transcribe" / name).read_bytes() for name in sources)
+        setup += f"-code{hashlib.sha256(code).hexdigest()[:8]}"
         cached = self.cache / s.engine / (s.model or "default") / setup / audio.parent.name / f"{audio.stem}.json"
         if cached.exists():
             return Transcript.from_json(cached.read_text())

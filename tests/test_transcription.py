@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 
 import pytest
 from conftest import (
@@ -239,6 +241,29 @@ def test_english_only_model_refuses_russian(faster) -> None:  # type: ignore[no-
     options = TranscribeOptions(recognition=RecognitionOptions(language="ru"))
     with pytest.raises(ModelError, match="English-only.*--model base"):
         transcribe_file(FIXTURES / "outbound_ru.stereo.wav", faster, options)
+
+
+def test_the_same_call_gives_the_same_words_whatever_the_threads_and_load(cache_dir) -> None:  # type: ignore[no-untyped-def]
+    """A worker (one thread) and the command line (every core), or a disputed call run again
+    while the machine is busy, hear the same words at the same times. The English-only model on
+    a Russian call has to decode segments again (Whisper's fallback), which sampled at random
+    before: two runs gave different words."""
+    from transcribe import load_engine
+
+    def heard(engine) -> list[tuple[str, str, list[float]]]:  # type: ignore[no-untyped-def]
+        transcript = transcribe_file(FIXTURES / "outbound_ru.stereo.wav", engine)
+        return [(u.speaker, u.text, [w.start for w in u.words]) for u in transcript.utterances]
+
+    one, two = (load_engine("faster-whisper", cache_dir=cache_dir, device="cpu", threads=n) for n in (1, 2))
+    quiet = heard(two)
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        loaded = [heard(engine) for engine in (one, two, one, two)]
+    finally:
+        busy.kill()
+    assert len(" ".join(text for _, text, _ in quiet).split()) >= 20
+    for run in loaded:
+        assert run == quiet
 
 
 def test_options_are_frozen_and_replaceable() -> None:

@@ -60,6 +60,8 @@ class OpenAIWhisperEngine:
                 return Recognition(language=options.language or "en", segments=())
             audio = speech.audio
         prompt = " ".join(filter(None, [options.initial_prompt, *options.hotwords])) or None
+        # Whisper's fallback samples; from the same seed each call, a call run again samples alike.
+        torch.manual_seed(0)
         result: dict[str, Any] = self._model.transcribe(
             audio,
             language=options.language,
