@@ -23,9 +23,10 @@ from pipeline.jobs import job_state
 from pipeline.metadata import CallInfo
 from pipeline.redaction import redact_call, redact_failed
 from pipeline.scripts import resolve_script
-from storage import audio_key, content_hash, daily, search
+from storage import audio_key, content_hash, search
 from storage.managers import manager_for
 from storage.models import Call, Job, Report, ReportItem, Script, Transcript, now
+from storage.reviews import update_state
 from storage.scripts import stored_pack
 from transcribe import TranscribeOptions
 from transcribe.transcript import Transcript as TranscriptValue
@@ -187,7 +188,7 @@ def analyse_call(ctx: Context, call_id: int, script_id: int) -> float:
                 db.flush()
                 call = db.get_one(Call, call_id)
                 call.report_id, call.score = existing.id, score  # the newest analysis is current
-                daily.refresh(db, call.manager_id, call.at)
+                update_state(db, call)  # reviews of the old verdicts no longer count
             break
         except IntegrityError:
             continue

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from storage import daily
-from storage.models import Call, Manager, Review
+from storage.models import Call, Manager, Report, Review
 
 # A call's review states: not reviewed; reviewed; a dispute waits for an answer; every dispute answered.
 STATES = ("none", "reviewed", "disputed", "answered")
@@ -27,19 +27,23 @@ def open_disputes(entries: list[Review]) -> list[Review]:
 
 def update_state(db: Session, call: Call) -> None:
     """The call's review state from its reviews and disputes, and whether it waits in the queue."""
-    call.review = review_state(db, call.id)
+    call.review = review_state(db, call)
     call.waiting = call.review in WAITING
     daily.refresh(db, call.manager_id, call.at)  # its score, and whether it counts as reviewed
 
 
-def review_state(db: Session, call_id: int) -> str:
-    """One of STATES, from the call's reviews and disputes."""
-    entries = reviews_of(db, call_id)
+def review_state(db: Session, call: Call) -> str:
+    """One of STATES, from the call's reviews and disputes. A review counts only when it is of the
+    call's current verdicts: once the call is analysed again (rescored), it waits for review
+    again. A dispute stays open, whenever it was made, until a review answers it."""
+    entries = reviews_of(db, call.id)
     if open_disputes(entries):
         return "disputed"
-    if any(e.kind == "dispute" for e in entries):
+    report = db.get(Report, call.report_id) if call.report_id is not None else None
+    current = [e for e in entries if report is not None and e.report_id == report.id and e.created_at >= report.created_at]
+    if any(e.kind == "dispute" for e in current):
         return "answered"
-    return "reviewed" if any(e.kind == "review" for e in entries) else "none"
+    return "reviewed" if any(e.kind == "review" for e in current) else "none"
 
 
 class Disputed(NamedTuple):

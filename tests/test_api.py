@@ -176,10 +176,17 @@ def test_scripts_upload_validate_list_and_rescore(api: tuple[TestClient, dict[st
     assert stored.status_code == 201 and (stored.json()["pack"], stored.json()["version"]) == ("b2b_outbound", 2)
     versions = client.get("/api/scripts", headers=auth(tokens["manager"])).json()
     assert [(s["pack"], s["version"]) for s in versions] == [("b2b_outbound", 2), ("b2b_outbound", 1)]
+    call = client.get("/api/calls", params={"manager": "Emma"}, headers=auth(tokens["quality"])).json()["items"][0]
+    reviewed = client.post(f"/api/calls/{call['id']}/reviews", headers=auth(tokens["quality"]),
+                           json={"target": "checkpoint:greeting", "verdict": True})  # fmt: skip
+    assert reviewed.status_code == 201
+    assert client.get(f"/api/calls/{call['id']}", headers=auth(tokens["quality"])).json()["review"] == "reviewed"
     started = client.post(f"/api/scripts/{stored.json()['id']}/rescore", headers=auth(tokens["trainer"]))
     assert started.status_code == 202
     listed = client.get("/api/calls", params={"script": "b2b_outbound"}, headers=auth(tokens["quality"])).json()
     assert {c["script"]["version"] for c in listed["items"]} == {2}  # the newest report of each call
+    # The review was of version 1's verdicts: under version 2 the call waits for review again.
+    assert {c["review"] for c in listed["items"]} == {"none"}
 
 
 def test_jobs_managers_and_the_webhook(api: tuple[TestClient, dict[str, str]]) -> None:
