@@ -1,7 +1,7 @@
 """The whole pipeline end to end, per core: faster-whisper (the default) against openai-whisper.
 
-    python bench/pipeline.py                  # 6 development-set calls: stereo and mono, both renderings
-    python bench/pipeline.py --calls 12
+    python bench/end_to_end.py                  # 6 development-set calls: stereo and mono, both renderings
+    python bench/end_to_end.py --calls 12
 
 Each engine runs in its own process with one CPU thread (CALLQA_THREADS=1, as a worker does: one
 process per core), a fresh SQLite database and data folder, and the development set's FleetTrack
