@@ -53,6 +53,7 @@ def child(engine: str, files: list[Path], warm: Path, pack: Path, work: Path) ->
     from conftest import wer
     from sqlalchemy import select
 
+    from analysis.evaluate import reference_transcript
     from callqa.settings import Settings
     from pipeline.batch import run_batch
     from pipeline.context import Context
@@ -79,8 +80,8 @@ def child(engine: str, files: list[Path], warm: Path, pack: Path, work: Path) ->
             assert call is not None
             stored = db.scalar(select(Transcript.data).where(Transcript.call_id == call.id))
             said = " ".join(u["text"] for u in stored["utterances"])
-            labels = json.loads(path.with_name(path.name.split(".")[0] + ".json").read_text())
-            reference = " ".join(t["text"] for t in labels["turns"])
+            turns = reference_transcript(path.with_name(path.name.split(".")[0] + ".json"), "en")
+            reference = " ".join(u.text for u in turns.utterances)
             errors += wer(reference, said) * len(reference.split())
             words += len(reference.split())
     audio = sum(check_decodable(p) for p in files)

@@ -11,7 +11,7 @@ fallback decodes again without sampling (``DeterministicWhisper``).
 from __future__ import annotations
 
 import warnings
-import zlib
+from dataclasses import replace
 from typing import Any
 
 import ctranslate2
@@ -136,26 +136,16 @@ class DeterministicWhisper(WhisperModel):  # type: ignore[misc]
         options: TranscriptionOptions,
     ) -> tuple[Any, float, float, float]:  # fmt: skip
         """The decoded segment, its mean log-probability, its "temperature" (always 0: nothing is
-        sampled) and its compression ratio, as faster-whisper's own method returns them."""
-        max_length = self.max_length
-        if options.max_new_tokens is not None:
-            max_length = min(max_length, len(prompt) + options.max_new_tokens)
-        tried, passed = [], []
+        sampled) and its compression ratio, as faster-whisper's own method returns them.
+
+        Each try is faster-whisper's own decoding at temperature 0 alone (no sampling); the
+        checks that would have sent it on to a higher temperature send it to the next of FALLBACKS."""
+        tried: list[tuple[Any, float, float, float]] = []
+        passed: list[tuple[Any, float, float, float]] = []
         for changes in FALLBACKS:
-            settings = {"no_repeat_ngram_size": options.no_repeat_ngram_size, **changes}
-            result = self.model.generate(
-                encoder_output, [prompt], beam_size=options.beam_size, patience=options.patience,
-                length_penalty=options.length_penalty, repetition_penalty=options.repetition_penalty,
-                max_length=max_length, return_scores=True, return_no_speech_prob=True,
-                suppress_blank=options.suppress_blank, suppress_tokens=options.suppress_tokens,
-                max_initial_timestamp_index=round(options.max_initial_timestamp / self.time_precision),
-                **settings,
-            )[0]  # fmt: skip
-            tokens = result.sequences_ids[0]
-            avg_logprob = result.scores[0] * len(tokens) ** options.length_penalty / (len(tokens) + 1)
-            text = tokenizer.decode(tokens).strip().encode()
-            ratio = len(text) / len(zlib.compress(text)) if text else 0.0
-            decoded = (result, avg_logprob, 0.0, ratio)
+            asked = replace(options, temperatures=[0.0], **changes)
+            result, avg_logprob, _, ratio = super().generate_with_fallback(encoder_output, prompt, tokenizer, asked)
+            decoded = (result, float(avg_logprob), 0.0, float(ratio))
             tried.append(decoded)
             limit = options.compression_ratio_threshold
             repetitive = limit is not None and ratio > limit
