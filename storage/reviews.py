@@ -40,7 +40,7 @@ def review_state(db: Session, call: Call) -> str:
     if open_disputes(entries):
         return "disputed"
     report = db.get(Report, call.report_id) if call.report_id is not None else None
-    current = [e for e in entries if report is not None and e.report_id == report.id and e.created_at >= report.created_at]
+    current = [] if report is None else [e for e in entries if e.report_id == report.id and e.created_at >= report.created_at]
     if any(e.kind == "dispute" for e in current):
         return "answered"
     return "reviewed" if any(e.kind == "review" for e in current) else "none"
