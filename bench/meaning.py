@@ -10,7 +10,7 @@ pack (``packs/NAME.yaml``) and reviewed calls in ``NAME/`` (espeak-ng voices) an
 the *other* products' calls (reference text and stereo transcripts), then that product is
 measured with them: nothing is scored with weights fitted on its own calls. Recordings are
 transcribed once with the default model and settings (``CALLQA_MODEL`` etc.) and cached in
-the cache dir, apart for each ``CT2_FORCE_CPU_ISA`` and thread count. ``--write`` fits on every product and writes the weights callqa ships.
+the cache dir, apart for each ``CT2_FORCE_CPU_ISA``. ``--write`` fits on every product and writes the weights callqa ships.
 """
 
 from __future__ import annotations
@@ -85,8 +85,8 @@ class Devset:
 
     def _transcript(self, audio: Path) -> Transcript:
         s = self.settings
-        # Transcripts differ with CTranslate2's CPU kernels: one cache for each (and thread count).
-        setup = f"{os.environ.get('CT2_FORCE_CPU_ISA', 'auto')}-threads{s.threads}"
+        # Transcripts differ with CTranslate2's CPU kernels (not with the thread count): one cache for each.
+        setup = os.environ.get("CT2_FORCE_CPU_ISA", "auto")
         # and with the code that decodes (and, for mono, diarizes) them
         sources = ["engines/faster.py", *(("diarize.py", "campplus.py") if audio.name.endswith(".mono.flac") else ())]
         code = b"".join((ROOT / "transcribe" / name).read_bytes() for name in sources)

@@ -56,7 +56,7 @@ def test_accuracy_on_mono_8k_recordings_diarized(tmp_path: Path, cache_dir: Path
     figures = evaluation(tmp_path, cache_dir)
     # One mixed channel: diarization mistakes move some words to the wrong side. With CAM++ and
     # Resemblyzer together and a change of voice found inside a stretch of speech (issue 17):
-    # 0.883 / 0.875 / AUC 0.945 with AVX2 and AVX-512 kernels alike (the old stretch-level Resemblyzer labels gave
+    # 0.899 / 0.848 / AUC 0.982 with AVX2 kernels, 0.881 / 0.812 / 0.936 with AVX-512 (the old stretch-level Resemblyzer labels gave
     # objection types 0.69). Resemblyzer alone does better on these synthetic voices (0.915 /
     # 0.909 / 1.0), and worse on real ones (bench/diarization.py): the default serves real calls.
     assert figures["checkpoint_f1"] >= 0.85

@@ -124,8 +124,8 @@ class CamPlusEncoder:
         if self._model is None:
             self._model = campplus.load()
         vectors, centres, stretch = [], [], []
-        for index, (start, end) in enumerate(spans):
-            found, middles = campplus.embed(self._model, audio[start:end], self._window, self._hop)
+        embedded = campplus.embed(self._model, [audio[start:end] for start, end in spans], self._window, self._hop)
+        for index, ((start, _), (found, middles)) in enumerate(zip(spans, embedded, strict=True)):
             vectors.append(found)
             centres.append(start / SAMPLE_RATE + middles)
             stretch += [index] * len(found)
