@@ -147,13 +147,20 @@ class DeterministicWhisper(WhisperModel):  # type: ignore[misc]
             result, avg_logprob, _, ratio = super().generate_with_fallback(encoder_output, prompt, tokenizer, asked)
             decoded = (result, float(avg_logprob), 0.0, float(ratio))
             tried.append(decoded)
-            limit = options.compression_ratio_threshold
-            repetitive = limit is not None and ratio > limit
-            unsure = options.log_prob_threshold is not None and avg_logprob < options.log_prob_threshold
-            silent = unsure and options.no_speech_threshold is not None and result.no_speech_prob > options.no_speech_threshold
+            done, repetitive = judge(float(ratio), float(avg_logprob), result.no_speech_prob, options)
             if not repetitive:
                 passed.append(decoded)
-            if silent or not (repetitive or unsure):
+            if done:
                 return decoded
         # None passed: the surest that is not a loop (or the surest of all), as faster-whisper does.
         return max(passed or tried, key=lambda d: d[1])
+
+
+def judge(ratio: float, avg_logprob: float, no_speech_prob: float, options: TranscriptionOptions) -> tuple[bool, bool]:
+    """Whisper's checks of one decoding: whether it stands (not a loop and sure of itself, or
+    silence), and whether it is a loop (its text compresses too well)."""
+    limit = options.compression_ratio_threshold
+    repetitive = limit is not None and ratio > limit
+    unsure = options.log_prob_threshold is not None and avg_logprob < options.log_prob_threshold
+    silent = unsure and options.no_speech_threshold is not None and no_speech_prob > options.no_speech_threshold
+    return silent or not (repetitive or unsure), repetitive
