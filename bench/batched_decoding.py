@@ -1,20 +1,26 @@
-"""Batched decoding within a call (issue 18, item 1): faster-whisper's own decoding of a call's
-speech, 30-second window after window with the previous text as context, against the same speech
-cut into chunks of up to 30 s at pauses and decoded as one batch, without context.
+"""Batched decoding (issue 18, items 1 and 2): faster-whisper's own decoding of a call's speech,
+30-second window after window with the previous text as context, against ways of decoding
+several windows as one batch.
 
     python bench/batched_decoding.py [--calls 3] [--batch-size 8]
 
 Each stereo call of the development set (``--calls`` of each folder: espeak-ng and Piper, both
 products) is decoded and packed as ``callqa transcribe`` does it (both sides' speech end to end,
-``transcribe.speech``); then the packed speech is recognised by each way in turn, in one process,
-the same call by every way before the next (beam 5, word times, the default model and threads):
+``transcribe.speech``); then every call is recognised by each way in turn, in one process (beam
+5, word times, the default model and threads):
 
 - ``sequential``: the engine as it ships (``FasterWhisperEngine.recognize``);
-- ``batched``: faster-whisper's ``BatchedInferencePipeline`` over chunks cut at the pauses Silero
-  VAD finds, with callqa's fallback that decodes a looping or unsure chunk again without sampling;
+- ``sequential, no context`` and ``sequential over chunks``: the same without the previous
+  text as the prompt, and over the chunks the batched ways decode (what each of those costs);
+- ``batched``: faster-whisper's ``BatchedInferencePipeline`` over chunks of up to 30 s cut at
+  the pauses Silero VAD finds, with callqa's fallback that decodes a looping or unsure chunk
+  again without sampling;
 - ``batched + redo``: the same, and a chunk that comes back with fewer than ``--rate`` words per
-  second (the decoder stopped early: in one batched chunk of a BrightNest call, 10 words for 30 s)
-  is decoded again sequentially.
+  second (the decoder stopped early) is decoded again sequentially;
+- ``batched + seek``: the same chunks decoded side by side as Whisper decodes a recording,
+  with timestamps, seeking on from the last whole segment (``lockstep``);
+- ``across calls``: the calls themselves decoded side by side, ``--batch-size`` at a time,
+  each as the sequential decoder does it, with its own earlier text as context (``lockstep``).
 
 Reported per way: the recognition time over the calls' audio (RTF) and its ratio to sequential,
 and the WER (substitutions, deletions, insertions) against the reference turns, per rendering. The
@@ -32,6 +38,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +48,9 @@ import jiwer
 import numpy as np
 from conftest import normalise
 from faster_whisper import BatchedInferencePipeline
-from faster_whisper.transcribe import get_compression_ratio
+from faster_whisper.audio import pad_or_trim
+from faster_whisper.tokenizer import Tokenizer
+from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from analysis.evaluate import reference_transcript
@@ -114,6 +123,100 @@ def batched(engine: FasterWhisperEngine, audio: np.ndarray, batch_size: int, rat
     return words
 
 
+# Whisper's checks (faster-whisper's defaults), for ``judge``.
+CHECKS = SimpleNamespace(compression_ratio_threshold=2.4, log_prob_threshold=-1.0, no_speech_threshold=0.6)
+# Less audio than this left in a chunk is not decoded again (frames of 10 ms).
+LEFT_FRAMES = 30
+
+
+def lockstep(engine: FasterWhisperEngine, pieces: list[tuple[np.ndarray, int, int]], batch_size: int) -> list[list[str]]:
+    """The words of each piece (a log-mel spectrogram and the frames from and to which to
+    decode it), each decoded as Whisper decodes a recording: window by window with timestamps,
+    seeking to the end of the last whole segment, its own earlier text as the prompt. The pieces'
+    windows are decoded side by side, in rounds, each a batch of every piece with audio left."""
+    model = engine._model
+    tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
+    suppress = get_suppressed_tokens(tokenizer, [-1])
+    window, per_second = model.feature_extractor.nb_max_frames, model.frames_per_second
+    spans = [[start, end] for _, start, end in pieces]
+    tokens: list[list[int]] = [[] for _ in pieces]
+    words: list[list[str]] = [[] for _ in pieces]
+
+    def generate(encoded: Any, prompts: list[list[int]], **changes: Any) -> list[Any]:
+        return list(model.model.generate(
+            encoded, prompts, beam_size=5, patience=1, length_penalty=1, max_length=model.max_length,
+            suppress_blank=True, suppress_tokens=suppress, return_scores=True, return_no_speech_prob=True,
+            max_initial_timestamp_index=50, **changes,
+        ))  # fmt: skip
+
+    def scored(result: Any) -> tuple[list[int], float, float, float]:
+        ids = result.sequences_ids[0]
+        avg = result.scores[0] * len(ids) / (len(ids) + 1)
+        return ids, avg, result.no_speech_prob, get_compression_ratio(tokenizer.decode([t for t in ids if t < tokenizer.eot]))
+
+    while active := [i for i, (seek, end) in enumerate(spans) if end - seek > LEFT_FRAMES]:
+        for first in range(0, len(active), batch_size):
+            batch = active[first : first + batch_size]
+            sizes = [min(window, spans[i][1] - spans[i][0]) for i in batch]
+            features = np.stack([pad_or_trim(pieces[i][0][:, spans[i][0] : spans[i][0] + n]) for i, n in zip(batch, sizes, strict=True)])
+            # CTranslate2 wants the start of transcript at one place in every prompt of a batch.
+            kept = min(223, *(len(tokens[i]) for i in batch))
+            prompts = [model.get_prompt(tokenizer, tokens[i][len(tokens[i]) - kept :], without_timestamps=False) for i in batch]
+            encoded = model.encode(features)
+            decoded = [scored(r) for r in generate(encoded, prompts)]
+            again = [k for k, d in enumerate(decoded) if not judge(d[3], d[1], d[2], CHECKS)[0]]
+            if again:
+                second = generate(model.encode(features[again]), [prompts[k] for k in again], no_repeat_ngram_size=3)
+                for k, result in zip(again, second, strict=True):
+                    tried = [decoded[k], scored(result)]
+                    passed = [t for t in tried if not judge(t[3], t[1], t[2], CHECKS)[1]]
+                    done = judge(tried[1][3], tried[1][1], tried[1][2], CHECKS)[0]
+                    decoded[k] = tried[1] if done else max(passed or tried, key=lambda t: t[1])
+            found: list[list[dict]] = []
+            whole: list[bool] = []
+            for i, n, (ids, avg, no_speech, _) in zip(batch, sizes, decoded, strict=True):
+                seek = spans[i][0]
+                if no_speech > CHECKS.no_speech_threshold and avg < CHECKS.log_prob_threshold:
+                    spans[i][0] += n  # silence
+                    found.append([])
+                    whole.append(True)
+                    continue
+                segments, spans[i][0], single = model._split_segments_by_timestamps(
+                    tokenizer, ids, seek / per_second, n, n / per_second, seek
+                )
+                spans[i][0] = max(spans[i][0], seek + 1)
+                found.append([s for s in segments if s["start"] < s["end"] or len(s["tokens"]) > 1])
+                whole.append(single)
+                tokens[i] += [t for s in found[-1] for t in s["tokens"]]  # timestamps too, as Whisper's context
+            said = [k for k, segments in enumerate(found) if segments]
+            if len(said) < len(found):  # the alignment wants text for every window of the batch
+                encoded = model.encode(features[said]) if said else None
+            if said:
+                model.add_word_timestamps([found[k] for k in said], tokenizer, encoded, [sizes[k] for k in said],
+                                          "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、", 0.0)  # fmt: skip
+            for i, segments, single in zip(batch, found, whole, strict=True):
+                said_words = [w for s in segments for w in s.get("words", [])]
+                words[i] += [w["word"] for w in said_words]
+                if not single and said_words and said_words[-1]["end"] * per_second > spans[i][0] - window:
+                    # as faster-whisper does with word times: on from the last word's end
+                    spans[i][0] = max(spans[i][0], round(said_words[-1]["end"] * per_second))
+    return words
+
+
+def batched_seek(engine: FasterWhisperEngine, audio: np.ndarray, batch_size: int) -> list[str]:
+    """One call's chunks (cut at pauses) decoded side by side by ``lockstep``."""
+    mel = engine._model.feature_extractor(audio)
+    rate = engine._model.frames_per_second
+    found = lockstep(engine, [(mel, round(a * rate), min(mel.shape[1], round(b * rate))) for a, b in chunks_of(audio)], batch_size)
+    return [w for words in found for w in words]
+
+
+def across_calls(engine: FasterWhisperEngine, audios: list[np.ndarray], batch_size: int) -> list[list[str]]:
+    """Several calls decoded side by side by ``lockstep``, each whole as the sequential decoder does."""
+    mels = [engine._model.feature_extractor(a) for a in audios]
+    return lockstep(engine, [(mel, 0, mel.shape[1]) for mel in mels], batch_size)
+
+
 def sequential(engine: FasterWhisperEngine, audio: np.ndarray) -> list[str]:
     options = RecognitionOptions(language="en", vad=False)
     return [w.word for s in engine.recognize(audio, options).segments for w in s.words]
@@ -129,37 +232,53 @@ def main() -> None:
     engine = Recognisers.from_settings(Settings.from_env()).for_language("en")
     if not isinstance(engine, FasterWhisperEngine):
         raise SystemExit("the faster-whisper engine is measured here (CALLQA_ENGINE=faster-whisper)")
-    ways: dict[str, Callable[[np.ndarray], list[str]]] = {
-        "sequential": lambda audio: sequential(engine, audio),
-        "batched": lambda audio: batched(engine, audio, args.batch_size, None),
-        "batched + redo": lambda audio: batched(engine, audio, args.batch_size, args.rate),
+    model = engine._model
+
+    def each(recognise: Callable[[np.ndarray], list[str]]) -> Callable[[list[np.ndarray]], list[list[str]]]:
+        return lambda audios: [recognise(audio) for audio in audios]
+
+    def whole(audio: np.ndarray, **options: Any) -> list[str]:
+        segments, _ = model.transcribe(audio, language="en", beam_size=5, word_timestamps=True, **options)
+        return [w.word for segment in segments for w in segment.words]
+
+    ways: dict[str, Callable[[list[np.ndarray]], list[list[str]]]] = {
+        "sequential": each(lambda audio: sequential(engine, audio)),
+        "sequential, no context": each(lambda audio: whole(audio, condition_on_previous_text=False)),
+        "sequential over chunks": each(
+            lambda audio: whole(audio, clip_timestamps=[t for span in chunks_of(audio) for t in span])
+        ),
+        "batched": each(lambda audio: batched(engine, audio, args.batch_size, None)),
+        "batched + redo": each(lambda audio: batched(engine, audio, args.batch_size, args.rate)),
+        "batched + seek": each(lambda audio: batched_seek(engine, audio, args.batch_size)),
+        "across calls": lambda audios: across_calls(engine, audios, args.batch_size),
     }
-    seconds: dict[str, float] = defaultdict(float)
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    calls = []  # (packed speech, reference words, rendering)
     audio_seconds = 0.0
     for folder in FOLDERS:
         for path in sorted((args.devset / folder).glob("*.stereo.flac"))[: args.calls]:
             block = np.concatenate(list(stream_audio(str(path), block_seconds=3600.0)), axis=1)
-            packed = pack_speech([block[0], block[1]])
             audio_seconds += block.shape[1] / SAMPLE_RATE
             turns = reference_transcript(path.with_name(path.name.split(".")[0] + ".json"), "en").utterances
-            reference = normalise(" ".join(t.text for t in turns))
             rendering = "Piper" if folder.endswith("_piper") else "espeak-ng"
-            for way, recognise in ways.items():
-                started = time.perf_counter()
-                words = recognise(packed.audio)
-                seconds[way] += time.perf_counter() - started
-                found = jiwer.process_words(reference, normalise(" ".join(words)))
-                tally = counts[(way, rendering)]
-                for k, n in enumerate((found.substitutions, found.deletions, found.insertions, len(reference.split()))):
-                    tally[k] += n
+            calls.append((pack_speech([block[0], block[1]]).audio, normalise(" ".join(t.text for t in turns)), rendering))
+    seconds: dict[str, float] = {}
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for way, recognise in ways.items():
+        started = time.perf_counter()
+        found_words = recognise([audio for audio, _, _ in calls])
+        seconds[way] = time.perf_counter() - started
+        for (_, reference, rendering), words in zip(calls, found_words, strict=True):
+            found = jiwer.process_words(reference, normalise(" ".join(words)))
+            tally = counts[(way, rendering)]
+            for k, n in enumerate((found.substitutions, found.deletions, found.insertions, len(reference.split()))):
+                tally[k] += n
     print(f"{audio_seconds:.0f} s of stereo calls, beam 5, batch {args.batch_size}:")
     for way in ways:
         wers = []
         for rendering in ("espeak-ng", "Piper"):
             s, d, i, n = counts[(way, rendering)]
             wers.append(f"{rendering} WER {(s + d + i) / n:.3f} (sub {s / n:.3f} del {d / n:.3f} ins {i / n:.3f})")
-        print(f"  {way:15s} RTF {seconds[way] / audio_seconds:.4f} ({seconds['sequential'] / seconds[way]:.2f}x)  "
+        print(f"  {way:22s} RTF {seconds[way] / audio_seconds:.4f} ({seconds['sequential'] / seconds[way]:.2f}x)  "
               + "  ".join(wers))  # fmt: skip
 
 
