@@ -197,8 +197,7 @@ def lockstep(engine: FasterWhisperEngine, pieces: list[tuple[np.ndarray, int, in
             for i, segments, single in zip(batch, found, whole, strict=True):
                 said_words = [w for s in segments for w in s.get("words", [])]
                 words[i] += [w["word"] for w in said_words]
-                if not single and said_words and said_words[-1]["end"] * per_second > spans[i][0] - window:
-                    # as faster-whisper does with word times: on from the last word's end
+                if not single and said_words:  # on from the later of the last whole segment's and word's ends
                     spans[i][0] = max(spans[i][0], round(said_words[-1]["end"] * per_second))
     return words
 
