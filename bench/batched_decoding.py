@@ -18,9 +18,10 @@ products) is decoded and packed as ``callqa transcribe`` does it (both sides' sp
 - ``batched + redo``: the same, and a chunk that comes back with fewer than ``--rate`` words per
   second (the decoder stopped early) is decoded again sequentially;
 - ``batched + seek``: the same chunks decoded side by side as Whisper decodes a recording,
-  with timestamps, seeking on from the last whole segment (``lockstep``);
+  with timestamps, seeking on from the last whole segment (``lockstep``, each chunk apart);
 - ``across calls``: the calls themselves decoded side by side, ``--batch-size`` at a time,
-  each as the sequential decoder does it, with its own earlier text as context (``lockstep``).
+  each as the sequential decoder does it, with its own earlier text as context
+  (``FasterWhisperEngine.recognize_many``).
 
 Reported per way: the recognition time over the calls' audio (RTF) and its ratio to sequential,
 and the WER (substitutions, deletions, insertions) against the reference turns, per rendering. The
@@ -38,7 +39,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,21 +48,20 @@ import jiwer
 import numpy as np
 from conftest import normalise
 from faster_whisper import BatchedInferencePipeline
-from faster_whisper.audio import pad_or_trim
-from faster_whisper.tokenizer import Tokenizer
-from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+from faster_whisper.transcribe import get_compression_ratio
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from analysis.evaluate import reference_transcript
 from callqa.settings import Settings
 from transcribe.audio import SAMPLE_RATE, stream_audio
 from transcribe.engines.base import RecognitionOptions
-from transcribe.engines.faster import FALLBACKS, FasterWhisperEngine, judge
+from transcribe.engines.faster import FALLBACKS, FasterWhisperEngine, judge, lockstep
 from transcribe.recognisers import Recognisers
 from transcribe.speech import pack_speech
 
 DEVSET = ROOT.parent / "shared" / "data" / "devset"
 FOLDERS = ("fleettrack", "brightnest", "fleettrack_piper", "brightnest_piper")
+OPTIONS = RecognitionOptions(language="en", vad=False)
 
 
 class WithFallback(BatchedInferencePipeline):  # type: ignore[misc]
@@ -123,102 +122,23 @@ def batched(engine: FasterWhisperEngine, audio: np.ndarray, batch_size: int, rat
     return words
 
 
-# Whisper's checks (faster-whisper's defaults), for ``judge``.
-CHECKS = SimpleNamespace(compression_ratio_threshold=2.4, log_prob_threshold=-1.0, no_speech_threshold=0.6)
-# Less audio than this left in a chunk is not decoded again (frames of 10 ms).
-LEFT_FRAMES = 30
-
-
-def lockstep(engine: FasterWhisperEngine, pieces: list[tuple[np.ndarray, int, int]], batch_size: int) -> list[list[str]]:
-    """The words of each piece (a log-mel spectrogram and the frames from and to which to
-    decode it), each decoded as Whisper decodes a recording: window by window with timestamps,
-    seeking to the end of the last whole segment, its own earlier text as the prompt. The pieces'
-    windows are decoded side by side, in rounds, each a batch of every piece with audio left."""
-    model = engine._model
-    tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
-    suppress = get_suppressed_tokens(tokenizer, [-1])
-    window, per_second = model.feature_extractor.nb_max_frames, model.frames_per_second
-    spans = [[start, end] for _, start, end in pieces]
-    tokens: list[list[int]] = [[] for _ in pieces]
-    words: list[list[str]] = [[] for _ in pieces]
-
-    def generate(encoded: Any, prompts: list[list[int]], **changes: Any) -> list[Any]:
-        return list(model.model.generate(
-            encoded, prompts, beam_size=5, patience=1, length_penalty=1, max_length=model.max_length,
-            suppress_blank=True, suppress_tokens=suppress, return_scores=True, return_no_speech_prob=True,
-            max_initial_timestamp_index=50, **changes,
-        ))  # fmt: skip
-
-    def scored(result: Any) -> tuple[list[int], float, float, float]:
-        ids = result.sequences_ids[0]
-        avg = result.scores[0] * len(ids) / (len(ids) + 1)
-        return ids, avg, result.no_speech_prob, get_compression_ratio(tokenizer.decode([t for t in ids if t < tokenizer.eot]))
-
-    while active := [i for i, (seek, end) in enumerate(spans) if end - seek > LEFT_FRAMES]:
-        for first in range(0, len(active), batch_size):
-            batch = active[first : first + batch_size]
-            sizes = [min(window, spans[i][1] - spans[i][0]) for i in batch]
-            features = np.stack([pad_or_trim(pieces[i][0][:, spans[i][0] : spans[i][0] + n]) for i, n in zip(batch, sizes, strict=True)])
-            # CTranslate2 wants the start of transcript at one place in every prompt of a batch.
-            kept = min(223, *(len(tokens[i]) for i in batch))
-            prompts = [model.get_prompt(tokenizer, tokens[i][len(tokens[i]) - kept :], without_timestamps=False) for i in batch]
-            encoded = model.encode(features)
-            decoded = [scored(r) for r in generate(encoded, prompts)]
-            again = [k for k, d in enumerate(decoded) if not judge(d[3], d[1], d[2], CHECKS)[0]]
-            if again:
-                second = generate(model.encode(features[again]), [prompts[k] for k in again], no_repeat_ngram_size=3)
-                for k, result in zip(again, second, strict=True):
-                    tried = [decoded[k], scored(result)]
-                    passed = [t for t in tried if not judge(t[3], t[1], t[2], CHECKS)[1]]
-                    done = judge(tried[1][3], tried[1][1], tried[1][2], CHECKS)[0]
-                    decoded[k] = tried[1] if done else max(passed or tried, key=lambda t: t[1])
-            found: list[list[dict]] = []
-            whole: list[bool] = []
-            for i, n, (ids, avg, no_speech, _) in zip(batch, sizes, decoded, strict=True):
-                seek = spans[i][0]
-                if no_speech > CHECKS.no_speech_threshold and avg < CHECKS.log_prob_threshold:
-                    spans[i][0] += n  # silence
-                    found.append([])
-                    whole.append(True)
-                    continue
-                segments, spans[i][0], single = model._split_segments_by_timestamps(
-                    tokenizer, ids, seek / per_second, n, n / per_second, seek
-                )
-                spans[i][0] = max(spans[i][0], seek + 1)
-                found.append([s for s in segments if s["start"] < s["end"] or len(s["tokens"]) > 1])
-                whole.append(single)
-                tokens[i] += [t for s in found[-1] for t in s["tokens"]]  # timestamps too, as Whisper's context
-            said = [k for k, segments in enumerate(found) if segments]
-            if len(said) < len(found):  # the alignment wants text for every window of the batch
-                encoded = model.encode(features[said]) if said else None
-            if said:
-                model.add_word_timestamps([found[k] for k in said], tokenizer, encoded, [sizes[k] for k in said],
-                                          "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、", 0.0)  # fmt: skip
-            for i, segments, single in zip(batch, found, whole, strict=True):
-                said_words = [w for s in segments for w in s.get("words", [])]
-                words[i] += [w["word"] for w in said_words]
-                if not single and said_words:  # on from the later of the last whole segment's and word's ends
-                    spans[i][0] = max(spans[i][0], round(said_words[-1]["end"] * per_second))
-    return words
-
-
 def batched_seek(engine: FasterWhisperEngine, audio: np.ndarray, batch_size: int) -> list[str]:
-    """One call's chunks (cut at pauses) decoded side by side by ``lockstep``."""
+    """One call's chunks (cut at pauses) decoded side by side, each as a recording of its own
+    (``transcribe.engines.faster.lockstep``)."""
     mel = engine._model.feature_extractor(audio)
     rate = engine._model.frames_per_second
-    found = lockstep(engine, [(mel, round(a * rate), min(mel.shape[1], round(b * rate))) for a, b in chunks_of(audio)], batch_size)
-    return [w for words in found for w in words]
+    pieces = [mel[:, round(a * rate) : round(b * rate) + 1] for a, b in chunks_of(audio)]
+    found = lockstep(engine._model, pieces, OPTIONS, batch_size)
+    return [w.word for segments in found for s in segments for w in s.words]
 
 
 def across_calls(engine: FasterWhisperEngine, audios: list[np.ndarray], batch_size: int) -> list[list[str]]:
-    """Several calls decoded side by side by ``lockstep``, each whole as the sequential decoder does."""
-    mels = [engine._model.feature_extractor(a) for a in audios]
-    return lockstep(engine, [(mel, 0, mel.shape[1]) for mel in mels], batch_size)
+    """Several calls decoded side by side, each whole as the sequential decoder does (``recognize_many``)."""
+    return [[w.word for s in r.segments for w in s.words] for r in engine.recognize_many(audios, OPTIONS, batch_size)]
 
 
 def sequential(engine: FasterWhisperEngine, audio: np.ndarray) -> list[str]:
-    options = RecognitionOptions(language="en", vad=False)
-    return [w.word for s in engine.recognize(audio, options).segments for w in s.words]
+    return [w.word for s in engine.recognize(audio, OPTIONS).segments for w in s.words]
 
 
 def main() -> None:

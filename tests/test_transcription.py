@@ -6,6 +6,7 @@ import dataclasses
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from conftest import (
     FIXTURES,
@@ -264,6 +265,29 @@ def test_the_same_call_gives_the_same_words_whatever_the_threads_and_load(cache_
     assert len(" ".join(text for _, text, _ in quiet).split()) >= 20
     for run in loaded:
         assert run == quiet
+
+
+def test_calls_decoded_side_by_side_hear_what_each_does_alone(faster) -> None:  # type: ignore[no-untyped-def]
+    """A worker holding several calls decodes their 30-second windows as one batch (issue 18):
+    each call keeps its own words, in its own times, as it would decoded alone. Three calls in
+    batches of two: one of 82 s (three windows, each with its own earlier text as context)
+    beside shorter ones that finish first."""
+    harvard = decode_audio(SPEECH / "osr_harvard72_8k.wav")[0]
+    jfk = decode_audio(SPEECH / "jfk.flac")[0]
+    calls = [harvard, jfk, np.concatenate([harvard, jfk, harvard])]
+    said = [HARVARD_TEXT, JFK_TEXT, f"{HARVARD_TEXT} {JFK_TEXT} {HARVARD_TEXT}"]
+    options = RecognitionOptions(language="en", vad=False)
+    together = faster.recognize_many(calls, options, batch_size=2)
+    for audio, text, found in zip(calls, said, together, strict=True):
+        alone = faster.recognize(audio, options)
+        heard = " ".join(s.text for s in found.segments)
+        assert wer(text, heard) <= 0.10, heard
+        assert wer(" ".join(s.text for s in alone.segments), heard) <= 0.10
+        words = [w for s in found.segments for w in s.words]
+        assert [w.start for w in words] == sorted(w.start for w in words)
+        assert 0 <= words[0].start and words[-1].end <= len(audio) / 16000 + 0.5
+    with pytest.raises(ValueError, match="give the language"):
+        faster.recognize_many(calls, RecognitionOptions())
 
 
 def test_options_are_frozen_and_replaceable() -> None:
