@@ -22,8 +22,14 @@ from conftest import (
     write_8k,
 )
 
-from callqa.errors import ModelError
-from transcribe import RecognitionOptions, TranscribeOptions, Transcript, transcribe_file
+from callqa.errors import AudioError, ModelError
+from transcribe import (
+    RecognitionOptions,
+    TranscribeOptions,
+    Transcript,
+    transcribe_file,
+    transcribe_files,
+)
 from transcribe.audio import decode_audio
 
 
@@ -288,6 +294,28 @@ def test_calls_decoded_side_by_side_hear_what_each_does_alone(faster) -> None:  
         assert 0 <= words[0].start and words[-1].end <= len(audio) / 16000 + 0.5
     with pytest.raises(ValueError, match="give the language"):
         faster.recognize_many(calls, RecognitionOptions())
+
+
+def test_recordings_transcribed_together_come_out_as_each_alone(faster, encoder, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``transcribe_files``: a handful of calls (stereo and a mono one to diarize) recognised
+    side by side give each call the transcript it gets alone; a broken file among them is that
+    file's error, naming it, and the others go on."""
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF, but not a recording")
+    paths = [FIXTURES / "outbound_en.stereo.wav", broken, FIXTURES / "inbound_en.mono.wav",
+             FIXTURES / "inbound_en.stereo.wav"]  # fmt: skip
+    together = transcribe_files(paths, faster, encoder=encoder, batch_size=2)
+    assert isinstance(together[1], AudioError) and "broken.wav" in str(together[1])
+    for path, found in zip(paths, together, strict=True):
+        if path == broken:
+            continue
+        alone = transcribe_file(path, faster, encoder=encoder)
+        assert isinstance(found, Transcript) and found.source == str(path)
+        assert found.role_method == alone.role_method
+        for role in ("manager", "client"):
+            assert wer(role_text(alone, role), role_text(found, role)) <= 0.10
+        name = path.name.split(".")[0]
+        assert wer(reference_text(name, "client"), role_text(found, "client")) <= 0.35
 
 
 def test_options_are_frozen_and_replaceable() -> None:

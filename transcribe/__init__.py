@@ -7,7 +7,7 @@
 
 from transcribe.audio import SAMPLE_RATE, decode_audio, probe_audio, stream_audio
 from transcribe.engines import ENGINES, RecognitionOptions, load_engine
-from transcribe.pipeline import TranscribeOptions, transcribe_file
+from transcribe.pipeline import TranscribeOptions, transcribe_file, transcribe_files
 from transcribe.transcript import Overlap, Transcript, Utterance, Word
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "probe_audio",
     "stream_audio",
     "transcribe_file",
+    "transcribe_files",
 ]
