@@ -109,12 +109,14 @@ def lockstep(
 ) -> list[list[Segment]]:
     """The segments of each log-mel spectrogram, decoded as faster-whisper decodes a recording:
     window by window with timestamps, seeking on from the end of the last whole segment (or its
-    last word), the recording's own earlier text as the prompt, with the fallback of
-    ``DeterministicWhisper``. The windows of ``batch_size`` recordings are decoded as one batch,
-    in rounds, until none has audio left.
+    last word), the recording's own earlier text as the prompt (up to KEPT tokens), with the
+    fallback of ``DeterministicWhisper``. In rounds until none has audio left, the windows of up
+    to ``batch_size`` recordings are decoded as one batch.
 
-    CTranslate2 wants the start-of-transcript token at one place in every prompt of a batch, so
-    each prompt keeps as much earlier text as the shortest of its batch has (at most 223 tokens)."""
+    CTranslate2 wants the start-of-transcript token at one place in every prompt of a batch: a
+    batch takes windows whose prompts keep as much earlier text (most do: KEPT tokens, once a
+    call has said that much). No prompt is cut to fit its batch, so a call's words do not depend
+    on the calls decoded beside it."""
     tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=options.language)
     asked = {
         "beam_size": options.beam_size, "patience": 1, "length_penalty": 1, "max_length": model.max_length,
@@ -133,63 +135,77 @@ def lockstep(
     def decode(encoded: Any, prompts: list[list[int]], **changes: Any) -> list[_Decoded]:
         return [_Decoded.of(r, tokenizer) for r in model.model.generate(encoded, prompts, **asked, **changes)]
 
-    while active := [i for i in range(len(mels)) if seeks[i] < ends[i]]:
-        for first in range(0, len(active), batch_size):
-            batch = active[first : first + batch_size]
-            sizes = [min(window, ends[i] - seeks[i]) for i in batch]
-            features = np.stack([pad_or_trim(mels[i][:, seeks[i] : seeks[i] + n]) for i, n in zip(batch, sizes, strict=True)])
-            kept = min(model.max_length // 2 - 1, *(len(context[i]) for i in batch))
-            prompts = [
-                model.get_prompt(tokenizer, context[i][len(context[i]) - kept :], without_timestamps=False, hotwords=hotwords)
-                for i in batch
-            ]  # fmt: skip
-            encoded = model.encode(features)
-            decoded = decode(encoded, prompts)
-            again = [k for k, d in enumerate(decoded) if not d.stands]
-            retried = decode(model.encode(features[again]), [prompts[k] for k in again], **FALLBACKS[1]) if again else []
-            for k, second in zip(again, retried, strict=True):
-                decoded[k] = second if second.stands else max(
-                    [d for d in (decoded[k], second) if not d.loops] or [decoded[k], second], key=lambda d: d.avg_logprob
-                )  # fmt: skip
-            segments: list[list[dict[str, Any]]] = []
-            whole: list[bool] = []
-            starts = [seeks[i] for i in batch]
-            for i, n, d, start in zip(batch, sizes, decoded, starts, strict=True):
-                if d.no_speech_prob > CHECKS.no_speech_threshold and d.avg_logprob < CHECKS.log_prob_threshold:
-                    seeks[i] += n  # silence
-                    segments.append([])
-                    whole.append(True)
+    def step(batch: list[int], kept: int) -> None:
+        """Decode the current window of each of ``batch``, and move each on."""
+        sizes = [min(window, ends[i] - seeks[i]) for i in batch]
+        features = np.stack([pad_or_trim(mels[i][:, seeks[i] : seeks[i] + n]) for i, n in zip(batch, sizes, strict=True)])
+        prompts = [
+            model.get_prompt(tokenizer, context[i][len(context[i]) - kept :], without_timestamps=False, hotwords=hotwords)
+            for i in batch
+        ]  # fmt: skip
+        encoded = model.encode(features)
+        decoded = decode(encoded, prompts)
+        again = [k for k, d in enumerate(decoded) if not d.stands]
+        retried = decode(model.encode(features[again]), [prompts[k] for k in again], **FALLBACKS[1]) if again else []
+        for k, second in zip(again, retried, strict=True):
+            decoded[k] = second if second.stands else max(
+                [d for d in (decoded[k], second) if not d.loops] or [decoded[k], second], key=lambda d: d.avg_logprob
+            )  # fmt: skip
+        segments: list[list[dict[str, Any]]] = []
+        whole: list[bool] = []
+        starts = [seeks[i] for i in batch]
+        for i, n, d, start in zip(batch, sizes, decoded, starts, strict=True):
+            if d.no_speech_prob > CHECKS.no_speech_threshold and d.avg_logprob < CHECKS.log_prob_threshold:
+                seeks[i] += n  # silence
+                segments.append([])
+                whole.append(True)
+                continue
+            split, seeks[i], single = model._split_segments_by_timestamps(
+                tokenizer, d.tokens, start / per_second, n, n / per_second, start
+            )
+            segments.append(split)
+            whole.append(single)
+        if options.word_timestamps and any(segments):
+            # Each window's words are timed apart, after its own last word (as alone), from its
+            # own rows of the encoder's output (on a GPU, the window encoded again).
+            rows = np.asarray(encoded) if len(batch) > 1 and model.model.device == "cpu" else None
+            for k, split in enumerate(segments):
+                if not split:
                     continue
-                split, seeks[i], single = model._split_segments_by_timestamps(
-                    tokenizer, d.tokens, start / per_second, n, n / per_second, start
-                )
-                segments.append(split)
-                whole.append(single)
-            timed = [k for k, split in enumerate(segments) if split]
-            if options.word_timestamps and timed:
-                if len(timed) < len(batch):  # the aligner wants text in every window of its batch
-                    encoded = model.encode(features[timed])
-                model.add_word_timestamps([segments[k] for k in timed], tokenizer, encoded, [sizes[k] for k in timed],
-                                          PREPEND, APPEND, min(spoken[batch[k]] for k in timed))  # fmt: skip
-            for i, n, split, single, d, start in zip(batch, sizes, segments, whole, decoded, starts, strict=True):
-                said = [w for s in split for w in s.get("words", [])]
-                if said:
-                    spoken[i] = said[-1]["end"]
-                    if not single and said[-1]["end"] > start / per_second:
-                        seeks[i] = round(said[-1]["end"] * per_second)
-                if seeks[i] <= start:  # no way on found in the window: past it, so the loop ends
-                    seeks[i] = start + n
-                for s in split:
-                    text = tokenizer.decode(s["tokens"])
-                    if s["start"] == s["end"] or not text.strip():
-                        continue
-                    context[i] += s["tokens"]
-                    found[i].append(Segment(
-                        start=float(s["start"]), end=float(s["end"]), text=text.strip(),
-                        words=tuple(Word(w["word"].strip(), float(w["start"]), float(w["end"]), float(w["probability"]))
-                                    for w in s.get("words", [])),
-                        avg_logprob=d.avg_logprob, no_speech_prob=d.no_speech_prob,
-                    ))  # fmt: skip
+                if len(batch) == 1:
+                    own = encoded
+                elif rows is not None:
+                    own = ctranslate2.StorageView.from_array(rows[k : k + 1])
+                else:
+                    own = model.encode(features[k : k + 1])
+                model.add_word_timestamps([split], tokenizer, own, sizes[k], PREPEND, APPEND, spoken[batch[k]])
+        for i, n, split, single, d, start in zip(batch, sizes, segments, whole, decoded, starts, strict=True):
+            said = [w for s in split for w in s.get("words", [])]
+            if said:
+                spoken[i] = said[-1]["end"]
+                if not single and said[-1]["end"] > start / per_second:
+                    seeks[i] = round(said[-1]["end"] * per_second)
+            if seeks[i] <= start:  # no way on found in the window: past it, so the loop ends
+                seeks[i] = start + n
+            for s in split:
+                text = tokenizer.decode(s["tokens"])
+                if s["start"] == s["end"] or not text.strip():
+                    continue
+                context[i] += s["tokens"]
+                found[i].append(Segment(
+                    start=float(s["start"]), end=float(s["end"]), text=text.strip(),
+                    words=tuple(Word(w["word"].strip(), float(w["start"]), float(w["end"]), float(w["probability"]))
+                                for w in s.get("words", [])),
+                    avg_logprob=d.avg_logprob, no_speech_prob=d.no_speech_prob,
+                ))  # fmt: skip
+
+    while active := [i for i in range(len(mels)) if seeks[i] < ends[i]]:
+        alike: dict[int, list[int]] = {}  # by how much earlier text each prompt keeps
+        for i in active:
+            alike.setdefault(min(KEPT, len(context[i])), []).append(i)
+        for kept, same in alike.items():
+            for first in range(0, len(same), batch_size):
+                step(same[first : first + batch_size], kept)
     return found
 
 
@@ -285,6 +301,8 @@ class Checks:
 
 
 CHECKS = Checks()
+# The most earlier text a window's prompt keeps, in tokens (faster-whisper's: half the decoder's length, less one).
+KEPT = 223
 # Punctuation that joins the word after it, or before it, in word times (faster-whisper's defaults).
 PREPEND, APPEND = "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、"
 
