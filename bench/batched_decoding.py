@@ -2,7 +2,7 @@
 30-second window after window with the previous text as context, against ways of decoding
 several windows as one batch.
 
-    python bench/batched_decoding.py [--calls 3] [--batch-size 8]
+    python bench/batched_decoding.py [--calls 3] [--batch-size 8] [--join 1] [--ways sequential,...]
 
 Each stereo call of the development set (``--calls`` of each folder: espeak-ng and Piper, both
 products) is decoded and packed as ``callqa transcribe`` does it (both sides' speech end to end,
@@ -22,6 +22,9 @@ products) is decoded and packed as ``callqa transcribe`` does it (both sides' sp
 - ``across calls``: the calls themselves decoded side by side, ``--batch-size`` at a time,
   each as the sequential decoder does it, with its own earlier text as context
   (``FasterWhisperEngine.recognize_many``).
+
+With ``--join N``, N calls of a folder in a row are joined into one recording (real calls run
+longer than the development set's 2 minutes: more of their windows follow a full prompt).
 
 Reported per way: the recognition time over the calls' audio (RTF) and its ratio to sequential,
 and the WER (substitutions, deletions, insertions) against the reference turns, per rendering. The
@@ -147,6 +150,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--rate", type=float, default=1.2, help="words per second under which a chunk is redone")
     parser.add_argument("--devset", type=Path, default=DEVSET)
+    parser.add_argument("--join", type=int, default=1, help="calls of a folder joined into one (longer calls)")
+    parser.add_argument("--ways", help="the ways to measure (comma-separated; default: all)")
     args = parser.parse_args()
     engine = Recognisers.from_settings(Settings.from_env()).for_language("en")
     if not isinstance(engine, FasterWhisperEngine):
@@ -171,7 +176,7 @@ def main() -> None:
         "batched + seek": each(lambda audio: batched_seek(engine, audio, args.batch_size)),
         "across calls": lambda audios: across_calls(engine, audios, args.batch_size),
     }
-    calls = []  # (packed speech, reference words, rendering)
+    calls: list[tuple[np.ndarray, str, str, int]] = []  # (packed speech, reference words, rendering, calls joined)
     audio_seconds = 0.0
     for folder in FOLDERS:
         for path in sorted((args.devset / folder).glob("*.stereo.flac"))[: args.calls]:
@@ -179,19 +184,26 @@ def main() -> None:
             audio_seconds += block.shape[1] / SAMPLE_RATE
             turns = reference_transcript(path.with_name(path.name.split(".")[0] + ".json"), "en").utterances
             rendering = "Piper" if folder.endswith("_piper") else "espeak-ng"
-            calls.append((pack_speech([block[0], block[1]]).audio, normalise(" ".join(t.text for t in turns)), rendering))
+            packed, said = pack_speech([block[0], block[1]]).audio, normalise(" ".join(t.text for t in turns))
+            if calls and calls[-1][3] < args.join and calls[-1][2] == rendering:
+                previous = calls[-1]
+                calls[-1] = (np.concatenate([previous[0], packed]), f"{previous[1]} {said}", rendering, previous[3] + 1)
+            else:
+                calls.append((packed, said, rendering, 1))
     seconds: dict[str, float] = {}
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    if args.ways:
+        ways = {way: ways[way] for way in args.ways.split(",")}
     for way, recognise in ways.items():
         started = time.perf_counter()
-        found_words = recognise([audio for audio, _, _ in calls])
+        found_words = recognise([audio for audio, *_ in calls])
         seconds[way] = time.perf_counter() - started
-        for (_, reference, rendering), words in zip(calls, found_words, strict=True):
+        for (_, reference, rendering, _), words in zip(calls, found_words, strict=True):
             found = jiwer.process_words(reference, normalise(" ".join(words)))
             tally = counts[(way, rendering)]
             for k, n in enumerate((found.substitutions, found.deletions, found.insertions, len(reference.split()))):
                 tally[k] += n
-    print(f"{audio_seconds:.0f} s of stereo calls, beam 5, batch {args.batch_size}:")
+    print(f"{audio_seconds:.0f} s of stereo calls ({len(calls)} recordings), beam 5, batch {args.batch_size}:")
     for way in ways:
         wers = []
         for rendering in ("espeak-ng", "Piper"):

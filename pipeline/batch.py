@@ -18,7 +18,7 @@ from pipeline.metadata import (
     read_call_log,
     read_sidecar,
 )
-from pipeline.process import ingest, process_call
+from pipeline.process import TOGETHER, ingest, process_calls
 from storage import content_hash
 from storage.models import Call, Job, Report
 from transcribe.audio import SUFFIXES as AUDIO
@@ -62,13 +62,30 @@ def run_batch(
     folder: Path,
     script_id: int,
     progress: Callable[[str], None] = lambda name: None,
+    together: int = TOGETHER,
 ) -> Summary:
-    """Process every recording under ``folder`` in this process; one bad recording never stops the rest."""
+    """Process every recording under ``folder`` in this process; one bad recording never stops the
+    rest. Recordings go through in handfuls of ``together``, their speech recognised side by side
+    (each with the very words it gets alone: ``transcribe.transcribe_files``)."""
+    waiting: list[tuple[int, int, str]] = []  # (call, job, recording) stored, not yet processed
 
     def work(call_id: int, job_id: int, relative: str, summary: Summary) -> None:
-        summary.done.append((relative, process_call(ctx, call_id, script_id, job_id)))
+        waiting.append((call_id, job_id, relative))
+        if len(waiting) >= together:
+            process(summary)
 
-    return _each(ctx, folder, script_id, work, progress, skip_queued=False)
+    def process(summary: Summary) -> None:
+        scores = process_calls(ctx, [(call_id, job_id) for call_id, job_id, _ in waiting], script_id)
+        for (_, _, relative), score in zip(waiting, scores, strict=True):
+            if isinstance(score, Exception):
+                summary.failed.append((relative, _reason(score, relative)))
+            else:
+                summary.done.append((relative, score))
+        waiting.clear()
+
+    summary = _each(ctx, folder, script_id, work, progress, skip_queued=False)
+    process(summary)
+    return summary
 
 
 def enqueue_folder(
@@ -111,14 +128,16 @@ def _each(
             call_id, _ = ingest(ctx, path, relative, info, digest)
             work(call_id, _new_job(ctx, call_id, relative, script_id), relative, summary)
         except Exception as error:  # noqa: BLE001 - recorded in its job; the batch goes on
-            reason = (
-                str(error)
-                if isinstance(error, InputError | OSError)
-                else f"{type(error).__name__}: {error}"
-            )
-            reason = reason.replace(str(path), relative).removeprefix(f"{relative}: ")
-            summary.failed.append((relative, reason))
+            summary.failed.append((relative, _reason(error, relative, path)))
     return summary
+
+
+def _reason(error: Exception, relative: str, path: Path | None = None) -> str:
+    """Why a recording failed, for the summary, named by its place in the folder."""
+    reason = str(error) if isinstance(error, InputError | OSError) else f"{type(error).__name__}: {error}"
+    if path is not None:
+        reason = reason.replace(str(path), relative)
+    return reason.removeprefix(f"{relative}: ")
 
 
 def _info(

@@ -56,6 +56,10 @@ def load_call(
         return Call(read_transcript(path), None)
     if engine is None:
         raise InputError(f"{path}: a recording needs a Whisper engine")
-    transcript = transcribe_file(path, engine, options, encoder=encoder)
+    return measured(path, transcribe_file(path, engine, options, encoder=encoder), options)
+
+
+def measured(path: Path, transcript: Transcript, options: TranscribeOptions) -> Call:
+    """A recording's transcript, with each side's voice level read from the recording."""
     blocks = stream_audio(path, block_seconds=options.block_seconds, max_duration=options.max_duration)
     return Call(transcript, voice_levels(blocks, transcript, SAMPLE_RATE))

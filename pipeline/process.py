@@ -8,7 +8,7 @@ for its (call, script version).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from analysis import analyze
 from callqa.errors import InputError
-from pipeline.calls import load_call
+from pipeline.calls import Call as LoadedCall
+from pipeline.calls import measured
 from pipeline.context import Context, Dispatch
 from pipeline.jobs import job_state
 from pipeline.metadata import CallInfo
@@ -28,10 +29,12 @@ from storage.managers import manager_for
 from storage.models import Call, Job, Report, ReportItem, Script, Transcript, now
 from storage.reviews import update_state
 from storage.scripts import stored_pack
-from transcribe import TranscribeOptions
+from transcribe import TranscribeOptions, transcribe_files
 from transcribe.transcript import Transcript as TranscriptValue
 
 NAME_LENGTH = 500  # characters of a recording's name as given (Call.original_name)
+# Calls whose speech is recognised side by side, at most (``transcribe_calls``).
+TOGETHER = 8
 
 
 class Stored(NamedTuple):
@@ -108,35 +111,79 @@ def process_call(ctx: Context, call_id: int, script_id: int, job_id: int | None 
 
     The job, if given, is marked running, then done or failed with the reason.
     """
-    with job_state(ctx, job_id):
-        transcribe_call(ctx, call_id, script_id)
+    score = process_calls(ctx, [(call_id, job_id)], script_id)[0]
+    if isinstance(score, Exception):
+        raise score
+    return score
+
+
+def process_calls(
+    ctx: Context, calls: Sequence[tuple[int, int | None]], script_id: int
+) -> list[float | Exception]:
+    """``process_call`` for several (call, job) at once, their speech recognised side by side
+    (``transcribe_calls``); for each, its score or the error that stopped it (its job failed
+    with it)."""
+    for _, job_id in calls:
+        with job_state(ctx, job_id, finish=False):
+            pass  # running, one attempt more
+    try:
+        errors = transcribe_calls(ctx, [call_id for call_id, _ in calls], script_id)
+    except Exception as error:  # noqa: BLE001 - not one recording's fault: every job fails with it
+        errors = {call_id: error for call_id, _ in calls}
+    results: list[float | Exception] = []
+    for call_id, job_id in calls:
         try:
-            return analyse_call(ctx, call_id, script_id)
-        except Exception:
-            redact_failed(ctx, call_id)
-            raise
+            with job_state(ctx, job_id, first=False):
+                if (stopped := errors[call_id]) is not None:
+                    raise stopped
+                try:
+                    results.append(analyse_call(ctx, call_id, script_id))
+                except Exception:
+                    redact_failed(ctx, call_id)
+                    raise
+        except Exception as error:  # noqa: BLE001 - the call's job holds it; the others go on
+            results.append(error)
+    return results
 
 
 def transcribe_call(ctx: Context, call_id: int, script_id: int) -> None:
     """Transcribe the call's recording and store it, unless stored already. The language is told
     from the speech, the script's unless the call is clearly in another (then the analysis
     refuses the call, naming both languages)."""
+    if (error := transcribe_calls(ctx, [call_id], script_id)[call_id]) is not None:
+        raise error
+
+
+def transcribe_calls(ctx: Context, call_ids: Sequence[int], script_id: int) -> dict[int, Exception | None]:
+    """``transcribe_call`` for several calls at once, their speech recognised side by side
+    (``transcribe.transcribe_files``: each gets the very words it gets alone); per call, None or
+    the error that stopped it (an InputError names the call's recording by its stored name)."""
+    todo: dict[int, tuple[Path, TranscribeOptions]] = {}
     with ctx.sessions() as db:
-        call = db.get_one(Call, call_id)
-        if call.transcript is not None:
-            return
         language = db.get_one(Script, script_id).language
-        audio, name = ctx.store.open_path(call.audio_key), call.original_name
-    options = TranscribeOptions(
-        expected_language=language,
-        manager_channel=ctx.settings.manager_channel_for(name),  # type: ignore[arg-type]
-        max_duration=ctx.settings.max_duration,
-    )
+        for call_id in call_ids:
+            call = db.get_one(Call, call_id)
+            if call.transcript is None:
+                todo[call_id] = (ctx.store.open_path(call.audio_key), TranscribeOptions(
+                    expected_language=language,
+                    manager_channel=ctx.settings.manager_channel_for(call.original_name),  # type: ignore[arg-type]
+                    max_duration=ctx.settings.max_duration,
+                ))  # fmt: skip
     engines = ctx.recognisers()
-    try:
-        loaded = load_call(audio, engines, options, engines.diarizer())
-    except InputError as error:
-        raise InputError(str(error).replace(f"{audio}: ", "")) from None  # the job names the call
+    found = transcribe_files([path for path, _ in todo.values()], engines, [o for _, o in todo.values()],
+                             encoder=engines.diarizer(), batch_size=TOGETHER)  # fmt: skip
+    errors: dict[int, Exception | None] = dict.fromkeys(call_ids)
+    for (call_id, (audio, options)), transcript in zip(todo.items(), found, strict=True):
+        if isinstance(transcript, InputError):  # the job names the call
+            errors[call_id] = InputError(str(transcript).replace(f"{audio}: ", ""))
+        elif isinstance(transcript, Exception):
+            errors[call_id] = transcript
+        else:
+            _store_transcript(ctx, call_id, measured(audio, transcript, options))
+    return errors
+
+
+def _store_transcript(ctx: Context, call_id: int, loaded: LoadedCall) -> None:
     data = json.loads(loaded.transcript.to_json()) | {"levels": loaded.levels}
     try:
         with ctx.sessions.begin() as db:

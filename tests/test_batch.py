@@ -111,6 +111,30 @@ def test_a_call_in_another_language_is_named_its_transcript_kept_and_the_rest_do
     assert heard == {("ru", "base"), ("en", "tiny.en")}  # heard in its language, kept for a rerun
 
 
+def test_recordings_go_through_in_handfuls_each_heard_as_alone(day: Path, tmp_path: Path, cache_dir: Path) -> None:
+    """In-process, recordings are transcribed a handful at a time, their speech recognised side by
+    side: with handfuls of two, the broken recording shares one with a good call and the next good
+    call goes in a handful of its own. Each good call is done, with the transcript it gets alone."""
+    from callqa.settings import Settings
+    from pipeline.batch import run_batch
+    from pipeline.context import Context
+    from pipeline.scripts import register_script
+    from transcribe import transcribe_file
+
+    env = {"CALLQA_DATA_DIR": str(tmp_path / "data"), "CALLQA_CACHE_DIR": str(cache_dir)}
+    ctx = Context.from_settings(Settings.from_env(env))
+    summary = run_batch(ctx, day, register_script(ctx.sessions, "b2b_outbound"), together=2)
+    assert [name for name, _ in summary.done] == ["won_quick.8k.wav", "office-b/lost_timing_ended.8k.wav"]
+    assert [name for name, _ in summary.failed] == ["broken.wav"]
+    engines = ctx.recognisers()
+    with ctx.sessions() as db:
+        for call in db.scalars(select(Call).where(Call.original_name != "broken.wav")):
+            assert call.transcript is not None
+            alone = transcribe_file(day / call.original_name, engines, encoder=engines.diarizer())
+            stored = call.transcript.data
+            assert [u["text"] for u in stored["utterances"]] == [u.text for u in alone.utterances]
+
+
 def test_batch_refuses_a_missing_or_empty_folder(tmp_path: Path) -> None:
     env = {"CALLQA_DATA_DIR": str(tmp_path / "data")}
     missing = callqa("batch", str(tmp_path / "nope"), "--script", "b2b_outbound", env=env)

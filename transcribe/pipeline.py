@@ -77,7 +77,7 @@ def transcribe_file(
 def transcribe_files(
     paths: Sequence[str | os.PathLike[str]],
     engine: Engine | Engines,
-    options: TranscribeOptions = TranscribeOptions(),
+    options: TranscribeOptions | Sequence[TranscribeOptions] = TranscribeOptions(),
     *,
     encoder: SpeakerEncoder | None = None,
     batch_size: int = 8,
@@ -86,10 +86,12 @@ def transcribe_files(
     engine can (``recognize_many``: faster-whisper), the calls' speech is recognised side by
     side, ``batch_size`` calls' windows as one batch (1.85x as fast on 2 cores,
     ``bench/batched_decoding.py``). Each recording's transcript, or the error that stopped it
-    (naming the file); one bad recording does not stop the others. All of them are open at
-    once, a block of each in memory: give a worker's handful, not a day's folder."""
+    (naming the file); one bad recording does not stop the others. ``options``: for all, or
+    one per recording. All of them are open at once, a block of each in memory: give a
+    worker's handful, not a day's folder."""
+    each = [options] * len(paths) if isinstance(options, TranscribeOptions) else list(options)
     results: list[Transcript | CallqaError | None] = [None] * len(paths)
-    steps = {i: _transcribing(os.fspath(p), engine, options, encoder) for i, p in enumerate(paths)}
+    steps = {i: _transcribing(os.fspath(p), engine, o, encoder) for i, (p, o) in enumerate(zip(paths, each, strict=True))}
     asked: dict[int, _Asked] = {}
 
     def advance(i: int, answer: Recognition | None) -> None:
