@@ -84,8 +84,8 @@ def transcribe_files(
 ) -> list[Transcript | CallqaError]:
     """Transcribe several recordings at once, each as ``transcribe_file`` would: where the
     engine can (``recognize_many``: faster-whisper), the calls' speech is recognised side by
-    side, ``batch_size`` calls' windows as one batch (1.85x as fast on 2 cores,
-    ``bench/batched_decoding.py``). Each recording's transcript, or the error that stopped it
+    side, ``batch_size`` calls' windows as one batch, each call with the very words it gets
+    alone (recognition 1.3-1.6x as fast on 2 cores: ``bench/batched_decoding.py``). Each recording's transcript, or the error that stopped it
     (naming the file); one bad recording does not stop the others. ``options``: for all, or
     one per recording. All of them are open at once, a block of each in memory: give a
     worker's handful, not a day's folder."""

@@ -91,11 +91,11 @@ class FasterWhisperEngine:
     def recognize_many(
         self, audios: Sequence[np.ndarray], options: RecognitionOptions, batch_size: int = 8
     ) -> list[Recognition]:
-        """Several recordings at once, each as ``recognize`` would (the same words within a
-        hair: ``bench/batched_decoding.py``), but their 30-second windows decoded side by side,
-        ``batch_size`` at a time, so the decoding loop runs once for several calls (1.85x as
-        fast on 2 cores). ``options.language`` must be given, and ``options.vad`` off: pack the
-        speech first (``transcribe.speech``), as the pipeline does."""
+        """Several recordings at once, each with the very words and times ``recognize`` gives
+        it, but their 30-second windows decoded side by side, up to ``batch_size`` at a time, so
+        the decoding loop runs once for several calls (1.3-1.6x as fast on 2 cores:
+        ``bench/batched_decoding.py``). ``options.language`` must be given, and ``options.vad``
+        off: pack the speech first (``transcribe.speech``), as the pipeline does."""
         if options.language is None or options.vad:
             raise ValueError("recognize_many: give the language, with vad off (pack the speech first)")
         if not audios:
