@@ -319,7 +319,7 @@ class _Decoded:
     @classmethod
     def of(cls, result: Any, tokenizer: Tokenizer) -> _Decoded:
         tokens = result.sequences_ids[0]
-        text = tokenizer.decode([t for t in tokens if t < tokenizer.eot])
+        text = tokenizer.decode(tokens).strip()  # as faster-whisper measures it
         avg = result.scores[0] * len(tokens) / (len(tokens) + 1)
         return cls(tokens, float(avg), float(result.no_speech_prob), get_compression_ratio(text))
 
