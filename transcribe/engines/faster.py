@@ -144,13 +144,18 @@ def lockstep(
             for i in batch
         ]  # fmt: skip
         encoded = model.encode(features)
-        decoded = decode(encoded, prompts)
-        again = [k for k, d in enumerate(decoded) if not d.stands]
-        retried = decode(model.encode(features[again]), [prompts[k] for k in again], **FALLBACKS[1]) if again else []
-        for k, second in zip(again, retried, strict=True):
-            decoded[k] = second if second.stands else max(
-                [d for d in (decoded[k], second) if not d.loops] or [decoded[k], second], key=lambda d: d.avg_logprob
-            )  # fmt: skip
+        tried = [[d] for d in decode(encoded, prompts, **FALLBACKS[0])]
+        for changes in FALLBACKS[1:]:  # those that do not stand, decoded again with the next
+            again = [k for k, tries in enumerate(tried) if not tries[-1].stands]
+            if again:
+                for k, d in zip(again, decode(model.encode(features[again]), [prompts[k] for k in again], **changes),
+                                strict=True):  # fmt: skip
+                    tried[k].append(d)
+        # None stood: the surest that is not a loop (or the surest of all), as DeterministicWhisper.
+        decoded = [
+            tries[-1] if tries[-1].stands else max([d for d in tries if not d.loops] or tries, key=lambda d: d.avg_logprob)
+            for tries in tried
+        ]  # fmt: skip
         segments: list[list[dict[str, Any]]] = []
         whole: list[bool] = []
         starts = [seeks[i] for i in batch]
