@@ -14,7 +14,7 @@ import redis
 from callqa.errors import CallqaError
 from callqa.settings import Settings
 from cli.console import fail as _fail
-from pipeline.batch import Summary, enqueue_folder, find_recordings, run_batch
+from pipeline.batch import Summary, enqueue_folder, find_recordings, links_out, run_batch
 from pipeline.context import Context
 from pipeline.process import rescore_all
 from pipeline.scripts import resolve_script
@@ -54,9 +54,11 @@ def batch(folder: Path, script_name: str | None, queue: bool, no_wait: bool, as_
     script_id = resolve_script(ctx.sessions, name)
     if queue:
         _check_redis(settings.redis_url)
-    total = sum(1 for _ in find_recordings(folder))
+    outside: list[Path] = []
+    total = sum(1 for _ in find_recordings(folder, outside))
     if total == 0:
-        _fail(f"{folder}: no recordings found")
+        why = "; ".join(links_out(folder, outside))
+        _fail(f"{folder}: no recordings found" + (f" (links are followed only inside it: {why})" if why else ""))
         sys.exit(1)
     with click.progressbar(length=total, label="calls", file=sys.stderr, show_pos=True,
                            item_show_func=lambda n: n) as bar:  # fmt: skip

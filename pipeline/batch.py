@@ -40,10 +40,11 @@ class Summary:
         return sorted(self.done, key=lambda d: d[1])[:n]
 
 
-def find_recordings(folder: Path) -> Iterator[Path]:
+def find_recordings(folder: Path, outside: list[Path] | None = None) -> Iterator[Path]:
     """Recordings under ``folder``, subfolders included, in name order.
 
-    Links are followed only while they stay inside ``folder``; hidden files are skipped.
+    Links are followed only while they stay inside ``folder`` (those that lead out are added to
+    ``outside``, so that they can be named); hidden files are skipped.
     """
     root = folder.resolve()
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
@@ -53,6 +54,8 @@ def find_recordings(folder: Path) -> Iterator[Path]:
             if name.startswith(".") or path.suffix.lower() not in AUDIO:
                 continue
             if path.is_symlink() and not path.resolve().is_relative_to(root):
+                if outside is not None:
+                    outside.append(path)
                 continue
             yield path
 
@@ -116,7 +119,8 @@ def _each(
         raise InputError(f"{folder}: no such folder")
     log, problems = read_call_log(folder)
     summary = Summary(warnings=problems)
-    for path in find_recordings(folder):
+    outside: list[Path] = []
+    for path in find_recordings(folder, outside):
         relative = path.relative_to(folder).as_posix()
         progress(relative)
         try:
@@ -129,7 +133,13 @@ def _each(
             work(call_id, _new_job(ctx, call_id, relative, script_id), relative, summary)
         except Exception as error:  # noqa: BLE001 - recorded in its job; the batch goes on
             summary.failed.append((relative, _reason(error, relative, path)))
+    summary.warnings += [f"{link}: not followed" for link in links_out(folder, outside)]
     return summary
+
+
+def links_out(folder: Path, links: list[Path]) -> list[str]:
+    """Each link that leads outside ``folder``, named as "NAME: a link to TARGET, outside the folder"."""
+    return [f"{p.relative_to(folder).as_posix()}: a link to {os.readlink(p)}, outside the folder" for p in links]
 
 
 def _reason(error: Exception, relative: str, path: Path | None = None) -> str:

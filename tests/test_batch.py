@@ -57,7 +57,10 @@ def test_batch_stores_every_good_call_records_the_bad_one_and_reruns_skip(
     assert (summary["done"], summary["skipped"]) == (2, 0)
     assert summary["failed"] == [{"file": "broken.wav", "reason": summary["failed"][0]["reason"]}]
     assert "not a readable audio file" in summary["failed"][0]["reason"]
-    assert summary["warnings"] == [f"{day / 'calls.csv'}:3: started_at: '27/11/2026' is not a date and time (ISO 8601)"]
+    assert summary["warnings"] == [
+        f"{day / 'calls.csv'}:3: started_at: '27/11/2026' is not a date and time (ISO 8601)",
+        f"outside.wav: a link to {CALLS / 'won_honest.8k.wav'}, outside the folder: not followed",
+    ]
     assert [w["file"] for w in summary["worst"]] == ["office-b/lost_timing_ended.8k.wav", "won_quick.8k.wav"]
 
     sessions = connect(database)
@@ -141,7 +144,15 @@ def test_batch_refuses_a_missing_or_empty_folder(tmp_path: Path) -> None:
     assert missing.returncode == 2 and missing.stderr == f"callqa: {tmp_path / 'nope'}: no such folder\n"
     (tmp_path / "empty").mkdir()
     empty = callqa("batch", str(tmp_path / "empty"), "--script", "b2b_outbound", env=env)
-    assert empty.returncode == 1 and "no recordings found" in empty.stderr
+    assert empty.returncode == 1 and empty.stderr == f"callqa: {tmp_path / 'empty'}: no recordings found\n"
+    # A folder of links to the recordings' real place: the user is told why none is taken.
+    (tmp_path / "links").mkdir()
+    (tmp_path / "links" / "call.wav").symlink_to(CALLS / "won_quick.8k.wav")
+    links = callqa("batch", str(tmp_path / "links"), "--script", "b2b_outbound", env=env)
+    assert links.returncode == 1 and links.stderr == (
+        f"callqa: {tmp_path / 'links'}: no recordings found (links are followed only inside it: "
+        f"call.wav: a link to {CALLS / 'won_quick.8k.wav'}, outside the folder)\n"
+    )
     no_script = callqa("batch", str(tmp_path / "empty"), env=env)
     assert no_script.returncode == 2 and "pass --script or set CALLQA_SCRIPT" in no_script.stderr
 
