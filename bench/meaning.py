@@ -10,13 +10,16 @@ pack (``packs/NAME.yaml``) and reviewed calls in ``NAME/`` (espeak-ng voices) an
 the *other* products' calls (reference text and stereo transcripts), then that product is
 measured with them: nothing is scored with weights fitted on its own calls. Recordings are
 transcribed once with the default model and settings (``CALLQA_MODEL`` etc.) and cached in
-the cache dir, apart for each ``CT2_FORCE_CPU_ISA``. ``--write`` fits on every product and writes the weights callqa ships.
+the cache dir, apart for each ``CT2_FORCE_CPU_ISA`` and by each recording's bytes. A rendering folder
+that holds another rendering's recordings is named in a warning. ``--write`` fits on every
+product and writes the weights callqa ships.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import sys
@@ -83,6 +86,24 @@ class Devset:
                 else:
                     yield name, labels, self._transcript(path.with_suffix(f".{kind}.flac"))
 
+    def copies(self, product: str) -> list[str]:
+        """The rendering folders of ``product`` whose first call is the same recording as another
+        rendering's (sample correlation over 0.999): not the voice their name says."""
+        import numpy as np
+
+        from transcribe.audio import stream_audio
+
+        heard = {}
+        for rendering, suffix in RENDERINGS.items():
+            first = sorted((self.root / f"{product}{suffix}").glob("*.stereo.flac"))[:1]
+            if first:
+                heard[rendering] = np.concatenate(list(stream_audio(str(first[0]), block_seconds=600.0)), axis=1)[0]
+        found = []
+        for (a, left), (b, right) in itertools.combinations(heard.items(), 2):
+            if len(left) == len(right) and float(np.corrcoef(left, right)[0, 1]) > 0.999:
+                found.append(f"{product}{RENDERINGS[b]}/ holds the recordings of {product}{RENDERINGS[a]}/")
+        return found
+
     def _transcript(self, audio: Path) -> Transcript:
         s = self.settings
         # Transcripts differ with CTranslate2's CPU kernels (not with the thread count): one cache for each.
@@ -91,7 +112,9 @@ class Devset:
         sources = ["engines/faster.py", *(("diarize.py", "campplus.py") if audio.name.endswith(".mono.flac") else ())]
         code = b"".join((ROOT / "transcribe" / name).read_bytes() for name in sources)
         setup += f"-code{hashlib.sha256(code).hexdigest()[:8]}"
-        cached = self.cache / s.engine / (s.model or "default") / setup / audio.parent.name / f"{audio.stem}.json"
+        # and with the recording itself: another rendering of a call in a folder of the same name is another call
+        heard = hashlib.sha256(audio.read_bytes()).hexdigest()[:12]
+        cached = self.cache / s.engine / (s.model or "default") / setup / audio.parent.name / f"{audio.stem}-{heard}.json"
         if cached.exists():
             return Transcript.from_json(cached.read_text())
         if self._loader is None:
@@ -170,6 +193,9 @@ def main() -> None:
         WEIGHTS.write_text(json.dumps(data, indent=1) + "\n")
         print(f"wrote {WEIGHTS.relative_to(ROOT)} (fitted on {', '.join(devset.products)})")
         return
+    for product in devset.products:
+        for problem in devset.copies(product):
+            print(f"warning: {problem}: its rows measure that rendering again", file=sys.stderr)
     print("| product | input | fitted on | checkpoint F1 | objection-type F1 | handled accuracy | won-above-lost AUC |")
     print("|---|---|---|---|---|---|---|")
     for product in devset.products:
