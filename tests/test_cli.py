@@ -97,6 +97,15 @@ def test_unavailable_model_exits_with_advice(cache_dir: Path) -> None:
     assert result.stderr.startswith("callqa: model large-v3 is not on this machine")
 
 
+def test_cpu_kernels_forced_wrongly_exit_with_advice(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # CTranslate2's own variable, read as a model loads: a value it refuses names the variable.
+    monkeypatch.setenv("CT2_FORCE_CPU_ISA", "AVX9000")
+    result = callqa(str(STEREO), cache=cache_dir)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("callqa: CT2_FORCE_CPU_ISA=AVX9000: Invalid CPU ISA: AVX9000")
+    assert "unset it" in result.stderr
+
+
 @pytest.mark.parametrize("engine", ["faster-whisper", "openai-whisper"])
 def test_gpu_asked_for_where_there_is_none_exits_with_advice(engine: str, cache_dir: Path) -> None:
     import torch

@@ -10,6 +10,7 @@ fallback decodes again without sampling (``DeterministicWhisper``).
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -220,7 +221,15 @@ def _load(path: str, device: str, compute_type: str, cpu_threads: int) -> Any:
         kind = compute_type
         if kind == "default":
             kind = "int8" if device == "cpu" else "float16"
-        return DeterministicWhisper(path, device=device, compute_type=kind, cpu_threads=cpu_threads)
+        try:
+            return DeterministicWhisper(path, device=device, compute_type=kind, cpu_threads=cpu_threads)
+        except ValueError as error:  # CTranslate2 reads CT2_FORCE_CPU_ISA as it loads a model
+            forced = os.environ.get("CT2_FORCE_CPU_ISA")
+            if forced is None or ("ISA" not in str(error) and "CPU does not support" not in str(error)):
+                raise
+            raise ModelError(
+                f"CT2_FORCE_CPU_ISA={forced}: {error}; unset it to let CTranslate2 pick this CPU's kernels"
+            ) from None
 
     gpus = ctranslate2.get_cuda_device_count()
     if device == "cpu" or (device == "auto" and not gpus):
