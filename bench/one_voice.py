@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from conftest import SPEECH, interleaved, read_mono
+from diarization import pyannote_case
 from scipy.signal import resample_poly
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
@@ -58,11 +58,9 @@ def recordings(wheel: Path | None, per_folder: int) -> list[tuple[str, int, np.n
     jfk, harvard = read_mono(SPEECH / "jfk.flac"), read_mono(SPEECH / "osr_harvard72_8k.wav")
     found = [("jfk, 8 kHz", 1, telephone(jfk)), ("harvard, 8 kHz", 1, harvard)]
     if wheel:
-        with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(wheel) as archive:
-            (Path(tmp) / "sample.wav").write_bytes(archive.read("pyannote/audio/sample/sample.wav"))
-            sample = read_mono(Path(tmp) / "sample.wav")
-            rttm = archive.read("pyannote/audio/sample/sample.rttm").decode()
-        spans = [(float(f[3]), float(f[3]) + float(f[4]), f[7]) for f in map(str.split, rttm.splitlines()) if f]
+        with tempfile.TemporaryDirectory() as tmp:
+            case = pyannote_case(wheel, Path(tmp))
+            sample, spans = read_mono(case.audio), case.reference
         pause = np.zeros(8000, np.float32)
         for who in sorted({s for *_, s in spans}):
             alone = np.concatenate([x for a, b, s in spans if s == who for x in (sample[int(a * 16000) : int(b * 16000)], pause)])
