@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
@@ -18,7 +18,8 @@ from analysis.report import CallReport
 from callqa.errors import CallqaError, InputError
 from callqa.settings import Settings
 from cli.console import fail as _fail
-from pipeline.calls import Call, is_transcript, load_call
+from pipeline.calls import Call, is_transcript, load_calls
+from pipeline.process import TOGETHER
 from scripts_lib import ScriptPack, load_pack
 from transcribe import TranscribeOptions
 from transcribe.audio import SUFFIXES
@@ -36,16 +37,40 @@ class CallLoader:
         self._engines: Recognisers | None = None
 
     def __call__(self, path: Path) -> Call:
-        options = TranscribeOptions(
+        [call] = self.many([path])
+        if isinstance(call, CallqaError):
+            raise call
+        return call
+
+    def many(self, paths: Sequence[Path]) -> list[Call | CallqaError]:
+        """Each path's call or the error that stopped it (naming the file), in order; the
+        recordings among them recognised side by side (``load_calls``)."""
+        if self._engines is None and not all(map(is_transcript, paths)):
+            self._engines = Recognisers.from_settings(self._settings)
+        options = [TranscribeOptions(
             expected_language=self._language,
             max_duration=self._settings.max_duration,
             manager_channel=self._settings.manager_channel_for(path),  # type: ignore[arg-type]
-        )
-        if is_transcript(path):
-            return load_call(path, None, options)
-        if self._engines is None:
-            self._engines = Recognisers.from_settings(self._settings)
-        return load_call(path, self._engines, options, self._engines.diarizer())
+        ) for path in paths]  # fmt: skip
+        diarizer = self._engines.diarizer() if self._engines else None
+        return load_calls(paths, self._engines, options, diarizer)
+
+    def each(self, paths: Sequence[Path]) -> Iterator[tuple[Path, Call | Exception]]:
+        """``many`` over any number of paths, a worker's handful (``TOGETHER``) at a time. An
+        unexpected failure of a handful is retried call by call, so it stops only its own call."""
+        for first in range(0, len(paths), TOGETHER):
+            chunk = paths[first : first + TOGETHER]
+            try:
+                found: list[Call | Exception] = list(self.many(chunk))
+            except Exception:  # noqa: BLE001 - find the call that broke it; the others go on
+                found = [self._alone(path) for path in chunk]
+            yield from zip(chunk, found, strict=True)
+
+    def _alone(self, path: Path) -> Call | Exception:
+        try:
+            return self.many([path])[0]
+        except Exception as error:  # noqa: BLE001 - reported as this call's error
+            return error
 
 
 @click.command()
@@ -70,9 +95,10 @@ def analyze(files: Sequence[Path], script_name: str, as_json: bool, redact: bool
     load = CallLoader(settings, pack.language)
     redacting = settings.redact if redact is None else redact
     failed = 0
-    for path in files:
+    for path, call in load.each(files):
         try:
-            call = load(path)
+            if isinstance(call, Exception):
+                raise call
             report = analyze_call(call.transcript, pack, levels=call.levels)
             if redacting:  # after the analysis, so the score is that of the call as heard
                 report = _redacted(report)
@@ -82,7 +108,7 @@ def analyze(files: Sequence[Path], script_name: str, as_json: bool, redact: bool
             continue
         except Exception as error:  # noqa: BLE001 - one call's failure must not stop the rest
             failed += 1
-            _fail(f"{path}: unexpected error, please report it: {type(error).__name__}: {error}")
+            _fail(_unexpected(path, error))
             continue
         click.echo(report.model_dump_json() if as_json else _readable(path, report))
     if failed:
@@ -161,24 +187,48 @@ def labelled(directory: Path) -> list[tuple[str, Path, bool]]:
 def cases(
     calls: list[tuple[str, Path, bool]], kind: str, pack: ScriptPack, load: CallLoader
 ) -> tuple[list, int]:  # type: ignore[type-arg]
-    """Each call analysed (a bad one is reported and left out), and how many failed."""
-    cases, failed = [], 0
+    """Each call analysed (a bad one is reported and left out), and how many failed. The
+    recordings are transcribed a handful at a time, side by side (``CallLoader.each``)."""
+    sources: dict[str, Path | CallqaError] = {}
     for name, labels, reviewed in calls:
+        if not (reviewed and kind == "text"):
+            sources[name] = _recording(name, labels, reviewed, kind)
+    heard = dict(load.each([p for p in sources.values() if isinstance(p, Path)]))
+    cases, failed = [], 0
+    for name, labels, _ in calls:
         try:
-            if reviewed and kind == "text":
+            if name not in sources:
                 transcript, levels = reference_transcript(labels, pack.language), None
             else:
-                recording = labels.with_name(f"{name}.{kind}.flac") if reviewed else _source(labels.parent, name)
-                if not recording.exists():
-                    raise InputError(f"{labels}: no recording {recording.name} beside it")
-                call = load(recording)
+                source = sources[name]
+                call = heard[source] if isinstance(source, Path) else source
+                if isinstance(call, Exception):
+                    raise call
                 transcript, levels = call.transcript, call.levels
             report = analyze_call(transcript, pack, levels=levels)
             cases.append(Case(name, read_labels(labels), report))
         except CallqaError as error:
             failed += 1
             _fail(str(error))
+        except Exception as error:  # noqa: BLE001 - one call's failure must not stop the rest
+            failed += 1
+            _fail(_unexpected(labels, error))
     return cases, failed
+
+
+def _unexpected(path: Path, error: Exception) -> str:
+    return f"{path}: unexpected error, please report it: {type(error).__name__}: {error}"
+
+
+def _recording(name: str, labels: Path, reviewed: bool, kind: str) -> Path | CallqaError:
+    """The recording or transcript to analyse for a label file, or why there is none."""
+    try:
+        recording = labels.with_name(f"{name}.{kind}.flac") if reviewed else _source(labels.parent, name)
+    except CallqaError as error:
+        return error
+    if not recording.exists():
+        return InputError(f"{labels}: no recording {recording.name} beside it")
+    return recording
 
 
 def _summary(rows: list[tuple[str, dict]]) -> str:  # type: ignore[type-arg]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis.metrics import voice_levels
-from callqa.errors import InputError
-from transcribe import SAMPLE_RATE, stream_audio, transcribe_file
+from callqa.errors import CallqaError, InputError
+from transcribe import SAMPLE_RATE, stream_audio, transcribe_files
 from transcribe.transcript import Transcript
 
 if TYPE_CHECKING:
@@ -52,11 +53,47 @@ def load_call(
     encoder: SpeakerEncoder | None = None,
 ) -> Call:
     """Transcribe a recording (measuring each side's voice level), or read a transcript file."""
-    if is_transcript(path):
+    [call] = load_calls([path], engine, [options], encoder)
+    if isinstance(call, CallqaError):
+        raise call
+    return call
+
+
+def load_calls(
+    paths: Sequence[Path],
+    engine: Engine | Engines | None,
+    options: Sequence[TranscribeOptions],
+    encoder: SpeakerEncoder | None = None,
+) -> list[Call | CallqaError]:
+    """``load_call`` for each path, in order, the recordings' speech recognised side by side
+    (``transcribe_files``: each with the very words it gets alone); a bad file's error, naming
+    it, in its place, so the others go on. All are open at once: give a handful, not a folder."""
+    found: dict[int, Call | CallqaError] = {}
+    heard = [i for i, path in enumerate(paths) if not is_transcript(path)]
+    for i, path in enumerate(paths):
+        if is_transcript(path):
+            found[i] = _read(path)
+        elif engine is None:
+            found[i] = InputError(f"{path}: a recording needs a Whisper engine")
+    if engine is not None and heard:
+        transcripts = transcribe_files([paths[i] for i in heard], engine, [options[i] for i in heard], encoder=encoder)
+        for i, transcript in zip(heard, transcripts, strict=True):
+            found[i] = transcript if isinstance(transcript, CallqaError) else _measured(paths[i], transcript, options[i])
+    return [found[i] for i in range(len(paths))]
+
+
+def _read(path: Path) -> Call | CallqaError:
+    try:
         return Call(read_transcript(path), None)
-    if engine is None:
-        raise InputError(f"{path}: a recording needs a Whisper engine")
-    return measured(path, transcribe_file(path, engine, options, encoder=encoder), options)
+    except CallqaError as error:
+        return error
+
+
+def _measured(path: Path, transcript: Transcript, options: TranscribeOptions) -> Call | CallqaError:
+    try:
+        return measured(path, transcript, options)
+    except CallqaError as error:
+        return error
 
 
 def measured(path: Path, transcript: Transcript, options: TranscribeOptions) -> Call:
