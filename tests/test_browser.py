@@ -33,9 +33,17 @@ def server(tmp_path: Path, cache_dir: Path) -> Iterator[str]:
 
 def wait_until(page: Any, expression: str, timeout: float = 15.0) -> None:
     """Poll ``expression`` in the page until it is true. (Playwright's wait_for_function compiles
-    its predicate with eval, which the pages' content security policy rightly refuses.)"""
+    its predicate with eval, which the pages' content security policy rightly refuses.) Right
+    after a click that navigates, the next page and its elements may not be there yet."""
+    from playwright.sync_api import Error
+
     deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except Error:  # the page is still loading: its element is not there yet
+            pass
         assert time.monotonic() < deadline, f"never true: {expression}"
         page.wait_for_timeout(100)
 
