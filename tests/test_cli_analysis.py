@@ -25,12 +25,15 @@ def test_analyze_transcripts_one_bad_file_does_not_stop_the_rest(tmp_path: Path)
     good = write_call(tmp_path / "good.json")
     broken = tmp_path / "broken.json"
     broken.write_text('{"utterances": [{"speaker": "boss", "start": 0, "end": 1, "text": "hi"}]}')
-    result = callqa("analyze", str(broken), str(tmp_path / "missing.json"), str(good),
+    noise = tmp_path / "noise.wav"  # recordings and transcripts are loaded a handful at a time
+    noise.write_bytes(b"RIFF, but not a recording")
+    result = callqa("analyze", str(broken), str(tmp_path / "missing.json"), str(noise), str(good),
                     "--script", "b2b_outbound", "--json")  # fmt: skip
     assert result.returncode == 1 and "Traceback" not in result.stderr
     errors = result.stderr.splitlines()
     assert errors[0].startswith(f"callqa: {broken}: transcript: ")
     assert errors[1] == f"callqa: {tmp_path / 'missing.json'}: No such file or directory"
+    assert errors[2].startswith(f"callqa: {noise}: ") and len(errors) == 3
     [line] = result.stdout.splitlines()
     report = json.loads(line)
     assert report["script"] == {"id": "b2b_outbound", "version": 1, "title": "B2B outbound call (English)"}
