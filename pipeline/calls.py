@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from analysis.metrics import voice_levels
 from callqa.errors import CallqaError, InputError
@@ -69,31 +69,30 @@ def load_calls(
     (``transcribe_files``: each with the very words it gets alone); a bad file's error, naming
     it, in its place, so the others go on. All are open at once: give a handful, not a folder."""
     found: dict[int, Call | CallqaError] = {}
-    heard = [i for i, path in enumerate(paths) if not is_transcript(path)]
     for i, path in enumerate(paths):
         if is_transcript(path):
-            found[i] = _read(path)
+            found[i] = _caught(_read_call, path)
         elif engine is None:
             found[i] = InputError(f"{path}: a recording needs a Whisper engine")
-    if engine is not None and heard:
+    heard = [i for i in range(len(paths)) if i not in found]
+    if heard and engine is not None:
         transcripts = transcribe_files([paths[i] for i in heard], engine, [options[i] for i in heard], encoder=encoder)
         for i, transcript in zip(heard, transcripts, strict=True):
-            found[i] = transcript if isinstance(transcript, CallqaError) else _measured(paths[i], transcript, options[i])
+            found[i] = transcript if isinstance(transcript, CallqaError) else _caught(
+                measured, paths[i], transcript, options[i])  # fmt: skip
     return [found[i] for i in range(len(paths))]
 
 
-def _read(path: Path) -> Call | CallqaError:
+def _caught(load: Callable[..., Call], *args: Any) -> Call | CallqaError:
+    """The call ``load(*args)`` gives, or the CallqaError it raised (naming the file)."""
     try:
-        return Call(read_transcript(path), None)
+        return load(*args)
     except CallqaError as error:
         return error
 
 
-def _measured(path: Path, transcript: Transcript, options: TranscribeOptions) -> Call | CallqaError:
-    try:
-        return measured(path, transcript, options)
-    except CallqaError as error:
-        return error
+def _read_call(path: Path) -> Call:
+    return Call(read_transcript(path), None)
 
 
 def measured(path: Path, transcript: Transcript, options: TranscribeOptions) -> Call:

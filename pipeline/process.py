@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from analysis import analyze
-from callqa.errors import InputError
+from callqa.errors import CallqaError, InputError
 from pipeline.calls import Call as LoadedCall
-from pipeline.calls import measured
+from pipeline.calls import load_calls
 from pipeline.context import Context, Dispatch
 from pipeline.jobs import job_state
 from pipeline.metadata import CallInfo
@@ -29,7 +29,7 @@ from storage.managers import manager_for
 from storage.models import Call, Job, Report, ReportItem, Script, Transcript, now
 from storage.reviews import update_state
 from storage.scripts import stored_pack
-from transcribe import TranscribeOptions, transcribe_files
+from transcribe import TranscribeOptions
 from transcribe.transcript import Transcript as TranscriptValue
 
 NAME_LENGTH = 500  # characters of a recording's name as given (Call.original_name)
@@ -156,7 +156,7 @@ def transcribe_call(ctx: Context, call_id: int, script_id: int) -> None:
 
 def transcribe_calls(ctx: Context, call_ids: Sequence[int], script_id: int) -> dict[int, Exception | None]:
     """``transcribe_call`` for several calls at once, their speech recognised side by side
-    (``transcribe.transcribe_files``: each gets the very words it gets alone); per call, None or
+    (``pipeline.calls.load_calls``: each gets the very words it gets alone); per call, None or
     the error that stopped it (an InputError names the call's recording by its stored name)."""
     todo: dict[int, tuple[Path, TranscribeOptions]] = {}
     with ctx.sessions() as db:
@@ -170,16 +170,15 @@ def transcribe_calls(ctx: Context, call_ids: Sequence[int], script_id: int) -> d
                     max_duration=ctx.settings.max_duration,
                 ))  # fmt: skip
     engines = ctx.recognisers()
-    found = transcribe_files([path for path, _ in todo.values()], engines, [o for _, o in todo.values()],
-                             encoder=engines.diarizer(), batch_size=TOGETHER)  # fmt: skip
+    loaded = load_calls([path for path, _ in todo.values()], engines, [o for _, o in todo.values()], engines.diarizer())
     errors: dict[int, Exception | None] = dict.fromkeys(call_ids)
-    for (call_id, (audio, options)), transcript in zip(todo.items(), found, strict=True):
-        if isinstance(transcript, InputError):  # the job names the call
-            errors[call_id] = InputError(str(transcript).replace(f"{audio}: ", ""))
-        elif isinstance(transcript, Exception):
-            errors[call_id] = transcript
+    for (call_id, (audio, _)), heard in zip(todo.items(), loaded, strict=True):
+        if isinstance(heard, InputError):  # the job names the call
+            errors[call_id] = InputError(str(heard).replace(f"{audio}: ", ""))
+        elif isinstance(heard, CallqaError):
+            errors[call_id] = heard
         else:
-            _store_transcript(ctx, call_id, measured(audio, transcript, options))
+            _store_transcript(ctx, call_id, heard)
     return errors
 
 
