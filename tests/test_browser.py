@@ -79,7 +79,9 @@ def test_review_a_call_in_chromium(server: str) -> None:
         mistake.click()
         wait_until(page, f"Math.abs(document.getElementById('player').currentTime - {seek}) < 1")
         player.evaluate("audio => audio.pause()")
-        assert page.evaluate("document.getElementById('player').duration") > 10
+        # currentTime takes the seek before the recording's metadata has come; its duration then
+        # reads NaN until it does
+        wait_until(page, "document.getElementById('player').duration > 10")
         lit = page.locator(".w.now")
         expect(lit).to_have_count(1)
         assert abs(float(lit.get_attribute("data-s") or "nan") - seek) < 2.5  # the word said there
