@@ -10,7 +10,9 @@ pack (``packs/NAME.yaml``) and reviewed calls in ``NAME/`` (espeak-ng voices) an
 the *other* products' calls (reference text and stereo transcripts), then that product is
 measured with them: nothing is scored with weights fitted on its own calls. Recordings are
 transcribed once with the default model and settings (``CALLQA_MODEL`` etc.) and cached in
-the cache dir, apart for each ``CT2_FORCE_CPU_ISA`` and by each recording's bytes. A rendering folder
+the cache dir, apart for each ``CT2_FORCE_CPU_ISA`` and by each recording's bytes. Beside the
+verdicts' F1, each row gives how well the model ranks the (call, item) pairs, whatever the
+cut-off (``ranking``): one call moves that less than it moves F1. A rendering folder
 that holds another rendering's recordings is named in a warning. ``--write`` fits on every
 product and writes the weights callqa ships.
 """
@@ -26,6 +28,8 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -89,8 +93,6 @@ class Devset:
     def copies(self, product: str) -> list[str]:
         """The rendering folders of ``product`` whose first call is the same recording as another
         rendering's (sample correlation over 0.999): not the voice their name says."""
-        import numpy as np
-
         from transcribe.audio import stream_audio
 
         heard = {}
@@ -131,25 +133,52 @@ class Devset:
 
 def bags(devset: Devset, products: Sequence[str], kinds: Sequence[str]) -> dict[Family, tuple[list, list]]:
     """Per family, the feature bags of every (call, item) and whether the item was said."""
-    encoder = bundled_encoder()
     found: dict[Family, tuple[list, list]] = {"checkpoint": ([], []), "objection": ([], [])}
     for product in products:
-        pack = devset.pack(product)
-        compiled = compile_pack(pack, encoder)
         for kind in kinds:
-            for _, labels, transcript in devset.calls(product, kind):
-                sentences = units(transcript, pipeline(pack.language))
-                vectors = sentence_vectors(encoder, transcript, sentences)
-                said = {"checkpoint": set(labels.checkpoints),
-                        "objection": {o.type for o in labels.objections}}  # fmt: skip
-                for family in ("checkpoint", "objection"):
-                    group = compiled.checkpoints if family == "checkpoint" else compiled.objections
-                    values, _, _ = features(group, sentences, vectors, transcript.duration)
-                    for k, item in enumerate(group.items):
-                        mask = [u.speaker == item.speaker for u in sentences]
-                        found[family][0].append(values[k][mask])
-                        found[family][1].append(item.id in said[family])
+            for family, values, said in _bags(devset, product, kind, tuple(RENDERINGS)):
+                found[family][0].append(values)
+                found[family][1].append(said)
     return found
+
+
+def _bags(
+    devset: Devset, product: str, kind: str, renderings: Sequence[str]
+) -> Iterator[tuple[Family, np.ndarray, bool]]:
+    """Each (call, item) of ``product``: its family, the (unit, FEATURES) array of the sentences
+    of the item's speaker, and whether the labels say the item was said."""
+    encoder = bundled_encoder()
+    pack = devset.pack(product)
+    compiled = compile_pack(pack, encoder)
+    for _, labels, transcript in devset.calls(product, kind, renderings):
+        sentences = units(transcript, pipeline(pack.language))
+        vectors = sentence_vectors(encoder, transcript, sentences)
+        said = {"checkpoint": set(labels.checkpoints), "objection": {o.type for o in labels.objections}}
+        for family in ("checkpoint", "objection"):
+            group = compiled.checkpoints if family == "checkpoint" else compiled.objections
+            values, _, _ = features(group, sentences, vectors, transcript.duration)
+            for k, item in enumerate(group.items):
+                mask = [u.speaker == item.speaker for u in sentences]
+                yield family, values[k][mask], item.id in said[family]
+
+
+def ranking(
+    devset: Devset, product: str, kind: str, models: dict[Family, Model], renderings: Sequence[str]
+) -> dict[Family, float]:
+    """Per family, the AUC of the (call, item) pairs ranked by their most confident sentence: how
+    well said items rank above unsaid ones, whatever the cut-off (fewer calls move it than F1)."""
+    scored: dict[Family, tuple[list, list]] = {"checkpoint": ([], []), "objection": ([], [])}
+    for family, values, said in _bags(devset, product, kind, renderings):
+        scored[family][0].append(float(models[family].confidence(values).max()) if len(values) else 0.0)
+        scored[family][1].append(said)
+    return {family: auc(np.asarray(s), np.asarray(y)) for family, (s, y) in scored.items()}
+
+
+def auc(scores: np.ndarray, truth: np.ndarray) -> float:
+    """The chance that a said pair outranks an unsaid one (ties count half)."""
+    said, unsaid = scores[truth], scores[~truth]
+    above = (said[:, None] > unsaid[None, :]).sum() + 0.5 * (said[:, None] == unsaid[None, :]).sum()
+    return float(above / max(1, len(said) * len(unsaid)))
 
 
 def fitted(devset: Devset, products: Sequence[str], kinds: Sequence[str] = FIT_ON) -> dict[Family, Model]:
@@ -196,8 +225,9 @@ def main() -> None:
     for product in devset.products:
         for problem in devset.copies(product):
             print(f"warning: {problem}: its rows measure that rendering again", file=sys.stderr)
-    print("| product | input | fitted on | checkpoint F1 | objection-type F1 | handled accuracy | won-above-lost AUC |")
-    print("|---|---|---|---|---|---|---|")
+    print("| product | input | fitted on | checkpoint F1 | objection-type F1 | handled accuracy | won-above-lost AUC "
+          "| checkpoint ranking AUC | objection ranking AUC |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for product in devset.products:
         others = [p for p in devset.products if p != product]
         models = fitted(devset, others, fit_on)
@@ -207,7 +237,9 @@ def main() -> None:
             if kind not in kinds:
                 continue
             result = measure(devset, product, kind, models, renderings)
-            print(f"| {product} | {label} | {', '.join(others)} | {row(result)} |", flush=True)
+            ranked = ranking(devset, product, kind, models, renderings)
+            print(f"| {product} | {label} | {', '.join(others)} | {row(result)} "
+                  f"| {ranked['checkpoint']:.3f} | {ranked['objection']:.3f} |", flush=True)
             if args.verbose:
                 for call in result["per_call"]:
                     if call["errors"]:
