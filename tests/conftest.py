@@ -95,8 +95,7 @@ def encode(
 
 
 # The slowest files first: each test process takes the next file when it finishes one
-# (``--dist loadfile --no-loadscope-reorder``), so a long file left for last would run alone on
-# its share of the cores.
+# (``--dist loadfile``), so a long file left for last would run alone on its share of the cores.
 SLOW_FIRST = ("test_golden.py", "test_transcription.py", "test_workers.py", "test_leads.py", "test_meaning.py",
               "test_privacy.py", "test_batch.py", "test_cli_analysis.py")  # fmt: skip
 
