@@ -21,13 +21,6 @@ import numpy as np
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "audio"
-# pytest-xdist runs the tests in several processes: each recognises with its share of the cores
-# (and so does every callqa it starts), as workers are deployed, rather than all of them fighting
-# over every core. Transcripts do not depend on the thread count (test_transcription).
-if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
-    share = (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])
-    os.environ.setdefault("CALLQA_THREADS", str(max(1, share)))
-THREADS = int(os.environ.get("CALLQA_THREADS", "0"))
 SPEECH = Path(
     os.environ.get("CALLQA_SPEECH_DIR")
     or Path(__file__).resolve().parents[1].parent / "shared" / "data" / "speech"
@@ -94,17 +87,6 @@ def encode(
         out.mux(stream.encode(None))
 
 
-# The slowest files first: each test process takes the next file when it finishes one
-# (``--dist loadfile``), so a long file left for last would run alone on its share of the cores.
-SLOW_FIRST = ("test_golden.py", "test_transcription.py", "test_workers.py", "test_leads.py", "test_meaning.py",
-              "test_privacy.py", "test_batch.py", "test_cli_analysis.py")  # fmt: skip
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))
-
-
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("callqa-cache")
@@ -114,14 +96,14 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def faster(cache_dir: Path):  # type: ignore[no-untyped-def]
     from transcribe import load_engine
 
-    return load_engine("faster-whisper", cache_dir=cache_dir, device="cpu", threads=THREADS)
+    return load_engine("faster-whisper", cache_dir=cache_dir, device="cpu")
 
 
 @pytest.fixture(scope="session")
 def openai_engine(cache_dir: Path):  # type: ignore[no-untyped-def]
     from transcribe import load_engine
 
-    return load_engine("openai-whisper", cache_dir=cache_dir, device="cpu", threads=THREADS)
+    return load_engine("openai-whisper", cache_dir=cache_dir, device="cpu")
 
 
 @pytest.fixture(scope="session")
