@@ -9,7 +9,11 @@ question word (or holds Russian "ли") counts as a question too.
 from __future__ import annotations
 
 import functools
+import importlib.abc
+import sys
+import threading
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from callqa.errors import InputError
@@ -92,9 +96,7 @@ class LanguagePipeline:
     """Tokenise, lemmatise and split into sentences one language's text."""
 
     def __init__(self, language: str) -> None:
-        # lazy: spaCy is slow to import: only when a language pipeline is built
-        import spacy
-
+        spacy = _spacy()
         if language not in LANGUAGES:
             raise InputError(
                 f"language {language!r}: not supported (supported: {', '.join(LANGUAGES)})"
@@ -130,6 +132,33 @@ class LanguagePipeline:
             or (self.language == "ru" and "ли" in lemmas)
         )
         return Sentence(span.text.strip(), lemmas, question)
+
+
+class _Refused(importlib.abc.MetaPathFinder):
+    """Makes ``import torch`` fail, in the thread that is importing spaCy only."""
+
+    def __init__(self) -> None:
+        self.active = threading.local()
+
+    def find_spec(self, fullname: str, *_: Any) -> None:
+        if fullname.partition(".")[0] == "torch" and getattr(self.active, "on", False):
+            raise ModuleNotFoundError("torch: not needed by the language pipeline", name=fullname)
+
+
+_REFUSED = _Refused()
+sys.meta_path.insert(0, _REFUSED)
+
+
+def _spacy() -> ModuleType:
+    """spaCy, imported on first need. Its thinc imports PyTorch whenever it is installed (2 s of a
+    command's start), for neural models a blank pipeline never runs: refused here, in this thread.
+    Where PyTorch is loaded already (openai-whisper, the voice encoder), thinc takes it as it is."""
+    _REFUSED.active.on = True
+    try:
+        import spacy
+    finally:
+        _REFUSED.active.on = False
+    return spacy
 
 
 @functools.cache
