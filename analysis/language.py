@@ -155,6 +155,7 @@ def _spacy() -> ModuleType:
     Where PyTorch is loaded already (openai-whisper, the voice encoder), thinc takes it as it is."""
     _REFUSED.active.on = True
     try:
+        # lazy: spaCy is slow to import: only when a language pipeline is built
         import spacy
     finally:
         _REFUSED.active.on = False
