@@ -20,10 +20,8 @@ product and writes the weights callqa ships.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import itertools
 import json
-import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -107,27 +105,15 @@ class Devset:
         return found
 
     def _transcript(self, audio: Path) -> Transcript:
-        s = self.settings
-        # Transcripts differ with CTranslate2's CPU kernels (not with the thread count): one cache for each.
-        setup = os.environ.get("CT2_FORCE_CPU_ISA", "auto")
-        # and with the code that decodes (and, for mono, diarizes) them
-        sources = ["engines/faster.py", *(("diarize.py", "campplus.py") if audio.name.endswith(".mono.flac") else ())]
-        code = b"".join((ROOT / "transcribe" / name).read_bytes() for name in sources)
-        setup += f"-code{hashlib.sha256(code).hexdigest()[:8]}"
-        # and with the recording itself: another rendering of a call in a folder of the same name is another call
-        heard = hashlib.sha256(audio.read_bytes()).hexdigest()[:12]
-        cached = self.cache / s.engine / (s.model or "default") / setup / audio.parent.name / f"{audio.stem}-{heard}.json"
-        if cached.exists():
-            return Transcript.from_json(cached.read_text())
+        # Kept by the recording's bytes, the recognition settings and code, and the CPU kernels.
         if self._loader is None:
             from cli.analysis import CallLoader
 
-            self._loader = CallLoader(s, "en")
-        started = time.perf_counter()
+            self._loader = CallLoader(self.settings, "en", self.cache)
+        started, heard = time.perf_counter(), self._loader.kept.written if self._loader.kept else 0
         transcript = self._loader(audio).transcript
-        print(f"  transcribed {audio.name} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_text(transcript.to_json())
+        if self._loader.kept and self._loader.kept.written > heard:
+            print(f"  transcribed {audio.name} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         return transcript
 
 

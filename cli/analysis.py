@@ -18,7 +18,8 @@ from analysis.report import CallReport
 from callqa.errors import CallqaError, InputError
 from callqa.settings import Settings
 from cli.console import fail as _fail
-from pipeline.calls import Call, is_transcript, load_calls
+from pipeline.calls import Call, is_transcript, load_calls, measured
+from pipeline.kept import KeptTranscripts
 from pipeline.process import TOGETHER
 from scripts_lib import ScriptPack, load_pack
 from transcribe import TranscribeOptions
@@ -30,11 +31,15 @@ from transcribe.transcript import Transcript
 class CallLoader:
     """Reads calls: transcripts directly; recordings through the engines the settings name,
     loaded on first need. ``language``: the script's, expected unless the speech is clearly
-    another (the analysis then refuses the call, naming both)."""
+    another (the analysis then refuses the call, naming both). ``transcripts``: a folder where
+    the recordings' transcripts are kept and found again (``pipeline.kept``)."""
 
-    def __init__(self, settings: Settings, language: str) -> None:
+    def __init__(self, settings: Settings, language: str, transcripts: Path | None = None) -> None:
         self._settings, self._language = settings, language
         self._engines: Recognisers | None = None
+        self.kept = None
+        if transcripts is not None:  # kept for the engines these settings name
+            self.kept = KeptTranscripts(transcripts, repr(Recognisers.from_settings(settings)))
 
     def __call__(self, path: Path) -> Call:
         [call] = self.many([path])
@@ -45,15 +50,31 @@ class CallLoader:
     def many(self, paths: Sequence[Path]) -> list[Call | CallqaError]:
         """Each path's call or the error that stopped it (naming the file), in order; the
         recordings among them recognised side by side (``load_calls``)."""
-        if self._engines is None and not all(map(is_transcript, paths)):
-            self._engines = Recognisers.from_settings(self._settings)
         options = [TranscribeOptions(
             expected_language=self._language,
             max_duration=self._settings.max_duration,
             manager_channel=self._settings.manager_channel_for(path),  # type: ignore[arg-type]
         ) for path in paths]  # fmt: skip
+        found: dict[int, Call | CallqaError] = {}
+        if self.kept is not None:
+            for i, path in enumerate(paths):
+                transcript = None if is_transcript(path) else self.kept.get(path, options[i])
+                if transcript is None:
+                    continue
+                try:
+                    found[i] = measured(path, transcript, options[i])  # the voice levels
+                except CallqaError as error:
+                    found[i] = error
+        rest = [i for i in range(len(paths)) if i not in found]
+        if self._engines is None and not all(is_transcript(paths[i]) for i in rest):
+            self._engines = Recognisers.from_settings(self._settings)
         diarizer = self._engines.diarizer() if self._engines else None
-        return load_calls(paths, self._engines, options, diarizer)
+        loaded = load_calls([paths[i] for i in rest], self._engines, [options[i] for i in rest], diarizer)
+        for i, call in zip(rest, loaded, strict=True):
+            found[i] = call
+            if self.kept is not None and isinstance(call, Call) and not is_transcript(paths[i]):
+                self.kept.put(paths[i], options[i], call.transcript)
+        return [found[i] for i in range(len(paths))]
 
     def each(self, paths: Sequence[Path]) -> Iterator[tuple[Path, Call | Exception]]:
         """``many`` over any number of paths, a worker's handful (``TOGETHER``) at a time. An
@@ -73,6 +94,22 @@ class CallLoader:
             return error
 
 
+TRANSCRIPTS = click.option(
+    "--transcripts", type=click.Path(file_okay=False, path_type=Path),
+    help="A folder to keep the recordings' transcripts in: a later run with the same recordings and "
+         "recognition settings reads them from there instead of transcribing again.",
+)  # fmt: skip
+
+
+def report_kept(load: CallLoader) -> None:
+    """Say how many recordings were read from the --transcripts folder rather than heard."""
+    kept = load.kept
+    if kept is not None:
+        unwritten = f", {kept.unwritten} could not be kept" if kept.unwritten else ""
+        click.echo(f"transcripts: {kept.read} read from {kept.folder}, {kept.written} heard and kept there"
+                   f"{unwritten}", err=True)  # fmt: skip
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
@@ -81,7 +118,10 @@ class CallLoader:
 @click.option("--json", "as_json", is_flag=True, help="Print each CallReport as one JSON line.")
 @click.option("--redact/--no-redact", default=None,
               help="Print the report with personal data as placeholders [default: CALLQA_REDACT].")  # fmt: skip
-def analyze(files: Sequence[Path], script_name: str, as_json: bool, redact: bool | None) -> None:
+@TRANSCRIPTS
+def analyze(
+    files: Sequence[Path], script_name: str, as_json: bool, redact: bool | None, transcripts: Path | None
+) -> None:
     """Score calls against a sales script: checkpoints, objections, metrics, mistakes.
 
     FILES are recordings (transcribed first) or transcript JSON files.
@@ -92,7 +132,7 @@ def analyze(files: Sequence[Path], script_name: str, as_json: bool, redact: bool
     """
     pack = load_pack(script_name)
     settings = Settings.from_env()
-    load = CallLoader(settings, pack.language)
+    load = CallLoader(settings, pack.language, transcripts)
     redacting = settings.redact if redact is None else redact
     failed = 0
     for path, call in load.each(files):
@@ -111,6 +151,7 @@ def analyze(files: Sequence[Path], script_name: str, as_json: bool, redact: bool
             _fail(_unexpected(path, error))
             continue
         click.echo(report.model_dump_json() if as_json else _readable(path, report))
+    report_kept(load)
     if failed:
         sys.exit(1)
 
@@ -125,16 +166,18 @@ def analyze(files: Sequence[Path], script_name: str, as_json: bool, redact: bool
 @click.option("--input", "inputs", default="stereo", show_default=True,
               help="For reviewed calls (ID.json with turns): text (the reference turns), stereo or "
                    "mono (ID.stereo.flac, ID.mono.flac); several comma-separated.")  # fmt: skip
-def evaluate(directory: Path, script_name: str, as_json: bool, inputs: str) -> None:
+@TRANSCRIPTS
+def evaluate(directory: Path, script_name: str, as_json: bool, inputs: str, transcripts: Path | None) -> None:
     """Measure the analysis on labelled calls: NAME.labels.json next to each recording or
     transcript, or reviewed calls (ID.json with the labels and reference turns).
 
     \b
     callqa evaluate golden/ --script b2b_outbound
     callqa evaluate devset/fleettrack --script fleettrack.yaml --input text,stereo,mono
+    callqa evaluate golden/ --script b2b_outbound --transcripts ~/kept   # re-runs: seconds
     """
     pack = load_pack(script_name)
-    load = CallLoader(Settings.from_env(), pack.language)
+    load = CallLoader(Settings.from_env(), pack.language, transcripts)
     kinds = [k.strip() for k in inputs.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in INPUTS]
     if unknown or not kinds:
@@ -151,6 +194,7 @@ def evaluate(directory: Path, script_name: str, as_json: bool, inputs: str) -> N
         found, errors = cases(calls, kind, pack, load)
         failed |= errors > 0
         if not found:
+            report_kept(load)
             sys.exit(1)
         result = measure(found)
         rows.append((kind, result))
@@ -160,6 +204,7 @@ def evaluate(directory: Path, script_name: str, as_json: bool, inputs: str) -> N
             click.echo((f"== {directory} ({kind})\n" if reviewed else "") + _readable_evaluation(result))
     if len(rows) > 1 and not as_json:
         click.echo(_summary(rows))
+    report_kept(load)
     if failed:
         sys.exit(1)
 

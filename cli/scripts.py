@@ -14,7 +14,7 @@ import click
 from analysis.checkpoints import clock
 from analysis.feedback import Reviewed, feedback
 from callqa.settings import Settings
-from cli.analysis import CallLoader, cases, labelled
+from cli.analysis import TRANSCRIPTS, CallLoader, cases, labelled, report_kept
 from cli.console import fail as _fail
 from scripts_lib import ScriptError, load_pack
 from transcribe.transcript import Transcript
@@ -33,19 +33,23 @@ def script() -> None:
                    "calls it misses or wrongly finds, and the sentences nearest to it.")  # fmt: skip
 @click.option("--input", "kind", type=click.Choice(["text", "stereo", "mono"]), default="stereo",
               show_default=True, help="With --against, for reviewed calls: what is analysed.")  # fmt: skip
-def script_check(packs: Sequence[str], as_json: bool, against: Path | None, kind: str) -> None:
+@TRANSCRIPTS
+def script_check(
+    packs: Sequence[str], as_json: bool, against: Path | None, kind: str, transcripts: Path | None
+) -> None:
     """Validate script packs (bundled ids or YAML files); say OK or what is wrong and where.
 
     \b
     callqa script check b2b_outbound
     callqa script check my_pack.yaml
     callqa script check my_pack.yaml --against reviewed_calls/ --input text
+    callqa script check my_pack.yaml --against reviewed_calls/ --transcripts ~/kept   # re-runs: seconds
     """
     if against is not None:
         if len(packs) != 1:
             _fail("--against: check one pack at a time")
             sys.exit(2)
-        check_against(packs[0], against, kind, as_json)
+        check_against(packs[0], against, kind, as_json, transcripts)
         return
 
     failed = 0
@@ -76,14 +80,16 @@ def script_check(packs: Sequence[str], as_json: bool, against: Path | None, kind
         sys.exit(1)
 
 
-def check_against(pack_name: str, folder: Path, kind: str, as_json: bool) -> None:
+def check_against(pack_name: str, folder: Path, kind: str, as_json: bool, transcripts: Path | None = None) -> None:
     """``callqa script check PACK --against FOLDER``: the pack's disagreements with reviewed calls."""
     pack = load_pack(pack_name)
     calls = labelled(folder)
     if not calls:
         _fail(f"{folder}: no label files (NAME.labels.json) or reviewed calls (ID.json with turns) found")
         sys.exit(2)
-    found, failed = cases(calls, kind, pack, CallLoader(Settings.from_env(), pack.language))
+    load = CallLoader(Settings.from_env(), pack.language, transcripts)
+    found, failed = cases(calls, kind, pack, load)
+    report_kept(load)
     reviewed = [Reviewed(c.name, c.labels, Transcript.from_dict(c.report.transcript), c.report) for c in found]
     items = feedback(pack, reviewed)
     for item in items:

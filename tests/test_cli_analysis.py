@@ -94,3 +94,45 @@ def test_a_russian_recording_is_transcribed_with_the_multilingual_model(cache_di
     # determinism, and issue 13's accuracy; so only what holds on every run is asserted.)
     assert {"greeting", "introduction", "needs_discovery", "next_step"} <= passed
     assert "farewell" not in passed
+
+
+def test_kept_transcripts_are_read_again_and_heard_afresh_when_the_recording_changes(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    import os
+    import shutil
+
+    fixtures = Path(__file__).parent / "fixtures"
+    call, kept = tmp_path / "calls" / "a.wav", tmp_path / "kept"
+    call.parent.mkdir()
+    shutil.copy(fixtures / "calls" / "won_quick.8k.wav", call)
+    env = {**os.environ, "CALLQA_CACHE_DIR": str(cache_dir)}
+
+    def analyze() -> tuple[dict, str]:  # type: ignore[type-arg]
+        result = subprocess.run([sys.executable, "-m", "cli", "analyze", str(call), "--script", "b2b_outbound",
+                                 "--json", "--transcripts", str(kept)],
+                                capture_output=True, text=True, timeout=300, check=False, env=env)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout), result.stderr
+
+    heard, told = analyze()
+    assert told == f"transcripts: 0 read from {kept}, 1 heard and kept there\n"
+    again, told = analyze()  # a pack edited since would be applied to the same words, heard once
+    assert told == f"transcripts: 1 read from {kept}, 0 heard and kept there\n"
+    assert again["transcript"] == heard["transcript"] and again["score"] == heard["score"]
+    assert again["metrics"]["manager_level_dbfs"] == heard["metrics"]["manager_level_dbfs"]
+
+    shutil.copy(fixtures / "calls" / "lost_monologue.8k.wav", call)  # another call under the same name
+    other, told = analyze()
+    assert told.startswith("transcripts: 0 read") and other["transcript"] != heard["transcript"]
+    for damaged in kept.glob("*.json"):
+        damaged.write_text('{"utterances": [')
+    redone, told = analyze()
+    assert told.startswith("transcripts: 0 read") and redone["transcript"] == other["transcript"]
+
+    (tmp_path / "a-file").write_text("")
+    result = subprocess.run([sys.executable, "-m", "cli", "analyze", str(call), "--script", "b2b_outbound",
+                             "--transcripts", str(tmp_path / "a-file" / "kept")],
+                            capture_output=True, text=True, timeout=300, check=False, env=env)  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"callqa: {tmp_path / 'a-file' / 'kept'}: cannot keep transcripts there (")

@@ -29,14 +29,25 @@ def callqa(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def evaluation(directory: Path, cache: Path) -> dict[str, Any]:
-    result = callqa("evaluate", str(directory), "--script", "b2b_outbound", "--json", cache=cache)
+@pytest.fixture(scope="module")
+def kept(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The stereo recordings' transcripts, kept by the first test that hears them."""
+    return tmp_path_factory.mktemp("kept-transcripts")
+
+
+def evaluation(directory: Path, cache: Path, *more: str) -> dict[str, Any]:
+    result = callqa("evaluate", str(directory), "--script", "b2b_outbound", "--json", *more, cache=cache)
     assert result.returncode == 0, result.stderr
     return dict(json.loads(result.stdout))
 
 
-def test_accuracy_on_stereo_8k_recordings_meets_the_targets(cache_dir: Path) -> None:
-    figures = evaluation(CALLS, cache_dir)
+def test_accuracy_on_stereo_8k_recordings_meets_the_targets(cache_dir: Path, kept: Path) -> None:
+    figures = evaluation(CALLS, cache_dir, "--transcripts", str(kept))
+    # A second run, as after a pack edit, reads every transcript kept by the first: the same figures.
+    again = callqa("evaluate", str(CALLS), "--script", "b2b_outbound", "--json", "--transcripts", str(kept),
+                   cache=cache_dir)  # fmt: skip
+    assert again.stderr == f"transcripts: 21 read from {kept}, 0 heard and kept there\n"
+    assert json.loads(again.stdout) == figures
     assert figures["calls"] == 21
     assert figures["checkpoint_f1"] >= 0.90
     assert figures["objection_f1"] >= 0.85
@@ -64,10 +75,10 @@ def test_accuracy_on_mono_8k_recordings_diarized(tmp_path: Path, cache_dir: Path
     assert figures["separation"]["auc"] >= 0.92
 
 
-def test_mistakes_from_audio_are_pinned_to_their_moments(cache_dir: Path) -> None:
+def test_mistakes_from_audio_are_pinned_to_their_moments(cache_dir: Path, kept: Path) -> None:
     names = ["lost_quiet_manager", "lost_monologue", "lost_interrupting", "lost_forbidden", "won_price_handled"]
     result = callqa("analyze", *(str(CALLS / f"{n}.8k.wav") for n in names),
-                    "--script", "b2b_outbound", "--json", cache=cache_dir)  # fmt: skip
+                    "--script", "b2b_outbound", "--json", "--transcripts", str(kept), cache=cache_dir)  # fmt: skip
     assert result.returncode == 0, result.stderr
     reports = dict(zip(names, map(json.loads, result.stdout.splitlines()), strict=True))
 
@@ -90,8 +101,9 @@ def test_mistakes_from_audio_are_pinned_to_their_moments(cache_dir: Path) -> Non
 
 
 @pytest.mark.parametrize("name", ["won_price_handled"])
-def test_readable_report(name: str, cache_dir: Path) -> None:
-    result = callqa("analyze", str(CALLS / f"{name}.8k.wav"), "--script", "b2b_outbound", cache=cache_dir)
+def test_readable_report(name: str, cache_dir: Path, kept: Path) -> None:
+    result = callqa("analyze", str(CALLS / f"{name}.8k.wav"), "--script", "b2b_outbound", "--transcripts",
+                    str(kept), cache=cache_dir)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "score " in result.stdout and "Checkpoints:" in result.stdout
     assert "ok   Greeting  [00:00] Good morning" in result.stdout
