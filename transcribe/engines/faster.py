@@ -57,8 +57,12 @@ class FasterWhisperEngine:
     def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
         if not self.multilingual:
             return {"en": 1.0}
-        _, _, probabilities = self._model.detect_language(audio)
-        return {str(language): float(p) for language, p in probabilities}
+        # The encoder over the frames the audio holds, not over a window padded to 30 s, so
+        # that a shorter window costs less (``transcribe.recognisers.WINDOW``).
+        frames = min(len(audio) // self._model.feature_extractor.hop_length, 3000)  # at most 30 s
+        features = np.ascontiguousarray(self._model.feature_extractor(audio)[:, :frames])
+        [found] = self._model.model.detect_language(ctranslate2.StorageView.from_array(features[None]))
+        return {language.strip("<|>"): float(p) for language, p in found}
 
     def recognize(self, audio: np.ndarray, options: RecognitionOptions) -> Recognition:
         segments, info = self._model.transcribe(
