@@ -110,9 +110,10 @@ class Devset:
             from cli.analysis import CallLoader
 
             self._loader = CallLoader(self.settings, "en", self.cache)
-        started, heard = time.perf_counter(), self._loader.kept.written if self._loader.kept else 0
+        kept = self._loader.kept
+        started, heard = time.perf_counter(), kept.written
         transcript = self._loader(audio).transcript
-        if self._loader.kept and self._loader.kept.written > heard:
+        if kept.written > heard:
             print(f"  transcribed {audio.name} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         return transcript
 

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 # P(en) 0.50 or more, every Russian, French and Spanish recording told, at P(en) 0.05 or less).
 WINDOW = 20 * SAMPLE_RATE
 # The expected language is kept while Whisper gives it at least this probability. English
-# calls in synthetic accents (espeak-ng) get 0.60-1.0 over the development set, Russian
-# calls 0.00-0.01, so an accent does not send an English call to another model.
+# calls in synthetic accents (espeak-ng) get 0.50-1.0 over the development set, real speech in
+# other languages 0.05 or less, so an accent does not send an English call to another model.
 KEEP_EXPECTED = 0.25
 
 
