@@ -17,6 +17,7 @@ test dialogue at up to 0.93, while real different speakers lie at 0.28-0.65
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -91,9 +92,7 @@ class ResemblyzerEncoder:
         """Overlapping 1.6 s windows over the whole audio, kept where their centre is in ``spans``."""
         if len(audio) < SAMPLE_RATE or not spans:
             return EMPTY
-        _, partials, slices = self._loaded().embed_utterance(
-            audio, return_partials=True, rate=self._rate, min_coverage=0.5
-        )
+        partials, slices = self._partials(audio)
         centres = np.array([(s.start + s.stop) / 2 for s in slices]) / SAMPLE_RATE
         stretches = np.array(spans, dtype=np.float64).reshape(-1, 2) / SAMPLE_RATE
         inside = (centres[:, None] >= stretches[:, 0]) & (centres[:, None] <= stretches[:, 1])
@@ -104,6 +103,55 @@ class ResemblyzerEncoder:
             offset + stretches,
             np.argmax(inside[keep], axis=1),
         )
+
+    def _partials(self, audio: np.ndarray) -> tuple[np.ndarray, list[slice]]:
+        """Resemblyzer's ``embed_utterance(..., return_partials=True)``, its 1.6 s windows at
+        ``windows_per_second``, but with the mel spectrogram computed here: librosa's takes 4 s
+        to import (numba) in every process that diarizes."""
+        # lazy: PyTorch underneath (seconds): only for mono calls
+        import torch
+
+        encoder = self._loaded()
+        slices, mel_slices = encoder.compute_partial_slices(len(audio), self._rate, 0.5)
+        audio = np.pad(audio, (0, max(0, slices[-1].stop - len(audio))))
+        mel = mel_power(audio)
+        with torch.no_grad():
+            partials = encoder(torch.from_numpy(np.array([mel[s] for s in mel_slices]))).numpy()
+        return partials, slices
+
+
+def mel_power(audio: np.ndarray, n_fft: int = 400, hop: int = 160) -> np.ndarray:
+    """Resemblyzer's input: the 40-band mel power spectrogram of 16 kHz audio in 25 ms windows
+    every 10 ms, (frames, 40); the numbers of ``librosa.feature.melspectrogram`` (Hann window,
+    centred frames, Slaney mel bands) to within 2e-7."""
+    padded = np.pad(audio, n_fft // 2)
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop]
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
+    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
+    return np.asarray(power @ _mel_bands(SAMPLE_RATE, n_fft, 40).T, dtype=np.float32)
+
+
+@functools.cache
+def _mel_bands(rate: int, n_fft: int, bands: int) -> np.ndarray:
+    """Slaney's triangular mel filters, each of unit area (librosa's ``filters.mel`` default)."""
+    bins = np.linspace(0, rate / 2, 1 + n_fft // 2)
+    edges = _hz(np.linspace(0.0, _mel(rate / 2), bands + 2))
+    widths = np.diff(edges)
+    ramps = edges[:, None] - bins[None, :]
+    rising, falling = -ramps[:-2] / widths[:-1, None], ramps[2:] / widths[1:, None]
+    weights = np.maximum(0, np.minimum(rising, falling)) * (2.0 / (edges[2:] - edges[:-2]))[:, None]
+    return np.asarray(weights, dtype=np.float32)
+
+
+_STEP = np.log(6.4) / 27.0  # Slaney's mel scale: linear to 1 kHz (15 mels), logarithmic above
+
+
+def _mel(hz: float) -> float:
+    return hz / (200.0 / 3) if hz < 1000.0 else 15.0 + float(np.log(hz / 1000.0)) / _STEP
+
+
+def _hz(mels: np.ndarray) -> np.ndarray:
+    return np.asarray(np.where(mels >= 15.0, 1000.0 * np.exp(_STEP * (mels - 15.0)), mels * (200.0 / 3)))
 
 
 class CamPlusEncoder:
