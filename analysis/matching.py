@@ -201,7 +201,7 @@ def char_tfidf(texts: Sequence[str]) -> csr_matrix:
     column = np.asarray(cols, dtype=np.int64)
     found = np.bincount(column, minlength=len(columns))  # texts holding each n-gram
     idf = np.log((len(texts) + 1) / (found + 1)) + 1
-    values = (np.log(np.asarray(counts, dtype=np.float64)) + 1) * idf[column] if counts else np.zeros(0)
+    values = (np.log(np.asarray(counts, dtype=np.float64)) + 1) * idf[column]
     matrix = csr_matrix((values, (rows, column)), shape=(len(texts), len(columns)))
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     return csr_matrix(matrix.multiply(1 / np.maximum(norms, 1e-300)[:, None]))

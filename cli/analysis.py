@@ -56,9 +56,14 @@ class CallLoader:
             manager_channel=self._settings.manager_channel_for(path),  # type: ignore[arg-type]
         ) for path in paths]  # fmt: skip
         found: dict[int, Call | CallqaError] = {}
+        kept: dict[int, Path] = {}  # each recording's file in the --transcripts folder
         if self.kept is not None:
             for i, path in enumerate(paths):
-                transcript = None if is_transcript(path) else self.kept.get(path, options[i])
+                file = None if is_transcript(path) else self.kept.where(path, options[i])
+                if file is None:
+                    continue
+                kept[i] = file
+                transcript = self.kept.get(file)
                 if transcript is None:
                     continue
                 try:
@@ -72,8 +77,8 @@ class CallLoader:
         loaded = load_calls([paths[i] for i in rest], self._engines, [options[i] for i in rest], diarizer)
         for i, call in zip(rest, loaded, strict=True):
             found[i] = call
-            if self.kept is not None and isinstance(call, Call) and not is_transcript(paths[i]):
-                self.kept.put(paths[i], options[i], call.transcript)
+            if self.kept is not None and i in kept and isinstance(call, Call):
+                self.kept.put(kept[i], call.transcript)
         return [found[i] for i in range(len(paths))]
 
     def each(self, paths: Sequence[Path]) -> Iterator[tuple[Path, Call | Exception]]:

@@ -41,33 +41,38 @@ class KeptTranscripts:
         self.written = 0  # transcripts kept here since
         self.unwritten = 0  # transcripts that could not be kept
 
-    def get(self, path: Path, options: TranscribeOptions) -> Transcript | None:
-        """The kept transcript of ``path`` heard with ``options``; None when there is none, or
-        it (or the recording) cannot be read: then the recording is heard, or its error named."""
+    def where(self, path: Path, options: TranscribeOptions) -> Path | None:
+        """The file that keeps ``path`` heard with ``options`` (read once, to name it); None when
+        the recording cannot be read: hearing it names the file and the reason."""
+        key = hashlib.sha256(f"{self._setup}|{options!r}|".encode())
         try:
-            transcript = Transcript.from_json(self._file(path, options).read_text(encoding="utf-8"))
+            with path.open("rb") as audio:
+                while chunk := audio.read(1 << 20):
+                    key.update(chunk)
+        except OSError:
+            return None
+        return self.folder / f"{path.stem}-{key.hexdigest()[:24]}.json"
+
+    def get(self, file: Path) -> Transcript | None:
+        """The transcript kept in ``file``; None when there is none or it cannot be read (then
+        the recording is heard again, and the file replaced)."""
+        try:
+            transcript = Transcript.from_json(file.read_text(encoding="utf-8"))
         except (OSError, CallqaError, ValueError):
             return None
         self.read += 1
         return transcript
 
-    def put(self, path: Path, options: TranscribeOptions, transcript: Transcript) -> None:
-        """Keep ``transcript``; where it cannot be written (a full disk), the call goes on without."""
+    def put(self, file: Path, transcript: Transcript) -> None:
+        """Keep ``transcript`` in ``file``; where it cannot be written (a full disk), the call goes
+        on without."""
         try:
-            file = self._file(path, options)
             partial = file.with_name(f".{file.name}.{os.getpid()}")
             partial.write_text(transcript.to_json(), encoding="utf-8")
             partial.replace(file)  # whole or not at all, should two runs keep the same call
             self.written += 1
         except OSError:
             self.unwritten += 1
-
-    def _file(self, path: Path, options: TranscribeOptions) -> Path:
-        key = hashlib.sha256(f"{self._setup}|{options!r}|".encode())
-        with path.open("rb") as audio:
-            while chunk := audio.read(1 << 20):
-                key.update(chunk)
-        return self.folder / f"{path.stem}-{key.hexdigest()[:24]}.json"
 
 
 def _recognition() -> str:

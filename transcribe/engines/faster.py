@@ -59,8 +59,9 @@ class FasterWhisperEngine:
             return {"en": 1.0}
         # The encoder over the frames the audio holds, not over a window padded to 30 s, so
         # that a shorter window costs less (``transcribe.recognisers.WINDOW``).
-        frames = min(len(audio) // self._model.feature_extractor.hop_length, 3000)  # at most 30 s
-        features = np.ascontiguousarray(self._model.feature_extractor(audio)[:, :frames])
+        extractor = self._model.feature_extractor
+        frames = min(len(audio) // extractor.hop_length, extractor.nb_max_frames)  # at most 30 s
+        features = np.ascontiguousarray(extractor(audio)[:, :frames])
         [found] = self._model.model.detect_language(ctranslate2.StorageView.from_array(features[None]))
         return {language.strip("<|>"): float(p) for language, p in found}
 
