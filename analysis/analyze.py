@@ -13,7 +13,7 @@ from analysis.checkpoints import check_checkpoints
 from analysis.cues import names_time, takes_up
 from analysis.language import pipeline
 from analysis.matching import Match, Phrase, compile_phrases, match
-from analysis.meaning import CompiledFamily, Item, compile_family, features, share_of
+from analysis.meaning import CUT, UNSURE, CompiledFamily, Item, compile_family, features, share_of
 from analysis.meaning import matches as family_matches
 from analysis.metrics import INTERRUPTION, conversation_metrics, silences
 from analysis.objections import find_objections
@@ -115,7 +115,8 @@ def analyze(
     """Check ``transcript`` against ``pack``. ``levels``: speech dBFS per side, if the audio was read.
 
     ``overrides``: reviewers' verdicts that replace the machine's before scoring, such as
-    ``{"checkpoint:greeting": True, "objection:price": False}`` (passed; handled), or
+    ``{"checkpoint:greeting": True, "objection:price": False}`` (passed; handled),
+    ``{"raised:trust": False}`` (no such objection; True for a possible one: it was raised), or
     ``{"mistake:interrupted_client@12.5": False}`` (a penalty that was no mistake).
     ``encoder``: sentence vectors for matching by meaning (``"bundled"``: the one callqa ships);
     None compares wording only, as does a pack in a language the encoder does not serve (the
@@ -138,16 +139,19 @@ def analyze(
     vectors = sentence_vectors(encoder, transcript, found) if encoder else None
     manager = [i for i, u in enumerate(found) if u.speaker == "manager"]
 
-    def verdicts(family: CompiledFamily) -> list[Match]:
+    def verdicts(family: CompiledFamily, floor: float = CUT) -> list[Match]:
+        """The family's matches at ``floor`` or more (under CUT: near misses, by meaning only)."""
         if vectors is None:
             speakers = {i.id: i.speaker for i in family.items}
             return [m for m in match(family.lexical, found) if found[m.unit].speaker == speakers[m.item]]
         values, nearest, how = features(family, found, vectors, transcript.duration)
-        return family_matches(family, found, values, nearest, how, (models or shipped_models())[family.family])
+        model = (models or shipped_models())[family.family]
+        return family_matches(family, found, values, nearest, how, model, floor)
 
-    checkpoints = check_checkpoints(pack, found, verdicts(compiled.checkpoints), transcript.duration)
-    objections, stuck = find_objections(
-        pack, found, verdicts(compiled.objections), verdicts(compiled.techniques)
+    near = CUT - UNSURE
+    checkpoints = check_checkpoints(pack, found, verdicts(compiled.checkpoints, near), transcript.duration)
+    objections, possible, stuck = find_objections(
+        pack, found, verdicts(compiled.objections, near), verdicts(compiled.techniques)
     )
     severity = {f.phrase: f.severity for f in pack.forbidden}
     forbidden = tuple(
@@ -164,7 +168,7 @@ def analyze(
     )
     verdicts_given = {k: v for k, v in (overrides or {}).items() if not k.startswith("mistake:")}
     if verdicts_given:
-        checkpoints, objections = apply_overrides(checkpoints, objections, verdicts_given)
+        checkpoints, objections, possible = apply_overrides(checkpoints, objections, possible, verdicts_given)
     dismissed = {k.removeprefix("mistake:") for k, v in (overrides or {}).items() if k.startswith("mistake:") and not v}
     proposal, agreed = _next_step(compiled, checkpoints, found, pack.language)
     metrics = conversation_metrics(transcript, found, pack.product_terms, levels)
@@ -179,6 +183,7 @@ def analyze(
         stages=stages,
         checkpoints=checkpoints,
         objections=objections,
+        possible_objections=possible,
         forbidden=forbidden,
         metrics=metrics,
         mistakes=mistakes,
@@ -212,13 +217,16 @@ def _reply_turn(found: Sequence[Unit], i: int) -> int | None:
 def apply_overrides(
     checkpoints: tuple[CheckpointResult, ...],
     objections: tuple[ObjectionResult, ...],
+    possible: tuple[ObjectionResult, ...],
     overrides: Mapping[str, bool],
-) -> tuple[tuple[CheckpointResult, ...], tuple[ObjectionResult, ...]]:
-    """Reviewers' verdicts in place of the machine's. An overridden checkpoint counts as in place;
-    an objection verdict applies to the last time that type was raised (the one that decides)."""
-    known = {f"checkpoint:{c.id}" for c in checkpoints} | {
-        f"objection:{o.type}" for o in objections
-    }
+) -> tuple[tuple[CheckpointResult, ...], tuple[ObjectionResult, ...], tuple[ObjectionResult, ...]]:
+    """Reviewers' verdicts in place of the machine's: the checkpoints, objections and possible
+    objections as the reviewer has them. An overridden checkpoint counts as in place; ``raised:TYPE``
+    False takes that objection out, True counts a possible one; an objection verdict (handled)
+    applies to the last time that type was raised (the one that decides). Those not counted
+    are the possible objections returned."""
+    known = {f"checkpoint:{c.id}" for c in checkpoints}
+    known |= {f"{kind}:{o.type}" for o in (*objections, *possible) for kind in ("objection", "raised")}
     unknown = set(overrides) - known
     if unknown:
         raise InputError(
@@ -229,13 +237,18 @@ def apply_overrides(
         if f"checkpoint:{c.id}" in overrides else c
         for c in checkpoints
     )  # fmt: skip
-    last = {o.type: i for i, o in enumerate(objections)}
-    objections = tuple(
+    raised = {o.type: overrides.get(f"raised:{o.type}", True) for o in objections}
+    raised |= {o.type: overrides.get(f"raised:{o.type}", False) for o in possible}
+    every = sorted((*objections, *possible), key=lambda o: o.start)
+    counted = [o for o in every if raised[o.type]]
+    last = {o.type: i for i, o in enumerate(counted)}
+    told = tuple(
         o.model_copy(update={"handled": overrides[f"objection:{o.type}"]})
         if f"objection:{o.type}" in overrides and last[o.type] == i else o
-        for i, o in enumerate(objections)
+        for i, o in enumerate(counted)
     )  # fmt: skip
-    return checkpoints, objections
+    # One taken out stays in view as a possible one, for the reviewer to count again.
+    return checkpoints, told, tuple(o for o in every if not raised[o.type])
 
 
 def _match_on(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from analysis.matching import Match
+from analysis.meaning import CUT, UNSURE
 from analysis.report import CheckpointResult, Evidence
 from analysis.units import Unit
 from scripts_lib.schema import Checkpoint, ScriptPack
@@ -27,12 +28,18 @@ def evidence(match: Match, unit: Unit) -> Evidence:
 def check_checkpoints(
     pack: ScriptPack, units: Sequence[Unit], matches: Sequence[Match], duration: float
 ) -> tuple[CheckpointResult, ...]:
-    """One result per checkpoint of ``pack``, in the pack's order."""
+    """One result per checkpoint of ``pack``, in the pack's order. ``matches`` under CUT are near
+    misses: the nearest one of a missed checkpoint gives its confidence."""
+    speakers = {c.id: c.speaker for c in pack.checkpoints}
     found: dict[str, list[Match]] = {}
+    near: dict[str, Match] = {}
     for m in matches:
-        checkpoint = next(c for c in pack.checkpoints if c.id == m.item)
-        if units[m.unit].speaker == checkpoint.speaker:
+        if units[m.unit].speaker != speakers[m.item]:
+            continue
+        if m.confidence >= CUT:
             found.setdefault(m.item, []).append(m)
+        elif m.item not in near or m.confidence > near[m.item].confidence:
+            near[m.item] = m
     for checkpoint in pack.checkpoints:
         # The one in its time window comes first, then by confidence, then the earliest.
         found.get(checkpoint.id, []).sort(
@@ -44,9 +51,14 @@ def check_checkpoints(
     results = []
     for checkpoint in pack.checkpoints:
         hits = found.get(checkpoint.id, [])
+        nearest = near.get(checkpoint.id)
         misplaced = None
         if hits:
             misplaced = _window_problem(checkpoint, units[hits[0].unit], duration) or late.get(checkpoint.id)
+            confidence, surest = hits[0].confidence, max(m.confidence for m in hits)
+        else:
+            confidence = surest = nearest.confidence if nearest else 0.0
+        unsure = abs(surest - CUT) < UNSURE
         results.append(
             CheckpointResult(
                 id=checkpoint.id,
@@ -54,9 +66,11 @@ def check_checkpoints(
                 required=checkpoint.required,
                 weight=checkpoint.weight,
                 passed=bool(hits),
-                confidence=hits[0].confidence if hits else 0.0,
+                confidence=confidence,
                 misplaced=misplaced,
                 evidence=tuple(evidence(m, units[m.unit]) for m in hits[:MAX_EVIDENCE]),
+                unsure=unsure,
+                nearest=evidence(nearest, units[nearest.unit]) if nearest and not hits and unsure else None,
             )
         )
     return tuple(results)

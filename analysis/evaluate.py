@@ -15,7 +15,7 @@ recordings ``ID.stereo.flac`` and ``ID.mono.flac``.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,12 +116,14 @@ class Case:
     report: CallReport
 
 
-def evaluate(cases: Sequence[Case]) -> dict[str, object]:
-    """The accuracy figures of the analysis over labelled calls, as a JSON-ready dict."""
+def evaluate(cases: Sequence[Case], objection_types: Collection[str] = ()) -> dict[str, object]:
+    """The accuracy figures of the analysis over labelled calls, as a JSON-ready dict.
+    ``objection_types``: the pack's, each a verdict on every call (``unsure``)."""
     checkpoints: dict[str, Counts] = {}
     objections: dict[str, Counts] = {}
     forbidden = Counts()
     handled_right = handled_total = 0
+    unsure = dict.fromkeys(("verdicts", "unsure", "wrong", "wrong_unsure"), 0)
     calls = []
     for case in cases:
         found = {c.id for c in case.report.checkpoints if c.passed}
@@ -129,6 +131,8 @@ def evaluate(cases: Sequence[Case]) -> dict[str, object]:
         raised = {o.type: o.handled for o in case.report.objections}  # the last of each type decides
         labelled = {o.type: o.handled for o in case.labels.objections}
         _count(objections, set(raised) | set(labelled), set(raised), set(labelled))
+        for key, n in _unsure(case.report, set(case.labels.checkpoints), set(labelled), objection_types).items():
+            unsure[key] += n
         for kind in set(raised) & set(labelled):
             handled_total += 1
             handled_right += raised[kind] == labelled[kind]
@@ -154,10 +158,26 @@ def evaluate(cases: Sequence[Case]) -> dict[str, object]:
         "handled_accuracy": round(handled_right / handled_total, 3) if handled_total else None,
         "forbidden": forbidden.summary(),
         "separation": _separation(cases),
+        "unsure": unsure,
         "checkpoints": {k: v.summary() for k, v in sorted(checkpoints.items())},
         "objections": {k: v.summary() for k, v in sorted(objections.items())},
         "per_call": calls,
     }
+
+
+def _unsure(
+    report: CallReport, checkpoints: set[str], objections: set[str], types: Collection[str]
+) -> dict[str, int]:
+    """Of one call's verdicts (each checkpoint; each objection type of the pack, or raised,
+    possible or labelled),
+    how many there are, are unsure, are wrong, and are wrong and unsure: how much of a reviewer's
+    listening the unsure ones ask for, and how many of the machine's errors they hold."""
+    found = {o.type: o.unsure for o in report.objections} | {o.type: True for o in report.possible_objections}
+    raised = {o.type for o in report.objections}
+    verdicts = [(c.unsure, c.passed != (c.id in checkpoints)) for c in report.checkpoints]
+    verdicts += [(found.get(t, False), (t in raised) != (t in objections)) for t in set(found) | objections | set(types)]
+    return {"verdicts": len(verdicts), "unsure": sum(u for u, _ in verdicts),
+            "wrong": sum(w for _, w in verdicts), "wrong_unsure": sum(u and w for u, w in verdicts)}  # fmt: skip
 
 
 def _count(table: dict[str, Counts], keys: set[str], found: set[str], truth: set[str]) -> None:

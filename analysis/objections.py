@@ -8,6 +8,10 @@ words from the client, a last word that is a refusal, or nothing more than a
 few words and a goodbye (no day or time agreed: "Yeah, that's what I
 thought. Bye.") is ``ended``; anything else is ``moved_on``. An objection is
 handled when the manager used a technique and the client moved on.
+
+Below the cut-off, the client's sentence nearest each type not raised (within
+``analysis.meaning.UNSURE``) is a *possible* objection: not counted, but told
+the same way, so that a reviewer who hears it raised finds it answered or not.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 
 from analysis.cues import closes, takes_up
 from analysis.matching import Match
+from analysis.meaning import CUT, UNSURE
 from analysis.metrics import covered
 from analysis.report import ObjectionResult, Outcome, Response
 from analysis.units import Unit
@@ -43,20 +48,51 @@ def find_objections(
     units: Sequence[Unit],
     objection_matches: Sequence[Match],
     technique_matches: Sequence[Match],
-) -> tuple[tuple[ObjectionResult, ...], float]:
-    """The objections in time order, and the seconds the client stayed stuck in them."""
-    raised = _raised(units, objection_matches)
-    titles = {o.id: o.title for o in pack.objections}
-    techniques_by_unit: dict[int, list[str]] = {}
-    for m in technique_matches:
-        if units[m.unit].speaker == "manager":
-            techniques_by_unit.setdefault(m.unit, []).append(m.item)
-    question_techniques = [t.id for t in pack.techniques if t.questions]
-    client_turns = sorted({u.turn for u in units if u.speaker == "client"})
-    type_by_unit = {i: r.type for r in raised for i in r.units}
+) -> tuple[tuple[ObjectionResult, ...], tuple[ObjectionResult, ...], float]:
+    """The objections in time order, the possible ones (``objection_matches`` under CUT: per type
+    not raised, the client's nearest sentence), and the seconds the client stayed stuck in them."""
+    raised = _raised(units, [m for m in objection_matches if m.confidence >= CUT])
+    said = {i for r in raised for i in r.units}
+    types = {r.type for r in raised}
+    below = [
+        m for m in objection_matches
+        if m.confidence < CUT and m.item not in types and m.unit not in said and units[m.unit].speaker == "client"
+    ]  # fmt: skip
+    nearest = {m.item: m for m in sorted(below, key=lambda m: m.confidence)}  # the surest of each type
+    possible = sorted((_Raised(m.item, (m.unit,), m.confidence) for m in nearest.values()), key=lambda r: r.units)
+    tell = _Teller(pack, units, technique_matches, {i: r.type for r in raised for i in r.units})
     results, stuck = [], []
     for r in raised:
-        last = units[r.units[-1]]
+        results.append(tell(r))
+        first, later = units[r.units[0]], tell.later(r)
+        resumed = _resumed_at(units, later, tell.type_by_unit)
+        stuck.append((first.start, resumed if resumed is not None else max(u.end for u in units)))
+    return tuple(results), tuple(tell(r) for r in possible), round(covered(stuck), 2)
+
+
+class _Teller:
+    """Tells an objection: the manager's answer, its techniques, what the client did next."""
+
+    def __init__(
+        self, pack: ScriptPack, units: Sequence[Unit], technique_matches: Sequence[Match],
+        type_by_unit: dict[int, str],
+    ) -> None:  # fmt: skip
+        self.pack, self.units, self.type_by_unit = pack, units, type_by_unit
+        self.titles = {o.id: o.title for o in pack.objections}
+        self.techniques_by_unit: dict[int, list[str]] = {}
+        for m in technique_matches:
+            if units[m.unit].speaker == "manager":
+                self.techniques_by_unit.setdefault(m.unit, []).append(m.item)
+        self.question_techniques = [t.id for t in pack.techniques if t.questions]
+        self.client_turns = sorted({u.turn for u in units if u.speaker == "client"})
+
+    def later(self, r: _Raised) -> list[int]:
+        """The client's turns after the manager's answer."""
+        answer_end = _next_client_turn(self.units, self.units[r.units[-1]].turn)
+        return [t for t in self.client_turns if t >= answer_end]
+
+    def __call__(self, r: _Raised) -> ObjectionResult:
+        units, last = self.units, self.units[r.units[-1]]
         answer_end = _next_client_turn(units, last.turn)
         answer = [
             i for i, u in enumerate(units)
@@ -64,30 +100,24 @@ def find_objections(
         ]  # fmt: skip
         used: list[str] = []
         for i in answer:
-            found = techniques_by_unit.get(i, [])
+            found = self.techniques_by_unit.get(i, [])
             if units[i].is_question:
-                found = found + question_techniques
+                found = found + self.question_techniques
             used += [t for t in found if t not in used]
-        later = [t for t in client_turns if t >= answer_end]
-        outcome = _outcome(units, r.type, later, type_by_unit, pack.language)
-        first = units[r.units[0]]
-        results.append(
-            ObjectionResult(
-                type=r.type,
-                title=titles[r.type],
-                start=first.start,
-                end=last.end,
-                text=" ".join(units[i].text for i in r.units),
-                confidence=r.confidence,
-                handled=bool(used) and outcome == "moved_on",
-                techniques=tuple(used),
-                response=_response(units, answer),
-                outcome=outcome,
-            )
+        outcome = _outcome(units, r.type, self.later(r), self.type_by_unit, self.pack.language)
+        return ObjectionResult(
+            type=r.type,
+            title=self.titles[r.type],
+            start=units[r.units[0]].start,
+            end=last.end,
+            text=" ".join(units[i].text for i in r.units),
+            confidence=r.confidence,
+            unsure=abs(r.confidence - CUT) < UNSURE,
+            handled=bool(used) and outcome == "moved_on",
+            techniques=tuple(used),
+            response=_response(units, answer),
+            outcome=outcome,
         )
-        resumed = _resumed_at(units, later, type_by_unit)
-        stuck.append((first.start, resumed if resumed is not None else max(u.end for u in units)))
-    return tuple(results), round(covered(stuck), 2)
 
 
 def _raised(units: Sequence[Unit], matches: Sequence[Match]) -> list[_Raised]:

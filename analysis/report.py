@@ -35,10 +35,14 @@ class CheckpointResult(_Model):
     required: bool
     weight: float
     passed: bool
-    confidence: float  # of the best evidence; for a missed checkpoint, of the nearest miss
+    confidence: float  # of the best evidence; for a missed checkpoint, of the nearest miss (0: none near)
     # Why it was not where the script expects it (time window, order among the stages); None: in place.
     misplaced: str | None
     evidence: tuple[Evidence, ...]
+    # The confidence lies near the cut-off (``analysis.meaning.UNSURE``): a verdict to hear.
+    unsure: bool = False
+    # For a missed checkpoint that was unsure: the sentence that came nearest to it.
+    nearest: Evidence | None = None
 
 
 class Response(_Model):
@@ -58,6 +62,7 @@ class ObjectionResult(_Model):
     techniques: tuple[str, ...]
     response: Response | None
     outcome: Outcome  # after the manager's answer: the client moved on, repeated it, or the call ended
+    unsure: bool = False  # the confidence lies near the cut-off: a verdict to hear
 
 
 class ForbiddenHit(_Model):
@@ -130,6 +135,9 @@ class CallReport(_Model):
     stages: tuple[StageScore, ...]
     checkpoints: tuple[CheckpointResult, ...]
     objections: tuple[ObjectionResult, ...]
+    # Per objection type not raised, the client's sentence that came near it (not counted in
+    # the score until a reviewer says it was raised: ``raised:TYPE``).
+    possible_objections: tuple[ObjectionResult, ...] = ()
     forbidden: tuple[ForbiddenHit, ...]
     metrics: Metrics
     mistakes: tuple[Mistake, ...]

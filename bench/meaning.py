@@ -12,7 +12,8 @@ measured with them: nothing is scored with weights fitted on its own calls. Reco
 transcribed once with the default model and settings (``CALLQA_MODEL`` etc.) and cached in
 the cache dir, apart for each ``CT2_FORCE_CPU_ISA`` and by each recording's bytes. Beside the
 verdicts' F1, each row gives how well the model ranks the (call, item) pairs, whatever the
-cut-off (``ranking``): one call moves that less than it moves F1. A rendering folder
+cut-off (``ranking``): one call moves that less than it moves F1; and how many verdicts are
+marked unsure, and how many of the wrong ones are among them (``unsure``). A rendering folder
 that holds another rendering's recordings is named in a warning. ``--write`` fits on every
 product and writes the weights callqa ships.
 """
@@ -181,7 +182,7 @@ def measure(
     pack = devset.pack(product)
     cases = [Case(name, labels, analyze(transcript, pack, models=models))
              for name, labels, transcript in devset.calls(product, kind, renderings)]  # fmt: skip
-    return evaluate(cases)
+    return evaluate(cases, [o.id for o in pack.objections])
 
 
 def row(result: dict) -> str:
@@ -189,6 +190,12 @@ def row(result: dict) -> str:
     handled = result["handled_accuracy"]
     return (f"{result['checkpoint_f1']:.3f} | {result['objection_f1']:.3f} | "
             f"{'-' if handled is None else f'{handled:.3f}'} | {'-' if auc is None else f'{auc:.3f}'}")  # fmt: skip
+
+
+def unsure(result: dict) -> str:
+    """The share of verdicts marked unsure, and the share of the wrong ones among them."""
+    n = result["unsure"]
+    return f"{n['unsure'] / max(1, n['verdicts']):.2f} / {n['wrong_unsure']}/{n['wrong']}"
 
 
 def main() -> None:
@@ -213,8 +220,8 @@ def main() -> None:
         for problem in devset.copies(product):
             print(f"warning: {problem}: its rows measure that rendering again", file=sys.stderr)
     print("| product | input | fitted on | checkpoint F1 | objection-type F1 | handled accuracy | won-above-lost AUC "
-          "| checkpoint ranking AUC | objection ranking AUC |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| checkpoint ranking AUC | objection ranking AUC | unsure: verdicts / wrong ones |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for product in devset.products:
         others = [p for p in devset.products if p != product]
         models = fitted(devset, others, fit_on)
@@ -226,7 +233,7 @@ def main() -> None:
             result = measure(devset, product, kind, models, renderings)
             ranked = ranking(devset, product, kind, models, renderings)
             print(f"| {product} | {label} | {', '.join(others)} | {row(result)} "
-                  f"| {ranked['checkpoint']:.3f} | {ranked['objection']:.3f} |", flush=True)
+                  f"| {ranked['checkpoint']:.3f} | {ranked['objection']:.3f} | {unsure(result)} |", flush=True)
             if args.verbose:
                 for call in result["per_call"]:
                     if call["errors"]:

@@ -201,7 +201,7 @@ def evaluate(directory: Path, script_name: str, as_json: bool, inputs: str, tran
         if not found:
             report_kept(load)
             sys.exit(1)
-        result = measure(found)
+        result = measure(found, [o.id for o in pack.objections])
         rows.append((kind, result))
         if as_json:
             click.echo(json.dumps({"input": kind} | result, ensure_ascii=False))
@@ -320,16 +320,20 @@ def _readable(path: Path, report: CallReport) -> str:
     lines.append("Checkpoints:")
     for c in report.checkpoints:
         mark = "ok  " if c.passed and not c.misplaced else "late" if c.passed else "MISS"
-        where = f"[{clock(c.evidence[0].start)}] {c.evidence[0].text}" if c.evidence else ""
+        said = c.evidence[0] if c.evidence else c.nearest
+        where = f"[{clock(said.start)}] {'nearest: ' if c.nearest else ''}{said.text}" if said else ""
         optional = "" if c.required else " (optional)"
-        lines.append(f"  {mark} {c.title}{optional}  {where}".rstrip())
-    if report.objections:
-        lines.append("Objections:")
-        for o in report.objections:
+        lines.append(f"  {mark} {c.title}{optional}{' (unsure)' if c.unsure else ''}  {where}".rstrip())
+    for title, found in (("Objections", report.objections), ("Possible objections", report.possible_objections)):
+        if found:
+            lines.append(f"{title}:")
+        for o in found:
             verdict = "handled" if o.handled else "NOT handled"
             used = f" with {', '.join(o.techniques)}" if o.techniques else ""
+            unsure = f" (unsure, {o.confidence:.0%})" if o.unsure else ""
             lines.append(
-                f"  [{clock(o.start)}] {o.title}: \u201c{o.text}\u201d {verdict}{used}; client {o.outcome.replace('_', ' ')}"
+                f"  [{clock(o.start)}] {o.title}{unsure}: \u201c{o.text}\u201d {verdict}{used}; "
+                f"client {o.outcome.replace('_', ' ')}"
             )
     if report.mistakes:
         lines.append("Mistakes:")
@@ -346,6 +350,11 @@ def _readable(path: Path, report: CallReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _unsure_line(n: dict[str, int]) -> str:
+    share = n["unsure"] / max(1, n["verdicts"])
+    return f"unsure verdicts: {n['unsure']} of {n['verdicts']} ({share:.0%}), holding {n['wrong_unsure']} of the {n['wrong']} wrong"
+
+
 def _readable_evaluation(result: dict) -> str:  # type: ignore[type-arg]
     sep = result["separation"]
     lines = [
@@ -359,6 +368,7 @@ def _readable_evaluation(result: dict) -> str:  # type: ignore[type-arg]
             f"won vs lost: AUC {sep['auc']}, lowest won {sep.get('lowest_won')}, highest lost {sep.get('highest_lost')}"
             f", separated: {sep['separated']}"
         ),
+        _unsure_line(result["unsure"]),
         "",
         f"{'':22} {'precision':>9} {'recall':>7} {'F1':>6}",
     ]

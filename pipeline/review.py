@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.report import mistake_key
 from analysis.scoring import is_penalty
 from callqa.errors import InputError
 from pipeline.context import Context
-from pipeline.process import analysed
-from storage.models import Call, Report, ReportItem, Review, User
+from pipeline.process import analysed, report_items
+from storage.models import Call, Report, Review, User
 from storage.reviews import open_disputes, reviews_of, update_state
 
 
@@ -37,20 +37,27 @@ def _report_with(ctx: Context, call_id: int, chosen: Collection[str]) -> Report:
 
 
 def targets(report: dict[str, Any]) -> dict[str, str]:
-    """What a reviewer can give a verdict on, with titles: ``checkpoint:ID``, ``objection:TYPE``, and
-    ``mistake:CODE@START`` for the penalties (other mistakes follow their checkpoint or objection)."""
+    """What a reviewer can give a verdict on, with titles: ``checkpoint:ID``; ``objection:TYPE``
+    (handled) and ``raised:TYPE`` (the client raised it) for the objections and the possible
+    ones; and ``mistake:CODE@START`` for the penalties (other mistakes follow their checkpoint or
+    objection)."""
     found = {f"checkpoint:{c['id']}": c["title"] for c in report["checkpoints"]}
-    found |= {f"objection:{o['type']}": o["title"] for o in report["objections"]}
+    for o in [*report["objections"], *report.get("possible_objections", [])]:
+        found |= {f"objection:{o['type']}": o["title"], f"raised:{o['type']}": f"{o['title']} (raised)"}
     found |= {f"mistake:{mistake_key(m['code'], m['start'])}": m["message"]
               for m in report["mistakes"] if is_penalty(m["code"])}  # fmt: skip
     return found
 
 
 def machine_verdicts(report: dict[str, Any]) -> dict[str, bool]:
-    """The machine's verdict on each target: passed, handled (the last time the type was raised),
-    and True for each penalty (it is a mistake)."""
+    """The machine's verdict on each target: passed, handled (the last time the type was raised,
+    or as a possible one would be), raised (True for an objection, False for a possible one), and
+    True for each penalty (it is a mistake)."""
     verdicts = {f"checkpoint:{c['id']}": bool(c["passed"]) for c in report["checkpoints"]}
-    verdicts |= {f"objection:{o['type']}": bool(o["handled"]) for o in report["objections"]}
+    for o in report.get("possible_objections", []):
+        verdicts |= {f"objection:{o['type']}": bool(o["handled"]), f"raised:{o['type']}": False}
+    for o in report["objections"]:
+        verdicts |= {f"objection:{o['type']}": bool(o["handled"]), f"raised:{o['type']}": True}
     return verdicts | {target: True for target in targets(report) if target.startswith("mistake:")}
 
 
@@ -91,13 +98,8 @@ def review(
     with ctx.sessions.begin() as db:
         stored = db.get_one(Report, report.id)
         stored.reviewed_score, stored.reviewed = after, reviewed
+        stored.items = report_items(reviewed)  # list filters and chips follow the report as reviewed
         for target, verdict in verdicts.items():
-            kind, _, key = target.partition(":")
-            db.execute(  # list filters and chips follow the reviewer's verdict
-                update(ReportItem)
-                .where(ReportItem.report_id == report.id, ReportItem.kind == kind, ReportItem.key == key)
-                .values(ok=verdict)
-            )
             answered = answers if answers is not None and not entries else next(
                 (d.id for d in disputes.values() if d.target == target), None
             )

@@ -180,7 +180,7 @@ def test_the_queue_and_a_disputes_round_trip_in_chromium(server: str) -> None:
         worst.get_by_role("link").first.click()
         expect(reviewer.locator("#objection-timing .dispute-note")).to_contain_text("I offered to call back on Tuesday.")
         item = reviewer.locator("#objection-timing")
-        item.get_by_role("textbox").fill("Yes: a call back on a day is handling it.")
+        item.get_by_label("Comment on Not now", exact=True).fill("Yes: a call back on a day is handling it.")
         item.get_by_role("button", name="Handled", exact=True).click()
         expect(reviewer.locator(".history")).to_contain_text("answered the dispute")
         expect(reviewer.locator(".call-head")).to_contain_text("dispute answered")

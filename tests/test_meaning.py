@@ -19,6 +19,7 @@ from test_analysis import report_of, transcript
 from analysis.analyze import analyze
 from analysis.evaluate import reference_transcript
 from analysis.semantic import UniversalSentenceEncoder
+from callqa.errors import InputError
 from scripts_lib import load_pack
 from scripts_lib.draft import Analysed, mine
 
@@ -50,6 +51,28 @@ def test_the_issues_paraphrases_are_found_by_meaning_and_missed_by_wording() -> 
     assert not lexical.objections and lexical.score < report.score - 40
 
 
+def test_an_objection_under_the_cut_off_is_offered_to_the_reviewer_and_counts_once_confirmed() -> None:
+    pack = load_pack(DEVSET / "packs" / "fleettrack.yaml")
+    call = reference_transcript(DEVSET / "fleettrack" / "d1_05.json", "en")
+    report = analyze(call, pack)
+    # The labels have price and authority; "it's not my call" is far from "it's not my decision"
+    # in meaning, so the authority objection is only possible: shown, not counted.
+    assert [o.type for o in report.objections] == ["price"]
+    [authority] = [o for o in report.possible_objections if o.type == "authority"]
+    assert "not my call on the full rollout" in authority.text and authority.unsure
+    assert 0.3 <= authority.confidence < 0.5 and authority.response is not None
+    # A reviewer who hears it raised counts it, as the machine told it; one who hears no price
+    # objection takes that out.
+    confirmed = analyze(call, pack, overrides={"raised:authority": True, "objection:authority": False})
+    assert [o.type for o in confirmed.objections] == ["price", "authority"]
+    assert "unhandled_objection:authority" in {m.code for m in confirmed.mistakes}
+    assert confirmed.score < report.score and "authority" not in {o.type for o in confirmed.possible_objections}
+    taken_out = analyze(call, pack, overrides={"raised:price": False})
+    assert not taken_out.objections and "objections" not in {s.id for s in taken_out.stages}
+    with pytest.raises(InputError, match="review target 'raised:trust'"):
+        analyze(call, pack, overrides={"raised:trust": True})  # neither raised nor possible
+
+
 @pytest.mark.parametrize("product", ["fleettrack", "brightnest"])
 def test_weights_fitted_on_the_other_product_hold_on_this_ones_reference_text(product: str) -> None:
     devset = bench.Devset(DEVSET, bench.Settings.from_env())
@@ -62,6 +85,10 @@ def test_weights_fitted_on_the_other_product_hold_on_this_ones_reference_text(pr
     assert result["objection_f1"] >= 0.68, result["objections"]
     assert result["handled_accuracy"] >= 0.85
     assert result["separation"]["auc"] >= 0.85, result["separation"]
+    # The verdicts marked unsure hold over half the wrong ones (8 of 14 and 14 of 21) in an eighth
+    # to a quarter of all verdicts (0.13 and 0.23): what a reviewer should hear first.
+    unsure = result["unsure"]
+    assert unsure["wrong_unsure"] >= 0.5 * unsure["wrong"] and unsure["unsure"] <= 0.3 * unsure["verdicts"], unsure
 
 
 # The four won FleetTrack calls that answer the price objection with one idea in different words,

@@ -183,6 +183,29 @@ def test_a_review_through_the_page_changes_the_score_and_needs_the_form_token(
     )
 
 
+def test_a_reviewer_takes_out_an_objection_the_client_never_raised(browser: TestClient) -> None:
+    csrf = sign_in(browser, "quality-user")
+    call = call_id(browser, "Emma")
+    page = browser.get(f"/calls/{call}").text
+    assert "Verdict on Not now</legend>" in page and ">Not an objection</button>" in page
+    assert "lost_timing_ended.wav" in browser.get("/calls", params={"objection": "timing"}).text
+    saved = browser.post(f"/calls/{call}/review", data={"target": "raised:timing", "verdict": "false",
+                         "comment": "She only asked when we open.", "csrf": csrf})  # fmt: skip
+    assert saved.status_code == 303 and saved.headers["location"].endswith("#raised-timing")
+    page = browser.get(saved.headers["location"]).text
+    before, after = map(float, re.search(r"Saved. Score ([\d.]+) → ([\d.]+)", page).groups())  # type: ignore[union-attr]
+    # No objection left: the call is scored on its checkpoints alone, and nothing is "not handled";
+    # the objection stays in view as a possible one, to be counted again.
+    assert after != before and "The client raised no objection." in page
+    possible = page.partition('id="possible-h"')[2]
+    assert "<strong>Not now</strong>?" in possible and "reviewer: not raised" in possible
+    assert "Not now objection at" not in page.partition('id="mistakes-h"')[2]
+    assert "lost_timing_ended.wav" not in browser.get("/calls", params={"objection": "timing"}).text
+    # Counted again when the reviewer changes their mind.
+    browser.post(f"/calls/{call}/review", data={"target": "raised:timing", "verdict": "true", "csrf": csrf})
+    assert "lost_timing_ended.wav" in browser.get("/calls", params={"objection": "timing"}).text
+
+
 def test_a_dismissed_penalty_is_listed_apart_and_can_be_restored(tmp_path: Path) -> None:
     from datetime import datetime
 
