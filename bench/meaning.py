@@ -13,7 +13,8 @@ transcribed once with the default model and settings (``CALLQA_MODEL`` etc.) and
 the cache dir, apart for each ``CT2_FORCE_CPU_ISA`` and by each recording's bytes. Beside the
 verdicts' F1, each row gives how well the model ranks the (call, item) pairs, whatever the
 cut-off (``ranking``): one call moves that less than it moves F1; and how many verdicts are
-marked unsure, and how many of the wrong ones are among them (``unsure``). A rendering folder
+marked unsure, how many of the wrong ones are among them, and how many of the others are right
+(``unsure``). A rendering folder
 that holds another rendering's recordings is named in a warning. ``--write`` fits on every
 product and writes the weights callqa ships.
 """
@@ -193,9 +194,12 @@ def row(result: dict) -> str:
 
 
 def unsure(result: dict) -> str:
-    """The share of verdicts marked unsure, and the share of the wrong ones among them."""
+    """The share of verdicts marked unsure, how many of the wrong ones are among them, and how
+    many of the others are right."""
     n = result["unsure"]
-    return f"{n['unsure'] / max(1, n['verdicts']):.2f} / {n['wrong_unsure']}/{n['wrong']}"
+    sure = n["verdicts"] - n["unsure"]
+    right = (sure - (n["wrong"] - n["wrong_unsure"])) / max(1, sure)
+    return f"{n['unsure'] / max(1, n['verdicts']):.2f} / {n['wrong_unsure']}/{n['wrong']} / {right:.3f}"
 
 
 def main() -> None:
@@ -220,7 +224,7 @@ def main() -> None:
         for problem in devset.copies(product):
             print(f"warning: {problem}: its rows measure that rendering again", file=sys.stderr)
     print("| product | input | fitted on | checkpoint F1 | objection-type F1 | handled accuracy | won-above-lost AUC "
-          "| checkpoint ranking AUC | objection ranking AUC | unsure: verdicts / wrong ones |")
+          "| checkpoint ranking AUC | objection ranking AUC | unsure: verdicts / wrong ones / the others right |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for product in devset.products:
         others = [p for p in devset.products if p != product]

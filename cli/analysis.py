@@ -351,8 +351,10 @@ def _readable(path: Path, report: CallReport) -> str:
 
 
 def _unsure_line(n: dict[str, int]) -> str:
-    share = n["unsure"] / max(1, n["verdicts"])
-    return f"unsure verdicts: {n['unsure']} of {n['verdicts']} ({share:.0%}), holding {n['wrong_unsure']} of the {n['wrong']} wrong"
+    sure = n["verdicts"] - n["unsure"]
+    right = sure - (n["wrong"] - n["wrong_unsure"])
+    return (f"unsure verdicts: {n['unsure']} of {n['verdicts']}, holding {n['wrong_unsure']} of the {n['wrong']} "
+            f"wrong; the other {sure} are {right / max(1, sure):.1%} right")  # fmt: skip
 
 
 def _readable_evaluation(result: dict) -> str:  # type: ignore[type-arg]
