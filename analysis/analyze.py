@@ -233,17 +233,22 @@ def apply_overrides(
             f"review target {min(unknown)!r}: not a checkpoint or objection of this report"
         )
     checkpoints = tuple(
-        c.model_copy(update={"passed": overrides[f"checkpoint:{c.id}"], "misplaced": None})
+        c.model_copy(update={"passed": overrides[f"checkpoint:{c.id}"], "misplaced": None, "unsure": False})
         if f"checkpoint:{c.id}" in overrides else c
         for c in checkpoints
     )  # fmt: skip
     raised = {o.type: overrides.get(f"raised:{o.type}", True) for o in objections}
     raised |= {o.type: overrides.get(f"raised:{o.type}", False) for o in possible}
-    every = sorted((*objections, *possible), key=lambda o: o.start)
+    # A verdict a reviewer gave is no longer unsure.
+    every = sorted(
+        (o.model_copy(update={"unsure": False}) if f"raised:{o.type}" in overrides else o
+         for o in (*objections, *possible)),
+        key=lambda o: o.start,
+    )  # fmt: skip
     counted = [o for o in every if raised[o.type]]
     last = {o.type: i for i, o in enumerate(counted)}
     told = tuple(
-        o.model_copy(update={"handled": overrides[f"objection:{o.type}"]})
+        o.model_copy(update={"handled": overrides[f"objection:{o.type}"], "unsure": False})
         if f"objection:{o.type}" in overrides and last[o.type] == i else o
         for i, o in enumerate(counted)
     )  # fmt: skip

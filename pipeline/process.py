@@ -53,12 +53,18 @@ class Rescored(NamedTuple):
 
 
 def report_items(report: dict[str, Any]) -> list[ReportItem]:
-    """The verdicts of a report as rows: each checkpoint, and each objection type (its last raise)."""
+    """The verdicts of a report as rows: each checkpoint, each objection type (its last raise),
+    and each verdict still unsure (kind ``unsure``, key its review target: ``raised:TYPE`` for a
+    possible objection), so that a list can find the calls with verdicts to hear."""
     items = [
         ReportItem(kind="checkpoint", key=c["id"], ok=c["passed"]) for c in report["checkpoints"]
     ]
-    last = {o["type"]: o["handled"] for o in report["objections"]}
-    return items + [ReportItem(kind="objection", key=k, ok=v) for k, v in last.items()]
+    last = {o["type"]: o for o in report["objections"]}
+    items += [ReportItem(kind="objection", key=k, ok=o["handled"]) for k, o in last.items()]
+    unsure = [f"checkpoint:{c['id']}" for c in report["checkpoints"] if c.get("unsure")]
+    unsure += [f"objection:{k}" for k, o in last.items() if o.get("unsure")]
+    unsure += [f"raised:{o['type']}" for o in report.get("possible_objections", []) if o.get("unsure")]
+    return items + [ReportItem(kind="unsure", key=target, ok=False) for target in unsure]
 
 
 def rescore_all(ctx: Context, name: str) -> Rescored:

@@ -37,6 +37,9 @@ class CallQuery(BaseModel):
     )
     objection: str | None = Field(default=None, description="an objection type the client raised")
     handled: bool | None = Field(default=None, description="with objection: handled or not")
+    unsure: bool | None = Field(
+        default=None, description="true: only calls with verdicts marked unsure that no reviewer has given"
+    )
     review: ReviewFilter | None = Field(
         default=None, description="review state; to_review: not reviewed or with an open dispute"
     )
@@ -124,6 +127,8 @@ def _conditions(f: CallQuery, manager_id: int | None, dialect: str) -> list[Any]
         conditions.append(_has_item(Call.report_id, "checkpoint", f.failed_checkpoint, False))
     if f.objection:
         conditions.append(_has_item(Call.report_id, "objection", f.objection, f.handled))
+    if f.unsure:
+        conditions.append(Call.report_id.in_(select(ReportItem.report_id).where(ReportItem.kind == "unsure")))
     if f.review == "to_review":  # the queue: scored calls that wait, by the (waiting, score) index
         conditions += [Call.waiting.is_(True), Call.score.is_not(None)]
     elif f.review:
@@ -150,7 +155,7 @@ EXPORT_COLUMNS = ("id", "file", "manager", "at", "duration", "score", "outcome",
 
 def calls_csv(db: Session, rows: list[ListRow], base: str) -> str:
     """The rows of a call list as CSV for a spreadsheet: one line per call, its page's address."""
-    failed = failed_checkpoints(db, [r.call.report_id for r in rows if r.call.report_id])
+    failed = verdict_chips(db, [r.call.report_id for r in rows if r.call.report_id]).failed
     return csv_text(EXPORT_COLUMNS, (
         {"id": r.call.id, "file": r.call.original_name, "manager": r.manager or "",
          "at": r.call.at.isoformat(sep=" ", timespec="minutes"), "duration": r.call.duration, "score": r.call.score,
@@ -168,8 +173,13 @@ def next_to_review(db: Session, after: int, manager_id: int | None = None) -> in
     return db.scalar(query.limit(1))
 
 
-def failed_checkpoints(db: Session, report_ids: list[int]) -> dict[int, list[str]]:
-    """The checkpoints each of these reports failed (for the list's chips), one query.
+class Chips(NamedTuple):
+    failed: dict[int, list[str]]  # by report: the checkpoints it failed
+    unsure: dict[int, int]  # by report: its verdicts still unsure
+
+
+def verdict_chips(db: Session, report_ids: list[int]) -> Chips:
+    """What the list's chips show for these reports, one query.
 
     Selected by report id alone, so the planner takes the report_id index (the verdict index
     would scan every report's checkpoints); the rest is filtered here.
@@ -179,11 +189,13 @@ def failed_checkpoints(db: Session, report_ids: list[int]) -> dict[int, list[str
         .where(ReportItem.report_id.in_(report_ids))
         .order_by(ReportItem.id)
     )
-    failed: dict[int, list[str]] = {}
+    chips = Chips({}, {})
     for report_id, kind, key, ok in rows:
         if kind == "checkpoint" and not ok:
-            failed.setdefault(report_id, []).append(key)
-    return failed
+            chips.failed.setdefault(report_id, []).append(key)
+        elif kind == "unsure":
+            chips.unsure[report_id] = chips.unsure.get(report_id, 0) + 1
+    return chips
 
 
 def last_jobs(db: Session, call_ids: list[int]) -> dict[int, tuple[str, str | None]]:

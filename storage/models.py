@@ -151,9 +151,9 @@ class ReportItem(Base):
     )  # covering
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # checkpoint or objection
-    key: Mapped[str] = mapped_column(String(100))  # the checkpoint id or objection type
-    ok: Mapped[bool]  # passed, or handled
+    kind: Mapped[str] = mapped_column(String(20))  # checkpoint, objection, or unsure
+    key: Mapped[str] = mapped_column(String(100))  # the checkpoint id or objection type; unsure: the review target
+    ok: Mapped[bool]  # passed, or handled (unsure: False)
 
 
 class Job(Base):

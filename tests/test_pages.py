@@ -206,6 +206,44 @@ def test_a_reviewer_takes_out_an_objection_the_client_never_raised(browser: Test
     assert "lost_timing_ended.wav" in browser.get("/calls", params={"objection": "timing"}).text
 
 
+def test_calls_with_unsure_verdicts_are_listed_until_a_reviewer_gives_them(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from conftest import analysed_calls
+    from test_analysis import transcript
+
+    from api import create_app
+    from callqa.settings import Settings
+    from storage.users import add_user
+
+    said = [("manager", 0.5, 3.0, "Hello, my name is Daniel from Brightline Logistics."),
+            ("client", 3.5, 6.0, "Right, what is it about?"),
+            ("manager", 6.5, 9.0, "We deliver parcels for online shops. How do you ship your orders today?"),
+            ("client", 9.5, 12.0, "We use a local courier."),
+            ("manager", 12.5, 15.0, "I understand. Could we talk on Tuesday at ten?"),
+            ("client", 15.5, 17.0, "Maybe. Goodbye.")]  # fmt: skip
+    sure = [("manager", 0.5, 3.0, "Good morning, this is Daniel from Brightline Logistics."),
+            ("client", 3.5, 5.0, "Sorry, wrong number."), ("manager", 5.5, 6.5, "Goodbye.")]  # fmt: skip
+    env = analysed_calls(tmp_path, [("Daniel", datetime(2026, 11, 23, 9), "lost", transcript(said).to_dict()),
+                                    ("Daniel", datetime(2026, 11, 23, 10), "lost", transcript(sure).to_dict())])  # fmt: skip
+    app = create_app(Settings.from_env(env))
+    add_user(app.state.context.sessions, "quality-user", "quality", PASSWORD)
+    with TestClient(app, follow_redirects=False) as client:
+        csrf = sign_in(client, "quality-user")
+        listed = client.get("/calls", params={"unsure": "true"}).text
+        assert 'href="/calls/1"' in listed and 'href="/calls/2"' not in listed and ">2 unsure</a>" in listed
+        # "Hello, my name is..." is a greeting at 0.68; the presentation's nearest sentence at 0.38.
+        page = client.get("/calls/1").text
+        checklist = page.partition('id="checklist-h"')[2].partition('id="objections-h"')[0]
+        assert checklist.count('class="tag unsure"') == 2 and "nearest: " in checklist
+        assert "We deliver parcels for online shops." in checklist.partition("nearest: ")[2]
+        for target, verdict in (("checkpoint:greeting", "true"), ("checkpoint:presentation", "false")):
+            client.post("/calls/1/review", data={"target": target, "verdict": verdict, "csrf": csrf})
+        assert 'href="/calls/1"' not in client.get("/calls", params={"unsure": "true"}).text
+        assert "unsure</a>" not in client.get("/calls").text
+        assert 'class="tag unsure"' not in client.get("/calls/1").text
+
+
 def test_a_dismissed_penalty_is_listed_apart_and_can_be_restored(tmp_path: Path) -> None:
     from datetime import datetime
 

@@ -34,9 +34,9 @@ from storage.calls import (
     EXPORT_ROWS,
     CallQuery,
     ListRow,
-    failed_checkpoints,
     next_to_review,
     search_calls,
+    verdict_chips,
 )
 from storage.managers import manager_named, manager_names
 from storage.models import Call, Report
@@ -88,10 +88,10 @@ def _list(
         pages = max(1, math.ceil(total / filters.per_page))
     else:
         total = len(found)
-    failed = failed_checkpoints(db, [c.report_id for c, *_ in found if c.report_id])
+    chips = verdict_chips(db, [c.report_id for c, *_ in found if c.report_id])
     rows = [{"id": c.id, "file": c.original_name, "manager": name, "score": c.score, "at": c.at,
-             "duration": c.duration, "outcome": c.outcome, "failed": failed.get(c.report_id or 0, []),
-             "review": c.review} for c, name, *_ in found]  # fmt: skip
+             "duration": c.duration, "outcome": c.outcome, "failed": chips.failed.get(c.report_id or 0, []),
+             "unsure": chips.unsure.get(c.report_id or 0, 0), "review": c.review} for c, name, *_ in found]  # fmt: skip
     return render(request, "calls.html", session, section=section, rows=rows, total=total,
                   filters=filters, pages=pages, choices=filter_choices(db), action=f"/{section}", **extra)  # fmt: skip
 
