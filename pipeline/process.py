@@ -59,12 +59,18 @@ def report_items(report: dict[str, Any]) -> list[ReportItem]:
     items = [
         ReportItem(kind="checkpoint", key=c["id"], ok=c["passed"]) for c in report["checkpoints"]
     ]
+    last = {o["type"]: o["handled"] for o in report["objections"]}
+    items += [ReportItem(kind="objection", key=k, ok=v) for k, v in last.items()]
+    return items + [ReportItem(kind="unsure", key=target, ok=False) for target in sorted(unsure_targets(report))]
+
+
+def unsure_targets(report: dict[str, Any]) -> set[str]:
+    """The review targets whose verdict the report marks unsure: ``checkpoint:ID``,
+    ``objection:TYPE`` (the last time it was raised) and ``raised:TYPE`` (a possible objection)."""
     last = {o["type"]: o for o in report["objections"]}
-    items += [ReportItem(kind="objection", key=k, ok=o["handled"]) for k, o in last.items()]
-    unsure = [f"checkpoint:{c['id']}" for c in report["checkpoints"] if c.get("unsure")]
-    unsure += [f"objection:{k}" for k, o in last.items() if o.get("unsure")]
-    unsure += [f"raised:{o['type']}" for o in report.get("possible_objections", []) if o.get("unsure")]
-    return items + [ReportItem(kind="unsure", key=target, ok=False) for target in unsure]
+    found = {f"checkpoint:{c['id']}" for c in report["checkpoints"] if c.get("unsure")}
+    found |= {f"objection:{t}" for t, o in last.items() if o.get("unsure")}
+    return found | {f"raised:{o['type']}" for o in report.get("possible_objections", []) if o.get("unsure")}
 
 
 def rescore_all(ctx: Context, name: str) -> Rescored:

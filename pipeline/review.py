@@ -4,7 +4,7 @@ disputes one, and a review of that verdict answers the dispute."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,7 +13,7 @@ from analysis.report import mistake_key
 from analysis.scoring import is_penalty
 from callqa.errors import InputError
 from pipeline.context import Context
-from pipeline.process import analysed, report_items
+from pipeline.process import analysed, report_items, unsure_targets
 from storage.models import Call, Report, Review, User
 from storage.reviews import open_disputes, reviews_of, update_state
 
@@ -117,19 +117,29 @@ def review(
     return entries
 
 
-def agreement(db: Session, call_ids: Collection[int]) -> tuple[int, int]:
-    """Of the reviewers' verdicts on these calls (the latest per call and target), how many kept
-    the machine's verdict, and how many there are."""
+class Agreement(NamedTuple):
+    """Of the reviewers' verdicts (the latest per call and target): how many kept the machine's,
+    of how many, apart for the verdicts the machine marked unsure."""
+
+    agreed: int
+    verdicts: int
+    unsure_agreed: int
+    unsure: int
+
+
+def agreement(db: Session, call_ids: Collection[int]) -> Agreement:
+    """How often the reviewers kept the machine's verdict on these calls."""
     rows = list(db.execute(
         select(Review.call_id, Review.target, Review.verdict, Review.report_id)
         .where(Review.call_id.in_(call_ids), Review.kind == "review")
         .order_by(Review.id)
     ))  # fmt: skip
-    reports = {r.id: machine_verdicts(r.data)  # each report read once, however many verdicts it has
+    reports = {r.id: (machine_verdicts(r.data), unsure_targets(r.data))  # each report read once
                for r in db.scalars(select(Report).where(Report.id.in_({row[3] for row in rows})))}  # fmt: skip
-    latest = {(call_id, target): reports[report_id].get(target) == verdict
+    latest = {(call_id, target): (reports[report_id][0].get(target) == verdict, target in reports[report_id][1])
               for call_id, target, verdict, report_id in rows}  # fmt: skip
-    return sum(latest.values()), len(latest)
+    unsure = [kept for kept, marked in latest.values() if marked]
+    return Agreement(sum(kept for kept, _ in latest.values()), len(latest), sum(unsure), len(unsure))
 
 
 def dispute(ctx: Context, call_id: int, user: User, target: str, comment: str) -> Review:

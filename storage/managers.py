@@ -93,7 +93,7 @@ def summary(db: Session, manager: Manager) -> Summary:
     items = db.execute(  # the verdicts of each call's current report, per day
         select(day, ReportItem.kind, ReportItem.key, func.count(), func.sum(cast(ReportItem.ok, Integer)))
         .join(Call, Call.report_id == ReportItem.report_id)
-        .where(Call.manager_id == manager.id)
+        .where(Call.manager_id == manager.id, ReportItem.kind.in_(("checkpoint", "objection")))
         .group_by(day, ReportItem.kind, ReportItem.key)
     )  # fmt: skip
     totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])

@@ -414,6 +414,11 @@ def test_a_random_sample_shows_how_often_reviewers_agree_and_the_list_exports(br
         browser.post(f"/calls/{emmas}/review", data={"target": target, "verdict": verdict, "csrf": csrf})
     sampled = browser.get("/review", params={"sample": "1"}).text
     assert "1 reviewed (50%)" in sampled and "kept the machine's verdict 1 times of 2 (50% agreement)" in sampled
+    # Apart for the verdicts it was sure of and those it marked unsure (which these are moves with
+    # the recognised words: the next step came near, at 0.41, with AVX2 kernels).
+    split = re.search(r"(\d+) of the (\d+) it was sure of(?:, (\d+) of the (\d+) it marked unsure)?", sampled)
+    kept, sure, kept_unsure, unsure = (int(n or 0) for n in split.groups())  # type: ignore[union-attr]
+    assert (kept + kept_unsure, sure + unsure) == (1, 2)
 
     exported = browser.get("/api/calls", params={"format": "csv", "review": "reviewed"})
     assert exported.headers["content-disposition"] == 'attachment; filename="calls.csv"'

@@ -72,8 +72,7 @@ def review_queue(
     filters = filters.model_copy(update={"date_from": first, "date_to": last, "sort": "score", "review": None})
     ids = draw(db, first, last, sample, own_manager(session.user))
     found, _ = search_calls(db, filters, own_manager(session.user), limit=EXPORT_ROWS, only=ids)
-    agreed, verdicts = agreement(db, [r.call.id for r in found])
-    sampled = {"per_day": sample, "calls": len(found), "verdicts": verdicts, "agreed": agreed,
+    sampled = {"per_day": sample, "calls": len(found), "agreement": agreement(db, [r.call.id for r in found]),
                "reviewed": sum(r.call.review != "none" for r in found)}  # fmt: skip
     return _list(request, db, session, filters, "review", found=found, sampled=sampled)
 
