@@ -169,9 +169,8 @@ def _unsure(
     report: CallReport, checkpoints: set[str], objections: set[str], types: Collection[str]
 ) -> dict[str, int]:
     """Of one call's verdicts (each checkpoint; each objection type of the pack, or raised,
-    possible or labelled),
-    how many there are, are unsure, are wrong, and are wrong and unsure: how much of a reviewer's
-    listening the unsure ones ask for, and how many of the machine's errors they hold."""
+    possible or labelled), how many there are, are unsure, are wrong, and are wrong and unsure:
+    how much of a reviewer's listening the unsure ones ask for, and how many errors they hold."""
     found = {o.type: o.unsure for o in report.objections} | {o.type: True for o in report.possible_objections}
     raised = {o.type for o in report.objections}
     verdicts = [(c.unsure, c.passed != (c.id in checkpoints)) for c in report.checkpoints]

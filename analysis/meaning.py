@@ -51,7 +51,7 @@ CUT = 0.5
 # A verdict whose confidence lies within this of CUT is unsure: the report says so, and a
 # missed item's nearest sentence (a checkpoint's, an objection type's) is kept for the reviewer.
 # On the development set, each product with weights fitted on the other, the band holds 15-22 %
-# of the verdicts on reference text and 54-64 % of the wrong ones (15-31 % and 38-68 % on its
+# of the verdicts on reference text and 54-64 % of the wrong ones (19-31 % and 38-68 % on its
 # audio): the narrowest of 0.1, 0.2 and 0.3 that holds half the wrong verdicts on the text of
 # either product (0.1: 38-43 %; 0.3: 69-93 %, in 24-35 % of the verdicts). ``python
 # bench/meaning.py``, column "unsure".
