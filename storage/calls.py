@@ -150,18 +150,19 @@ def _has_item(report_id: Any, kind: str, key: str, ok: bool | None) -> Any:
 
 EXPORT_ROWS = 100_000  # the most calls one list export (or sample) holds
 EXPORT_COLUMNS = ("id", "file", "manager", "at", "duration", "score", "outcome", "direction", "deal_id",
-                  "script", "review", "failed_checkpoints", "url")  # fmt: skip
+                  "script", "review", "failed_checkpoints", "unsure", "url")  # fmt: skip
 
 
 def calls_csv(db: Session, rows: list[ListRow], base: str) -> str:
     """The rows of a call list as CSV for a spreadsheet: one line per call, its page's address."""
-    failed = verdict_chips(db, [r.call.report_id for r in rows if r.call.report_id]).failed
+    chips = verdict_chips(db, [r.call.report_id for r in rows if r.call.report_id])
     return csv_text(EXPORT_COLUMNS, (
         {"id": r.call.id, "file": r.call.original_name, "manager": r.manager or "",
          "at": r.call.at.isoformat(sep=" ", timespec="minutes"), "duration": r.call.duration, "score": r.call.score,
          "outcome": r.call.outcome or "", "direction": r.call.direction or "", "deal_id": r.call.deal_id or "",
          "script": f"{r.pack} v{r.version}" if r.pack else "", "review": r.call.review,
-         "failed_checkpoints": " ".join(failed.get(r.call.report_id or 0, [])), "url": f"{base}/calls/{r.call.id}"}
+         "failed_checkpoints": " ".join(chips.failed.get(r.call.report_id or 0, [])),
+         "unsure": chips.unsure.get(r.call.report_id or 0, 0), "url": f"{base}/calls/{r.call.id}"}
         for r in rows
     ))  # fmt: skip
 

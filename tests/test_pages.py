@@ -232,6 +232,8 @@ def test_calls_with_unsure_verdicts_are_listed_until_a_reviewer_gives_them(tmp_p
         csrf = sign_in(client, "quality-user")
         listed = client.get("/calls", params={"unsure": "true"}).text
         assert 'href="/calls/1"' in listed and 'href="/calls/2"' not in listed and ">2 unsure</a>" in listed
+        exported = csv.DictReader(io.StringIO(client.get("/api/calls", params={"format": "csv"}).text))
+        assert {row["id"]: row["unsure"] for row in exported} == {"1": "2", "2": "0"}
         # "Hello, my name is..." is a greeting at 0.68; the presentation's nearest sentence at 0.38.
         page = client.get("/calls/1").text
         checklist = page.partition('id="checklist-h"')[2].partition('id="objections-h"')[0]
