@@ -87,19 +87,6 @@ def encode(
         out.mux(stream.encode(None))
 
 
-# The files whose tests take longest, heaviest first (the durations CI prints). pytest-xdist hands
-# whole files to its workers in collection order (``--no-loadscope-reorder``; by default it puts
-# the files with the most tests first, which left the golden set's few long tests to the end on
-# one worker while the other waited): heavy files first keep both busy to the end.
-SLOWEST = ("test_golden.py", "test_transcription.py", "test_cli_analysis.py", "test_workers.py", "test_meaning.py",
-           "test_leads.py", "test_privacy.py", "test_abuse.py", "test_batch.py")  # fmt: skip
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {name: i for i, name in enumerate(SLOWEST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
-
-
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("callqa-cache")
