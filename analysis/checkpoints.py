@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from analysis.matching import Match
-from analysis.meaning import CUT, UNSURE
+from analysis.meaning import CUT, is_unsure
 from analysis.report import CheckpointResult, Evidence
 from analysis.units import Unit
 from scripts_lib.schema import Checkpoint, ScriptPack
@@ -58,7 +58,7 @@ def check_checkpoints(
             confidence, surest = hits[0].confidence, max(m.confidence for m in hits)
         else:
             confidence = surest = nearest.confidence if nearest else 0.0
-        unsure = abs(surest - CUT) < UNSURE
+        unsure = is_unsure(surest)
         results.append(
             CheckpointResult(
                 id=checkpoint.id,

@@ -56,6 +56,13 @@ CUT = 0.5
 # either product (0.1: 38-43 %; 0.3: 69-93 %, in 24-35 % of the verdicts). ``python
 # bench/meaning.py``, column "unsure".
 UNSURE = 0.2
+
+
+def is_unsure(confidence: float) -> bool:
+    """Does a verdict of this confidence lie within UNSURE of CUT?"""
+    return abs(confidence - CUT) < UNSURE
+
+
 # An item with an id of its own takes the common phrasings of the category its examples are
 # nearest to, when they are at least this near (cosine of the mean vectors).
 LINK = 0.6

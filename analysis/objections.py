@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from analysis.cues import closes, takes_up
 from analysis.matching import Match
-from analysis.meaning import CUT, UNSURE
+from analysis.meaning import CUT, is_unsure
 from analysis.metrics import covered
 from analysis.report import ObjectionResult, Outcome, Response
 from analysis.units import Unit
@@ -112,7 +112,7 @@ class _Teller:
             end=last.end,
             text=" ".join(units[i].text for i in r.units),
             confidence=r.confidence,
-            unsure=abs(r.confidence - CUT) < UNSURE,
+            unsure=is_unsure(r.confidence),
             handled=bool(used) and outcome == "moved_on",
             techniques=tuple(used),
             response=_response(units, answer),
