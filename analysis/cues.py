@@ -32,6 +32,22 @@ _WHEN = {
         r"|август|сентябр|октябр|ноябр|декабр)"
     ),
 }
+# A time far enough off that naming it puts the talk off rather than booking a step ("ring me
+# in January", "maybe after Christmas", "в следующем году").
+_LATER = {
+    "en": re.compile(
+        r"\b(january|february|march|april|june|july|august|september|october|november|december"
+        r"|next (year|month|quarter|season|spring|summer|autumn|fall|winter)|new year|later (in the|this) year"
+        r"|(in|after) (the )?(spring|summer|autumn|fall|winter|holidays|christmas|easter)"
+        r"|in (a|one|two|three|four|six|a few|a couple of|couple of) (weeks|months|years|month|year)"
+        r"|end of the (month|quarter|year))\b"
+    ),
+    "ru": re.compile(
+        r"(январ|феврал|март|апрел|мая|май|июн|июл|август|сентябр|октябр|ноябр|декабр"
+        r"|в следующем (году|месяце|квартале)|после нового года|через (месяц|пару месяцев|полгода|год"
+        r"|несколько месяцев|\w+ месяц)|весной|летом|осенью|зимой|в конце (месяца|года|квартала))"
+    ),
+}
 _YES = {
     "en": re.compile(
         r"^(yes|yeah|yep|yup|sure|okay|ok|fine|alright|all right|great|perfect|lovely|brilliant"
@@ -95,8 +111,11 @@ def pushes_back(words: str, language: str) -> bool:
 
 def takes_up(units: Sequence[Unit], i: int, language: str) -> bool:
     """Does sentence ``i`` take up a step: name a day or time itself ("Thursday at two."), or say
-    yes to the other side's last turn that named one ("Can we meet Tuesday at ten?" "Sure.")?"""
+    yes to the other side's last turn that named one ("Can we meet Tuesday at ten?" "Sure.")?
+    Naming a time months off ("Ring me in January.") puts the talk off instead."""
     said = " ".join(units[i].words)
+    if _says(_LATER, said, language):
+        return False  # a time months off is the talk put off, not a step taken
     if names_time(said, language):
         return True
     before = [u for u in units[:i] if u.speaker != units[i].speaker and u.turn < units[i].turn]
