@@ -39,13 +39,25 @@ _LATER = {
         r"\b(january|february|march|april|june|july|august|september|october|november|december"
         r"|next (year|month|quarter|season|spring|summer|autumn|fall|winter)|new year|later (in the|this) year"
         r"|(in|after) (the )?(spring|summer|autumn|fall|winter|holidays|christmas|easter)"
-        r"|in (a|one|two|three|four|six|a few|a couple of|couple of) (weeks|months|years|month|year)"
+        r"|in (a|one|two|three|four|six|a few|a couple of|couple of) (months|years|month|year)"
         r"|end of the (month|quarter|year))\b"
     ),
     "ru": re.compile(
         r"(январ|феврал|март|апрел|мая|май|июн|июл|август|сентябр|октябр|ноябр|декабр"
         r"|в следующем (году|месяце|квартале)|после нового года|через (месяц|пару месяцев|полгода|год"
         r"|несколько месяцев|\w+ месяц)|весной|летом|осенью|зимой|в конце (месяца|года|квартала))"
+    ),
+}
+# A day or an hour to meet at: with one, a month named is a date ("Monday the 5th of January at
+# ten"), not the talk put off.
+_SLOT = {
+    "en": re.compile(
+        r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|o clock|oclock"
+        rf"|\d{{1,2}}( \d\d)? ?(am|pm|a m|p m)|(at|say) (\d{{1,2}}|{_NUMBER_WORDS})"
+        r"|(first|second|third|\d{1,2}(st|nd|rd|th)) of)\b"
+    ),
+    "ru": re.compile(
+        r"(понедельник|вторник|сред[ау]|четверг|пятниц|суббот|воскресень|завтра|\bв \d{1,2}\b|\d{1,2} \d\d)"
     ),
 }
 _YES = {
@@ -112,9 +124,9 @@ def pushes_back(words: str, language: str) -> bool:
 def takes_up(units: Sequence[Unit], i: int, language: str) -> bool:
     """Does sentence ``i`` take up a step: name a day or time itself ("Thursday at two."), or say
     yes to the other side's last turn that named one ("Can we meet Tuesday at ten?" "Sure.")?
-    Naming a time months off ("Ring me in January.") puts the talk off instead."""
+    Naming a time months off and no day or hour ("Ring me in January.") puts the talk off instead."""
     said = " ".join(units[i].words)
-    if _says(_LATER, said, language):
+    if _says(_LATER, said, language) and not _says(_SLOT, said, language):
         return False  # a time months off is the talk put off, not a step taken
     if names_time(said, language):
         return True

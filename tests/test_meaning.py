@@ -151,9 +151,12 @@ def test_a_next_step_counts_as_agreed_only_when_the_client_takes_it() -> None:
     # A time months off is the talk put off, not the manager's day taken.
     put_off = report_of([*PROPOSAL, ("client", 19.5, 21.0, "Ring me in January."),
                          ("manager", 21.5, 23.0, "Thank you for your time, goodbye.")])  # fmt: skip
-    for report in (agreed, declined, put_off):
+    # With a day or an hour, a month named is a date.
+    dated = report_of([*PROPOSAL, ("client", 19.5, 21.0, "Better Monday at ten, in January."),
+                       ("manager", 21.5, 23.0, "Thank you for your time, goodbye.")])  # fmt: skip
+    for report in (agreed, declined, put_off, dated):
         assert report.checkpoint("next_step").passed  # proposed with a day and time, either way
-    assert put_off.metrics.next_step_agreed is False
+    assert put_off.metrics.next_step_agreed is False and dated.metrics.next_step_agreed is True
     assert agreed.metrics.next_step_agreed is True
     assert not [m for m in agreed.mistakes if m.code == "unagreed_next_step"]
     assert declined.metrics.next_step_agreed is False
