@@ -173,6 +173,26 @@ def test_a_call_over_the_time_limit_fails_with_the_reason(env: dict[str, str], t
                                   "reason": "took longer than the time limit of 1.5 s (CALLQA_TASK_TIME_LIMIT)"}]  # fmt: skip
 
 
+def test_a_time_limit_a_library_reraised_as_its_own_error_is_still_the_time_limit() -> None:
+    """The soft limit strikes wherever the task is; srsly, read while spaCy is first imported,
+    turns it into "Invalid YAML: SoftTimeLimitExceeded()", which a supervisor cannot act on."""
+    import srsly
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from callqa.errors import InputError
+    from worker.tasks import _time_limit
+
+    class Struck:  # a YAML stream whose reading is interrupted by the limit
+        def read(self, size: int = -1) -> str:
+            raise SoftTimeLimitExceeded()
+
+    over = r"^took longer than the time limit of [0-9.]+ s \(CALLQA_TASK_TIME_LIMIT\)$"
+    with pytest.raises(InputError, match=over), _time_limit():
+        srsly.yaml_loads(Struck())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="Invalid YAML"), _time_limit():  # a real error stays itself
+        srsly.yaml_loads("a: [")
+
+
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
 def test_an_upload_goes_to_the_workers_when_one_answers(env: dict[str, str], database: str, tmp_path: Path) -> None:
     import httpx

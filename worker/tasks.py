@@ -110,8 +110,7 @@ class CallStep(Task):  # type: ignore[misc]
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         job_id = kwargs.get("job_id", args[2] if len(args) > 2 else None)
         if job_id is not None:
-            over = isinstance(exc, (TimeLimitExceeded, SoftTimeLimitExceeded))
-            reason = _over_the_limit() if over else str(exc) or type(exc).__name__
+            reason = _over_the_limit() if _timed_out(exc) else str(exc) or type(exc).__name__
             fail_job(context(), job_id, reason)
         call_id = kwargs.get("call_id", args[0] if args else None)
         if call_id is not None:
@@ -138,12 +137,28 @@ def _time_limit() -> Iterator[None]:
     """The soft time limit as a plain reason on the job, not retried."""
     try:
         yield
-    except SoftTimeLimitExceeded:
-        raise InputError(_over_the_limit()) from None
+    except Exception as error:
+        if _timed_out(error):
+            raise InputError(_over_the_limit()) from None
+        raise
+
+
+def _timed_out(error: BaseException) -> bool:
+    """Whether ``error`` is the time limit, or was raised while handling it: the soft limit strikes
+    wherever the task is, and a library that catches everything re-raises it as its own error
+    (srsly's YAML reader, run while spaCy is first imported, gives "Invalid YAML: ...")."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, (TimeLimitExceeded, SoftTimeLimitExceeded)):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _over_the_limit() -> str:
-    limit = context().settings.task_time_limit
+    limit = app.conf.task_time_limit
     return f"took longer than the time limit of {limit:g} s (CALLQA_TASK_TIME_LIMIT)"
 
 
