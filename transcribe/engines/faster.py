@@ -24,6 +24,7 @@ from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import (
     TranscriptionOptions,
     get_compression_ratio,
+    get_ctranslate2_storage,
     get_suppressed_tokens,
 )
 
@@ -62,7 +63,7 @@ class FasterWhisperEngine:
         extractor = self._model.feature_extractor
         frames = min(len(audio) // extractor.hop_length, extractor.nb_max_frames)  # at most 30 s
         features = np.ascontiguousarray(extractor(audio)[:, :frames])
-        [found] = self._model.model.detect_language(ctranslate2.StorageView.from_array(features[None]))
+        [found] = self._model.encoder.detect_language(ctranslate2.StorageView.from_array(features[None]))
         return {language.strip("<|>"): float(p) for language, p in found}
 
     def recognize(self, audio: np.ndarray, options: RecognitionOptions) -> Recognition:
@@ -274,7 +275,33 @@ FALLBACKS: tuple[dict[str, Any], ...] = ({}, {"no_repeat_ngram_size": 3})
 
 
 class DeterministicWhisper(WhisperModel):  # type: ignore[misc]
-    """faster-whisper's model with a fallback that decodes again without sampling."""
+    """faster-whisper's model with a fallback that decodes again without sampling, and, on the
+    CPU, the encoder on ``cpu_threads`` (0: every core) but the decoding loop on one thread.
+
+    The encoder's big matrix products gain from more threads; the decoding loop's small ones,
+    one token at a time, lose: on 2 cores (tiny.en, int8, beam 5, one 30 s window) the encoder
+    takes 0.60-0.81 s on one thread and 0.39-0.45 s on two, the beam search 15 ms a token on
+    one and 20-43 ms on two (``python bench/floor.py`` measures a call's parts). So the encoder
+    runs in a second instance of the model with its own threads, the rest in one with a single
+    thread. The encoder's output is the same, bit for bit, whatever its thread count, so the
+    words are those of either instance alone."""
+
+    def __init__(
+        self, path: str, *, device: str, compute_type: str, cpu_threads: int, decode_threads: int | None = 1
+    ) -> None:
+        """``decode_threads``: the decoding loop's threads on the CPU; None: ``cpu_threads`` for
+        everything in one instance, as faster-whisper has it."""
+        threads = cpu_threads or len(os.sched_getaffinity(0))
+        split = device == "cpu" and decode_threads is not None and threads > decode_threads
+        super().__init__(path, device=device, compute_type=compute_type, cpu_threads=decode_threads if split else cpu_threads)
+        self.encoder = self.model
+        if split:
+            self.encoder = ctranslate2.models.Whisper(path, device="cpu", compute_type=compute_type, intra_threads=threads)
+
+    def encode(self, features: np.ndarray) -> ctranslate2.StorageView:
+        if self.encoder is self.model:
+            return super().encode(features)
+        return self.encoder.encode(get_ctranslate2_storage(features[None] if features.ndim == 2 else features))
 
     def generate_with_fallback(
         self, encoder_output: ctranslate2.StorageView, prompt: list[int], tokenizer: Tokenizer,
