@@ -23,7 +23,8 @@ def load_engine(
 ) -> Engine:
     """Load the engine ``name`` with the model ``model`` (see ``transcribe.models``).
 
-    ``threads``: CPU threads for one recognition (0: the library's default, every core).
+    ``threads``: CPU threads for one recognition (0: every core). With faster-whisper on the
+    CPU the encoder runs on them, the decoding loop on one (``DeterministicWhisper``).
     """
     files = resolve_model(model, cache_dir=cache_dir)
     if name == "faster-whisper":

@@ -283,8 +283,9 @@ class DeterministicWhisper(WhisperModel):  # type: ignore[misc]
     takes 0.60-0.81 s on one thread and 0.39-0.45 s on two, the beam search 15 ms a token on
     one and 20-43 ms on two (``python bench/floor.py`` measures a call's parts). So the encoder
     runs in a second instance of the model with its own threads, the rest in one with a single
-    thread. The encoder's output is the same, bit for bit, whatever its thread count, so the
-    words are those of either instance alone."""
+    thread, loaded when it is first needed: the bundled base that only tells a call's language
+    never loads it. The encoder's output is the same, bit for bit, whatever its thread count, so
+    the words are those of either instance alone."""
 
     def __init__(
         self, path: str, *, device: str, compute_type: str, cpu_threads: int, decode_threads: int | None = 1
@@ -292,14 +293,29 @@ class DeterministicWhisper(WhisperModel):  # type: ignore[misc]
         """``decode_threads``: the decoding loop's threads on the CPU; None: ``cpu_threads`` for
         everything in one instance, as faster-whisper has it."""
         threads = cpu_threads or len(os.sched_getaffinity(0))
-        split = device == "cpu" and decode_threads is not None and threads > decode_threads
-        super().__init__(path, device=device, compute_type=compute_type, cpu_threads=decode_threads if split else cpu_threads)
-        self.encoder = self.model
-        if split:
-            self.encoder = ctranslate2.models.Whisper(path, device="cpu", compute_type=compute_type, intra_threads=threads)
+        self._decoder: ctranslate2.models.Whisper | None = None
+        self._decoder_options: dict[str, Any] | None = None
+        if device == "cpu" and decode_threads is not None and threads > decode_threads:
+            self._decoder_options = {"device": "cpu", "compute_type": compute_type, "intra_threads": decode_threads}
+            cpu_threads = threads
+        self._path = path
+        super().__init__(path, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
+
+    @property
+    def model(self) -> ctranslate2.models.Whisper:
+        """The instance faster-whisper decodes with (``generate``, ``align``, ``detect_language``)."""
+        if self._decoder is None:
+            options = self._decoder_options
+            self._decoder = self.encoder if options is None else ctranslate2.models.Whisper(self._path, **options)
+        return self._decoder
+
+    @model.setter
+    def model(self, loaded: ctranslate2.models.Whisper) -> None:
+        """WhisperModel.__init__ loads the model: that instance encodes."""
+        self.encoder = loaded
 
     def encode(self, features: np.ndarray) -> ctranslate2.StorageView:
-        if self.encoder is self.model:
+        if self._decoder_options is None:
             return super().encode(features)
         return self.encoder.encode(get_ctranslate2_storage(features[None] if features.ndim == 2 else features))
 
