@@ -280,8 +280,8 @@ class DeterministicWhisper(WhisperModel):  # type: ignore[misc]
 
     The encoder's big matrix products gain from more threads; the decoding loop's small ones,
     one token at a time, lose: on 2 cores (tiny.en, int8, beam 5, one 30 s window) the encoder
-    takes 0.60-0.81 s on one thread and 0.39-0.45 s on two, the beam search 15 ms a token on
-    one and 20-43 ms on two (``python bench/floor.py`` measures a call's parts). So the encoder
+    takes 0.60-0.81 s on one thread and 0.34-0.45 s on two, the beam search 13-16 ms a token on
+    one and 15-46 ms on two or more (``python bench/floor.py`` measures a call's parts). So the encoder
     runs in a second instance of the model with its own threads, the rest in one with a single
     thread, loaded when it is first needed: the bundled base that only tells a call's language
     never loads it. The encoder's output is the same, bit for bit, whatever its thread count, so
