@@ -125,11 +125,14 @@ def der(transcript, reference: list[Span], duration: float) -> float:  # type: i
 
 
 def timed(path: Path, engines, encoder) -> tuple[object, float, float]:  # type: ignore[no-untyped-def]
-    """The transcript with the encoder; the transcription's time without it, and the encoder's
-    time over the same audio (best of two each)."""
+    """The transcript with the encoder; the transcription's time without it, and the diarizer's
+    time over the same audio, the encoders and the labelling of the words with the one-voice
+    check (best of two each)."""
     from transcribe import TranscribeOptions, transcribe_file
+    from transcribe.diarize import label_words
 
     result = transcribe_file(path, engines, TranscribeOptions(), encoder=encoder)
+    times = [(w.start, w.end) for u in result.utterances for w in u.words]  # type: ignore[attr-defined]
     plain, voices = [], []
     audio = read_mono(path)
     for _ in range(2):
@@ -137,7 +140,7 @@ def timed(path: Path, engines, encoder) -> tuple[object, float, float]:  # type:
         transcribe_file(path, engines, TranscribeOptions())
         plain.append(time.perf_counter() - started)
         started = time.perf_counter()
-        encoder.embed(audio, 0.0)
+        label_words(encoder.embed(audio, 0.0), times, pool=getattr(encoder, "pool_runs", None))
         voices.append(time.perf_counter() - started)
     return result, min(plain), min(voices)
 
@@ -145,7 +148,7 @@ def timed(path: Path, engines, encoder) -> tuple[object, float, float]:  # type:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pyannote", type=Path, help="the pyannote.audio 4.0.7 wheel (pip download --no-deps)")
-    parser.add_argument("--encoder", choices=["campplus", "resemblyzer", "both"], default="campplus")
+    parser.add_argument("--encoder", choices=["campplus", "resemblyzer", "both"], default="both")
     parser.add_argument("--devset", type=int, default=0, help="also this many synthetic calls of each devset folder")
     args = parser.parse_args()
     from conftest import wer

@@ -11,6 +11,7 @@ Each setting comes from, in rising order: its default, the config file, a
 | device          | CALLQA_DEVICE           | auto                   | cpu, cuda or auto                         |
 | max_duration    | CALLQA_MAX_DURATION     | 14400                  | seconds; longer recordings are refused    |
 | manager_channel | CALLQA_MANAGER_CHANNEL  | left                   | left, right or auto (stereo recordings)   |
+| mono_voices     | CALLQA_MONO_VOICES      | auto                   | mono recordings: one voice or two (auto), or always two |
 | data_dir        | CALLQA_DATA_DIR         | $XDG_DATA_HOME/callqa  | stored audio, and the SQLite database     |
 | database_url    | CALLQA_DATABASE_URL     | sqlite:///DATA_DIR/callqa.db | or postgresql+psycopg://...         |
 | redis_url       | CALLQA_REDIS_URL        | redis://127.0.0.1:6379/0 | Celery broker and result backend        |
@@ -56,7 +57,7 @@ from callqa.errors import InputError
 ENGINES = ("faster-whisper", "openai-whisper")
 CHANNELS = ("left", "right", "auto")
 _KEYS = (
-    "cache_dir", "engine", "model", "device", "max_duration", "manager_channel",
+    "cache_dir", "engine", "model", "device", "max_duration", "manager_channel", "mono_voices",
     "data_dir", "database_url", "redis_url", "script", "manager_pattern",
     "task_time_limit", "visibility_timeout", "incoming_dir", "scan_interval", "threads",
     "redact", "keep_audio_days", "keep_transcript_days", "keep_report_days", "trusted_proxies",
@@ -77,6 +78,7 @@ class Settings:
     device: str = "auto"
     max_duration: float = 4 * 3600.0
     manager_channel: str = "left"
+    mono_voices: str = "auto"  # "two": a mono recording is never taken as one voice
     sources: tuple[SourceRule, ...] = ()
     data_dir: Path = Path("callqa-data")
     database_url: str = ""  # empty: the SQLite file in data_dir
@@ -129,6 +131,7 @@ class Settings:
             device=_choice(raw, "device", ("auto", "cpu", "cuda"), cls.device),
             max_duration=_seconds(raw, "max_duration", cls.max_duration),
             manager_channel=_choice(raw, "manager_channel", CHANNELS, cls.manager_channel),
+            mono_voices=_choice(raw, "mono_voices", ("auto", "two"), cls.mono_voices),
             sources=sources,
             data_dir=Path(str(_get(raw, "data_dir", data_root / "callqa"))).expanduser(),
             database_url=str(_get(raw, "database_url", "")),

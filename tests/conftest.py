@@ -113,6 +113,16 @@ def encoder():  # type: ignore[no-untyped-def]
     return BothEncoders()
 
 
+@pytest.fixture(scope="session")
+def two_voices():  # type: ignore[no-untyped-def]
+    """The diarizer as ``CALLQA_MONO_VOICES=two`` sets it up: a mono recording is never one voice.
+    The espeak-ng voices of the test dialogues and golden calls are, turn by turn, as alike as
+    one real speaker's turns (``bench/one_voice.py``): left to decide, the diarizer hears most as one."""
+    from transcribe.diarize import BothEncoders
+
+    return BothEncoders(one_voice=False)
+
+
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 

@@ -22,8 +22,8 @@ from conftest import encode
 CALLS = Path(__file__).parent / "fixtures" / "calls"
 
 
-def callqa(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CALLQA_CACHE_DIR": str(cache)}
+def callqa(*args: str, cache: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CALLQA_CACHE_DIR": str(cache), **settings}
     return subprocess.run(
         [sys.executable, "-m", "cli", *args],
         capture_output=True, text=True, env=env, timeout=900, check=False,
@@ -36,8 +36,8 @@ def kept(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("kept-transcripts")
 
 
-def evaluation(directory: Path, cache: Path, *more: str) -> dict[str, Any]:
-    result = callqa("evaluate", str(directory), "--script", "b2b_outbound", "--json", *more, cache=cache)
+def evaluation(directory: Path, cache: Path, *more: str, **settings: str) -> dict[str, Any]:
+    result = callqa("evaluate", str(directory), "--script", "b2b_outbound", "--json", *more, cache=cache, **settings)
     assert result.returncode == 0, result.stderr
     return dict(json.loads(result.stdout))
 
@@ -65,7 +65,9 @@ def test_accuracy_on_mono_8k_recordings_diarized(tmp_path: Path, cache_dir: Path
         name = wav.name.removesuffix(".8k.wav")
         encode(tmp_path / f"{name}.wav", "wav", "pcm_mulaw", 8000, 1, source=wav)
         shutil.copy(CALLS / f"{name}.labels.json", tmp_path)
-    figures = evaluation(tmp_path, cache_dir)
+    # Their espeak-ng voices are, turn by turn, as alike as one real speaker's: left to decide, the
+    # diarizer hears 13 of the 21 as one voice (bench/one_voice.py). These figures are of two voices.
+    figures = evaluation(tmp_path, cache_dir, CALLQA_MONO_VOICES="two")
     # One mixed channel: diarization mistakes move some words to the wrong side. With CAM++ and
     # Resemblyzer together and a change of voice found inside a stretch of speech (issue 17):
     # 0.899 / 0.848 / AUC 0.982 with AVX2 kernels, 0.881 / 0.812 / 0.936 with AVX-512 (the old stretch-level Resemblyzer labels gave

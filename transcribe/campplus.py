@@ -241,10 +241,14 @@ FRAMES_PER_SECOND = 50  # of the network's frame-level output (the first TDNN la
 
 def embed(
     model: CamPlus, pieces: list[np.ndarray], window: float, hop: float
-) -> list[tuple[np.ndarray, np.ndarray]]:
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """For each of ``pieces`` of 16 kHz audio (the stretches of speech of a call): embeddings of
     ``window``-second windows every ``hop`` seconds (one window when it is shorter),
-    L2-normalised, and the windows' centres in seconds from the piece's start.
+    L2-normalised; the windows' centres in seconds from the piece's start; and each window's
+    ``moments`` (``MOMENTS`` numbers: how many frames, their sum and their sum of squares) over
+    its own part of the piece, from its start to the next window's (the last one's to the
+    piece's end), so that ``pool_moments`` of a run of windows' summed moments embeds that
+    run of speech whole.
 
     The network runs once over the pieces laid end to end; each window pools its own stretch of
     the frame-level output (mean and deviation) into an embedding, so overlapping windows cost
@@ -253,7 +257,7 @@ def embed(
     (measured: 1.3 s against 2.2 s for the 28 stretches of a 112-second call). Near a piece's
     edges the convolutions, and everywhere the context masks, then also hear the neighbouring
     pieces; word attribution measured the same or better (``bench/diarization.py``)."""
-    empty = (np.zeros((0, 192), np.float32), np.zeros(0))
+    empty = (np.zeros((0, 192), np.float32), np.zeros(0), np.zeros((0, MOMENTS), np.float32))
     features = fbank(np.concatenate(pieces)) if pieces else torch.zeros((0, MEL_BANDS))
     if len(features) < 8:
         return [empty for _ in pieces]
@@ -274,5 +278,30 @@ def embed(
             vectors = model.pool(part.unfold(1, width, step).permute(1, 0, 2)).numpy()  # (windows, 192)
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
             starts = np.arange(vectors.shape[0]) * step
-            found.append((vectors.astype(np.float32), (starts + width / 2) / FRAMES_PER_SECOND))
+            found.append((vectors.astype(np.float32), (starts + width / 2) / FRAMES_PER_SECOND,
+                          _moments(part, np.append(starts, part.shape[1]))))  # fmt: skip
     return found
+
+
+CHANNELS = 512  # of the frame-level output
+MOMENTS = 1 + 2 * CHANNELS
+
+
+def _moments(frames: torch.Tensor, edges: np.ndarray) -> np.ndarray:
+    """(count, sum, sum of squares) of the frames (channels, time) between consecutive ``edges``."""
+    values = frames.numpy().T  # (time, channels)
+    return np.hstack([np.diff(edges)[:, None], np.add.reduceat(values, edges[:-1], axis=0),
+                      np.add.reduceat(values * values, edges[:-1], axis=0)]).astype(np.float32)  # fmt: skip
+
+
+def pool_moments(model: CamPlus, moments: np.ndarray) -> np.ndarray:
+    """The embeddings (L2-normalised) of stretches of frames given by their summed ``moments``
+    (rows of ``MOMENTS``): ``CamPlus.pool`` of the same frames, mean and (unbiased) deviation."""
+    moments = moments.astype(np.float64)
+    count = np.maximum(moments[:, :1], 2.0)
+    mean = moments[:, 1 : 1 + CHANNELS] / count
+    variance = (moments[:, 1 + CHANNELS :] - count * mean**2) / (count - 1)
+    stats = torch.from_numpy(np.hstack([mean, np.sqrt(np.maximum(variance, 0.0))]).astype(np.float32))
+    with torch.inference_mode():
+        vectors = model.xvector.get_submodule("dense")(stats).numpy()
+    return np.asarray(vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9), np.float32)

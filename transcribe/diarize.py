@@ -1,25 +1,27 @@
-"""Who speaks when in a mono recording: speaker embeddings, clustered into two voices.
+"""Who speaks when in a mono recording: speaker embeddings, clustered into one voice or two.
 
-The speaker encoder (CAM++ by default, ``transcribe.campplus``; Resemblyzer's for
-comparison) embeds 1 s windows every 0.25 s inside each stretch of speech. k-means
+The speaker encoders (CAM++, ``transcribe.campplus``, and Resemblyzer's, joined by
+default) embed 1 s windows every 0.25 s inside each stretch of speech. k-means
 finds two voices among the windows; each window's voice is then the best path
 through the call that pays for a change of voice inside a stretch but not at a
 pause, so a reply without a pause changes the voice where the embeddings do; each
 recognised word takes the voice of the window nearest its middle.
 
-A call has two sides, so two voices are assumed; only when one of them is next to
-absent is the call taken as a single voice. How alike the two halves are does not
-tell one voice from two here: CAM++ puts the two halves of one real reader (the
-Harvard sentences) at a cosine of 0.85, and the two synthetic voices of one
-test dialogue at up to 0.93, while real different speakers lie at 0.28-0.65
-(``bench/diarization.py``).
+The recording is one voice (a voicemail, a monologue) where one of the two is next
+to absent, or where the two found are no more than one voice's variation
+(``one_voice``): the two encoders do not split the windows alike, and the turns of
+the two voices, embedded whole, are as alike as those of one. How alike the two
+halves' centres are does not tell it: CAM++ puts the two halves of one real reader
+(the Harvard sentences) at a cosine of 0.92, and a real two-person phone call at
+0.65-0.70 (``bench/one_voice.py``).
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -37,6 +39,10 @@ class VoiceWindows:
     centres: np.ndarray  # (windows,), seconds
     stretches: np.ndarray  # (stretches, 2): start and end in seconds of each stretch of speech
     stretch: np.ndarray  # (windows,): the stretch each window lies in
+    # (windows, campplus.MOMENTS): CAM++'s frame moments over each window's own part of its
+    # stretch, so that a run of windows can be embedded whole (``campplus.pool_moments``)
+    moments: np.ndarray | None = None
+    parts: tuple[int, ...] = ()  # where encoders are joined: the width of each one's part
 
 
 EMPTY = VoiceWindows(np.zeros((0, 256), np.float32), np.zeros(0), np.zeros((0, 2)), np.zeros(0, int))
@@ -49,11 +55,14 @@ def merge_windows(parts: Sequence[VoiceWindows]) -> VoiceWindows:
     if not parts:
         return EMPTY
     shift = np.cumsum([0] + [len(p.stretches) for p in parts[:-1]])
+    moments = [p.moments for p in parts if p.moments is not None]
     return VoiceWindows(
         np.concatenate([p.embeddings for p in parts]),
         np.concatenate([p.centres for p in parts]),
         np.concatenate([p.stretches for p in parts]),
         np.concatenate([p.stretch + k for p, k in zip(parts, shift)]),
+        np.concatenate(moments) if len(moments) == len(parts) else None,
+        parts[0].parts,
     )
 
 
@@ -171,24 +180,36 @@ class CamPlusEncoder:
 
         if self._model is None:
             self._model = campplus.load()
-        vectors, centres, stretch = [], [], []
+        vectors, centres, stretch, moments = [], [], [], []
         embedded = campplus.embed(self._model, [audio[start:end] for start, end in spans], self._window, self._hop)
-        for index, ((start, _), (found, middles)) in enumerate(zip(spans, embedded, strict=True)):
+        for index, ((start, _), (found, middles, sums)) in enumerate(zip(spans, embedded, strict=True)):
             vectors.append(found)
             centres.append(start / SAMPLE_RATE + middles)
+            moments.append(sums)
             stretch += [index] * len(found)
         if not stretch:
             return replace(EMPTY, embeddings=np.zeros((0, 192), np.float32))
         return VoiceWindows(np.concatenate(vectors), offset + np.concatenate(centres),
-                            offset + np.array(spans, dtype=np.float64).reshape(-1, 2) / SAMPLE_RATE, np.array(stretch))  # fmt: skip
+                            offset + np.array(spans, dtype=np.float64).reshape(-1, 2) / SAMPLE_RATE, np.array(stretch),
+                            np.concatenate(moments))  # fmt: skip
+
+    def pool_runs(self, moments: np.ndarray) -> np.ndarray:
+        """The embeddings of runs of windows whole, from their windows' summed moments."""
+        from transcribe import campplus  # lazy: PyTorch underneath (seconds): only for mono calls
+
+        return campplus.pool_moments(self._model, moments)
 
 
 class BothEncoders:
     """CAM++ and Resemblyzer together: each CAM++ window joined with the Resemblyzer window
-    nearest in time (each half L2-normalised, so both weigh the same)."""
+    nearest in time (each half L2-normalised, so both weigh the same).
 
-    def __init__(self) -> None:
+    ``one_voice``: whether a recording may be found to hold one voice (``label_words``), or
+    every mono recording is a call of two (``CALLQA_MONO_VOICES=two``)."""
+
+    def __init__(self, one_voice: bool = True) -> None:
         self._campplus, self._resemblyzer = CamPlusEncoder(), ResemblyzerEncoder(windows_per_second=1.0)
+        self.pool_runs = self._campplus.pool_runs if one_voice else None
 
     def embed(self, audio: np.ndarray, offset: float) -> VoiceWindows:
         spans = stretches_of(audio)
@@ -196,10 +217,11 @@ class BothEncoders:
         other = self._resemblyzer.embed_spans(audio, offset, spans)
         if not len(fine.centres) or not len(other.centres):  # under a second of speech: nothing to join
             return replace(fine, embeddings=np.zeros((0, fine.embeddings.shape[1] + other.embeddings.shape[1]), np.float32),
-                           centres=np.zeros(0), stretch=np.zeros(0, int))  # fmt: skip
+                           centres=np.zeros(0), stretch=np.zeros(0, int), moments=None)  # fmt: skip
         nearest = np.argmin(np.abs(fine.centres[:, None] - other.centres[None, :]), axis=1)
         joined = np.concatenate([fine.embeddings, other.embeddings[nearest]], axis=1) / np.sqrt(2)
-        return replace(fine, embeddings=joined.astype(np.float32))
+        parts = (fine.embeddings.shape[1], other.embeddings.shape[1])
+        return replace(fine, embeddings=joined.astype(np.float32), parts=parts)
 
 
 @dataclass(frozen=True)
@@ -212,7 +234,10 @@ SWITCH = 0.3  # what a change of voice inside a stretch of speech costs, in cosi
 
 
 def label_words(
-    windows: VoiceWindows, word_times: Sequence[tuple[float, float]], switch: float = SWITCH
+    windows: VoiceWindows,
+    word_times: Sequence[tuple[float, float]],
+    switch: float = SWITCH,
+    pool: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> SpeakerLabels:
     """Give each word (start, end) the voice of the window nearest its middle.
 
@@ -220,21 +245,89 @@ def label_words(
     is then the best path through the call (Viterbi) that pays ``switch`` for a change of voice
     inside a stretch of speech, and nothing at a pause: so a reply that comes without a pause,
     or an interruption, changes the voice where the embeddings change, while one odd window does not.
+    With ``pool`` (``BothEncoders.pool_runs``) the recording is one voice where the two voices
+    found are no more than one voice's variation (``one_voice``).
     """
     if not word_times:
         return SpeakerLabels((), 1)
-    centroids = _two_voices(windows.embeddings) if len(windows.centres) >= 4 else None
-    if centroids is None:
+    path = voice_path(windows, switch)
+    if path is None or (pool is not None and one_voice(windows, *path, pool)):
         return SpeakerLabels(tuple(0 for _ in word_times), 1)
-    order = np.argsort(windows.centres, kind="stable")
+    order, voices = path
     centres = windows.centres[order]
-    voices = _best_path(windows.embeddings[order] @ centroids.T, windows.stretch[order], switch)
     middles = np.array([(s + e) / 2 for s, e in word_times])
     # The nearest window in time (the earlier of two as near): by bisection, not a words x windows
     # matrix, which on an hour-long call would take gigabytes.
     after = np.clip(np.searchsorted(centres, middles), 1, len(centres) - 1)
     nearest = np.where(middles - centres[after - 1] <= centres[after] - middles, after - 1, after)
     return SpeakerLabels(tuple(int(v) for v in voices[nearest]), 2)
+
+
+def voice_path(windows: VoiceWindows, switch: float = SWITCH) -> tuple[np.ndarray, np.ndarray] | None:
+    """The windows' order in time, and the voice (0 or 1) of each in that order along the best
+    path; None under four windows, or where one of the two voices is next to absent."""
+    centroids = _two_voices(windows.embeddings) if len(windows.centres) >= 4 else None
+    if centroids is None:
+        return None
+    order = np.argsort(windows.centres, kind="stable")
+    return order, _best_path(windows.embeddings[order] @ centroids.T, windows.stretch[order], switch)
+
+
+AGREEMENT = 0.6  # adjusted Rand index of the two encoders' own splits at or above which two voices are heard
+APART = 0.15  # how much more alike one voice's turns must be than the two voices' turns
+TURN = 0.5  # seconds from a turn's first window centre to its last, for the turn to count (1.5 s of speech)
+
+
+def one_voice(
+    windows: VoiceWindows, order: np.ndarray, voices: np.ndarray, pool: Callable[[np.ndarray], np.ndarray]
+) -> bool:
+    """Whether the two voices found (``voices`` of the windows in time ``order``) are one.
+
+    Two cues must both say so (``one_voice_cues``). The two encoders, each splitting the windows
+    in two on its own (k-means), split them alike where there are two voices and each along its
+    own whim where there is one (adjusted Rand index under ``AGREEMENT``). And the turns (runs
+    of one voice, ``TURN`` or longer, embedded whole by CAM++) are about as alike across the two
+    voices as within one (``turns_apart`` under ``APART``); with under three turns, the first
+    cue decides. Set on real speech and the first development calls, and checked on others
+    (``bench/one_voice.py``, README).
+    """
+    if windows.moments is None or len(windows.parts) != 2:
+        return False
+    agreement, apart = one_voice_cues(windows, order, voices, pool)
+    return agreement < AGREEMENT and (apart is None or apart < APART)
+
+
+def one_voice_cues(
+    windows: VoiceWindows, order: np.ndarray, voices: np.ndarray, pool: Callable[[np.ndarray], np.ndarray]
+) -> tuple[float, float | None]:
+    """(how alike the two encoders' own splits are, ``turns_apart``) of joined ``windows``."""
+    # lazy: scikit-learn is slow to import: only where it is used
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    assert windows.moments is not None and len(windows.parts) == 2
+    first = windows.parts[0]
+    splits = [KMeans(n_clusters=2, n_init=10, random_state=0).fit(part).labels_
+              for part in (windows.embeddings[:, :first], windows.embeddings[:, first:])]  # fmt: skip
+    apart = turns_apart(windows.centres[order], windows.moments[order], voices, pool)
+    return float(adjusted_rand_score(*splits)), apart
+
+
+def turns_apart(
+    centres: np.ndarray, moments: np.ndarray, voices: np.ndarray, pool: Callable[[np.ndarray], np.ndarray]
+) -> float | None:
+    """Mean cosine of the turns of one voice with each other less that of turns of different
+    voices, each turn (windows in a row of one voice, ``TURN`` or longer) embedded whole; None
+    under three such turns, or where one voice has none."""
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(voices)) + 1, [len(voices)]])
+    turns = [(a, b) for a, b in itertools.pairwise(bounds) if centres[b - 1] - centres[a] >= TURN]
+    voice = np.array([voices[a] for a, _ in turns])
+    if len(turns) < 3 or len(set(voice.tolist())) < 2:
+        return None
+    vectors = pool(np.stack([moments[a:b].sum(axis=0, dtype=np.float64) for a, b in turns]))
+    similar = vectors @ vectors.T
+    same = voice[:, None] == voice[None, :]
+    return float(similar[same & ~np.eye(len(turns), dtype=bool)].mean() - similar[~same].mean())
 
 
 def _two_voices(embeddings: np.ndarray) -> np.ndarray | None:

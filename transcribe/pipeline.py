@@ -13,7 +13,7 @@ hour-long call never sits in memory whole.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -166,7 +166,7 @@ def _transcribing(
     if stereo:
         utterances, confidence, method = _by_channel(words, options)
     else:
-        utterances, confidence, method = _by_voice(words[0], windows, options.turn_gap)
+        utterances, confidence, method = _by_voice(words[0], windows, options.turn_gap, getattr(encoder, "pool_runs", None))
     return Transcript(
         utterances=tuple(sorted(utterances, key=lambda u: (u.start, u.channel))),
         language=recognition.language or "en",
@@ -277,12 +277,14 @@ def _by_channel(
 
 
 def _by_voice(
-    words: list[Word], windows: list[VoiceWindows], turn_gap: float
+    words: list[Word], windows: list[VoiceWindows], turn_gap: float, pool: Callable[[np.ndarray], np.ndarray] | None
 ) -> tuple[list[Utterance], float, RoleMethod]:
+    """Utterances of a mono recording by voice; ``pool`` (the encoder's ``pool_runs``, where it
+    has one) lets ``label_words`` find a recording of one voice."""
     if not words:
         return [], 0.5, "single-speaker"
     words = sorted(words, key=lambda w: w.start)
-    labels = label_words(merge_windows(windows), [(w.start, w.end) for w in words])
+    labels = label_words(merge_windows(windows), [(w.start, w.end) for w in words], pool=pool)
     if labels.voices == 1:
         turns = _group(words, [0] * len(words), turn_gap)
         return [_utterance("manager", 0, t) for _, t in turns], 0.5, "single-speaker"

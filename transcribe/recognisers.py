@@ -64,9 +64,13 @@ class Recognisers:
     model: str | None = None
     device: str = "auto"
     threads: int = 0
+    mono_voices: str = "auto"  # "two": a mono recording is never taken as one voice
     _loaded: dict[str, Engine] = field(default_factory=dict, repr=False)
     # Mono calls are diarized by voice; its weights load only when a mono call comes.
-    _diarizer: SpeakerEncoder = field(default_factory=BothEncoders, repr=False)
+    _diarizer: SpeakerEncoder = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._diarizer = BothEncoders(one_voice=self.mono_voices == "auto")
 
     @classmethod
     def from_settings(
@@ -76,7 +80,7 @@ class Recognisers:
         """The engines the settings name; ``engine``, ``model`` and ``device`` override them."""
         return cls(
             settings.cache_dir, engine or settings.engine, model or settings.model,
-            device or settings.device, settings.threads,
+            device or settings.device, settings.threads, settings.mono_voices,
         )  # fmt: skip
 
     def for_language(self, language: str) -> Engine:
