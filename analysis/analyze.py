@@ -188,8 +188,16 @@ def analyze(
         metrics=metrics,
         mistakes=mistakes,
         transcript=json.loads(transcript.to_json()),  # as JSON has it: lists, not tuples
-        warnings=(warning,) if warning else (),
+        warnings=tuple(w for w in (warning, _one_voice(transcript)) if w),
     )
+
+
+def _one_voice(transcript: Transcript) -> str | None:
+    """What a recording heard as one voice (a voicemail, a monologue) leaves unchecked."""
+    if transcript.role_method != "single-speaker":
+        return None
+    return ("one voice was heard (a voicemail, a monologue): every word is taken as the manager's, "
+            "and the client's side could not be checked")  # fmt: skip
 
 
 def _next_step(

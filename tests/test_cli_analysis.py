@@ -136,3 +136,20 @@ def test_kept_transcripts_are_read_again_and_heard_afresh_when_the_recording_cha
                             capture_output=True, text=True, timeout=300, check=False, env=env)  # fmt: skip
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"callqa: {tmp_path / 'a-file' / 'kept'}: cannot keep transcripts there (")
+
+
+def test_a_recording_of_one_voice_is_reported_as_such(cache_dir: Path) -> None:
+    """A mono recording of one real voice (a reader on the telephone, as a voicemail would be)
+    is not split into a manager and a client: the report says the client's side went unchecked."""
+    import os
+
+    from conftest import SPEECH
+
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "analyze", str(SPEECH / "osr_harvard72_8k.wav"), "--script", "b2b_outbound"],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "CALLQA_CACHE_DIR": str(cache_dir)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Note: one voice was heard (a voicemail, a monologue)" in result.stdout
+    assert "\n  [" not in result.stdout.partition("Objections:")[2].partition("Mistakes:")[0]  # no client, no objection

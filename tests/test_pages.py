@@ -246,6 +246,28 @@ def test_calls_with_unsure_verdicts_are_listed_until_a_reviewer_gives_them(tmp_p
         assert 'class="tag unsure"' not in client.get("/calls/1").text
 
 
+def test_a_call_heard_as_one_voice_says_so_on_its_page(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from conftest import analysed_calls
+    from test_analysis import transcript
+
+    from api import create_app
+    from callqa.settings import Settings
+    from storage.users import add_user
+
+    said = [("manager", 0.5, 4.0, "Hi, this is Anna. Leave a message after the tone.")]
+    alone = transcript(said).to_dict() | {"role_method": "single-speaker", "role_confidence": 0.5}
+    env = analysed_calls(tmp_path, [("Daniel", datetime(2026, 11, 23, 9), "lost", alone),
+                                    ("Daniel", datetime(2026, 11, 23, 10), "lost", transcript(said).to_dict())])  # fmt: skip
+    app = create_app(Settings.from_env(env))
+    add_user(app.state.context.sessions, "quality-user", "quality", PASSWORD)
+    with TestClient(app, follow_redirects=False) as client:
+        sign_in(client, "quality-user")
+        note = "Note: one voice was heard (a voicemail, a monologue)"
+        assert note in client.get("/calls/1").text and note not in client.get("/calls/2").text
+
+
 def test_a_dismissed_penalty_is_listed_apart_and_can_be_restored(tmp_path: Path) -> None:
     from datetime import datetime
 
