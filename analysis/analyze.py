@@ -189,6 +189,7 @@ def analyze(
         mistakes=mistakes,
         transcript=json.loads(transcript.to_json()),  # as JSON has it: lists, not tuples
         warnings=tuple(w for w in (warning, _one_voice(transcript)) if w),
+        one_voice=transcript.role_method == "single-speaker",
     )
 
 

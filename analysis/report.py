@@ -144,6 +144,8 @@ class CallReport(_Model):
     transcript: dict[str, Any]
     # What limited this analysis, such as matching by wording only (the pack's language).
     warnings: tuple[str, ...] = ()
+    # The recording was heard as one voice (a voicemail, a monologue): every word the manager's.
+    one_voice: bool = False
 
     def checkpoint(self, id: str) -> CheckpointResult:
         return next(c for c in self.checkpoints if c.id == id)

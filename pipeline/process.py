@@ -54,13 +54,15 @@ class Rescored(NamedTuple):
 
 def report_items(report: dict[str, Any]) -> list[ReportItem]:
     """The verdicts of a report as rows: each checkpoint, each objection type (its last raise),
-    and each verdict still unsure (kind ``unsure``, key its review target: ``raised:TYPE`` for a
-    possible objection), so that a list can find the calls with verdicts to hear."""
+    each verdict still unsure (kind ``unsure``, key its review target: ``raised:TYPE`` for a
+    possible objection), and a recording heard as one voice (kind ``voices``, key ``one``), so
+    that a list can find the calls with verdicts to hear, or the voicemails."""
     items = [
         ReportItem(kind="checkpoint", key=c["id"], ok=c["passed"]) for c in report["checkpoints"]
     ]
     last = {o["type"]: o["handled"] for o in report["objections"]}
     items += [ReportItem(kind="objection", key=k, ok=v) for k, v in last.items()]
+    items += [ReportItem(kind="voices", key="one", ok=False)] if report.get("one_voice") else []
     return items + [ReportItem(kind="unsure", key=target, ok=False) for target in sorted(unsure_targets(report))]
 
 

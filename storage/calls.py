@@ -40,6 +40,9 @@ class CallQuery(BaseModel):
     unsure: bool | None = Field(
         default=None, description="true: only calls with verdicts marked unsure that no reviewer has given"
     )
+    one_voice: bool | None = Field(
+        default=None, description="true: only calls heard as one voice (a voicemail, a monologue); false: none of them"
+    )
     review: ReviewFilter | None = Field(
         default=None, description="review state; to_review: not reviewed or with an open dispute"
     )
@@ -129,6 +132,9 @@ def _conditions(f: CallQuery, manager_id: int | None, dialect: str) -> list[Any]
         conditions.append(_has_item(Call.report_id, "objection", f.objection, f.handled))
     if f.unsure:
         conditions.append(Call.report_id.in_(select(ReportItem.report_id).where(ReportItem.kind == "unsure")))
+    if f.one_voice is not None:
+        alone = _has_item(Call.report_id, "voices", "one", None)
+        conditions.append(alone if f.one_voice else ~alone)
     if f.review == "to_review":  # the queue: scored calls that wait, by the (waiting, score) index
         conditions += [Call.waiting.is_(True), Call.score.is_not(None)]
     elif f.review:
@@ -177,6 +183,7 @@ def next_to_review(db: Session, after: int, manager_id: int | None = None) -> in
 class Chips(NamedTuple):
     failed: dict[int, list[str]]  # by report: the checkpoints it failed
     unsure: dict[int, int]  # by report: its verdicts still unsure
+    one_voice: set[int]  # the reports of recordings heard as one voice
 
 
 def verdict_chips(db: Session, report_ids: list[int]) -> Chips:
@@ -190,12 +197,14 @@ def verdict_chips(db: Session, report_ids: list[int]) -> Chips:
         .where(ReportItem.report_id.in_(report_ids))
         .order_by(ReportItem.id)
     )
-    chips = Chips({}, {})
+    chips = Chips({}, {}, set())
     for report_id, kind, key, ok in rows:
         if kind == "checkpoint" and not ok:
             chips.failed.setdefault(report_id, []).append(key)
         elif kind == "unsure":
             chips.unsure[report_id] = chips.unsure.get(report_id, 0) + 1
+        elif kind == "voices":
+            chips.one_voice.add(report_id)
     return chips
 
 

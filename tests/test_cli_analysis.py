@@ -138,18 +138,24 @@ def test_kept_transcripts_are_read_again_and_heard_afresh_when_the_recording_cha
     assert result.stderr.startswith(f"callqa: {tmp_path / 'a-file' / 'kept'}: cannot keep transcripts there (")
 
 
-def test_a_recording_of_one_voice_is_reported_as_such(cache_dir: Path) -> None:
+def test_a_recording_of_one_voice_is_reported_as_such(tmp_path: Path, cache_dir: Path) -> None:
     """A mono recording of one real voice (a reader on the telephone, as a voicemail would be)
     is not split into a manager and a client: the report says the client's side went unchecked."""
     import os
 
     from conftest import SPEECH
 
-    result = subprocess.run(
-        [sys.executable, "-m", "cli", "analyze", str(SPEECH / "osr_harvard72_8k.wav"), "--script", "b2b_outbound"],
-        capture_output=True, text=True, timeout=300, check=False,
-        env={**os.environ, "CALLQA_CACHE_DIR": str(cache_dir)},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert "Note: one voice was heard (a voicemail, a monologue)" in result.stdout
-    assert "\n  [" not in result.stdout.partition("Objections:")[2].partition("Mistakes:")[0]  # no client, no objection
+    def analyze(*more: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "cli", "analyze", str(SPEECH / "osr_harvard72_8k.wav"), "--script", "b2b_outbound",
+             "--transcripts", str(tmp_path), *more],
+            capture_output=True, text=True, timeout=300, check=False,
+            env={**os.environ, "CALLQA_CACHE_DIR": str(cache_dir)},
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    report = json.loads(analyze("--json"))
+    assert report["one_voice"] and report["transcript"]["role_method"] == "single-speaker"
+    assert {u["speaker"] for u in report["transcript"]["utterances"]} == {"manager"} and not report["objections"]
+    assert "Note: one voice was heard (a voicemail, a monologue)" in analyze()  # read back from --transcripts

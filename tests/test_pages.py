@@ -246,7 +246,9 @@ def test_calls_with_unsure_verdicts_are_listed_until_a_reviewer_gives_them(tmp_p
         assert 'class="tag unsure"' not in client.get("/calls/1").text
 
 
-def test_a_call_heard_as_one_voice_says_so_on_its_page(tmp_path: Path) -> None:
+def test_calls_heard_as_one_voice_say_so_and_are_listed_apart(tmp_path: Path) -> None:
+    """A voicemail scores low for want of a client: the quality department sees why on its page
+    and filters such calls in or out of a list (the review queue, worst first, included)."""
     from datetime import datetime
 
     from conftest import analysed_calls
@@ -266,6 +268,12 @@ def test_a_call_heard_as_one_voice_says_so_on_its_page(tmp_path: Path) -> None:
         sign_in(client, "quality-user")
         note = "Note: one voice was heard (a voicemail, a monologue)"
         assert note in client.get("/calls/1").text and note not in client.get("/calls/2").text
+        listed = client.get("/calls").text
+        assert listed.count(">one voice</a>") == 1 and 'href="/calls/1"' in listed
+        for one_voice, shown in (("true", "1"), ("false", "2")):
+            found = client.get("/review", params={"one_voice": one_voice}).text
+            assert re.findall(r'href="/calls/(\d+)"', found) == [shown], one_voice
+        assert [c["id"] for c in client.get("/api/calls", params={"one_voice": "true"}).json()["items"]] == [1]
 
 
 def test_a_dismissed_penalty_is_listed_apart_and_can_be_restored(tmp_path: Path) -> None:

@@ -90,7 +90,8 @@ def _list(
     chips = verdict_chips(db, [c.report_id for c, *_ in found if c.report_id])
     rows = [{"id": c.id, "file": c.original_name, "manager": name, "score": c.score, "at": c.at,
              "duration": c.duration, "outcome": c.outcome, "failed": chips.failed.get(c.report_id or 0, []),
-             "unsure": chips.unsure.get(c.report_id or 0, 0), "review": c.review} for c, name, *_ in found]  # fmt: skip
+             "unsure": chips.unsure.get(c.report_id or 0, 0), "one_voice": c.report_id in chips.one_voice,
+             "review": c.review} for c, name, *_ in found]  # fmt: skip
     return render(request, "calls.html", session, section=section, rows=rows, total=total,
                   filters=filters, pages=pages, choices=filter_choices(db), action=f"/{section}", **extra)  # fmt: skip
 
