@@ -177,6 +177,7 @@ def analyze(
     score, stages, mistakes = score_call(
         pack, checkpoints, objections, forbidden, metrics, interruptions, silences(transcript), proposal, dismissed
     )
+    alone = transcript.role_method == "single-speaker"
     return CallReport(
         script=ScriptRef(id=pack.id, version=pack.version, title=pack.title),
         score=score,
@@ -188,17 +189,14 @@ def analyze(
         metrics=metrics,
         mistakes=mistakes,
         transcript=json.loads(transcript.to_json()),  # as JSON has it: lists, not tuples
-        warnings=tuple(w for w in (warning, _one_voice(transcript)) if w),
-        one_voice=transcript.role_method == "single-speaker",
+        warnings=tuple(w for w in (warning, ONE_VOICE if alone else None) if w),
+        one_voice=alone,
     )
 
 
-def _one_voice(transcript: Transcript) -> str | None:
-    """What a recording heard as one voice (a voicemail, a monologue) leaves unchecked."""
-    if transcript.role_method != "single-speaker":
-        return None
-    return ("one voice was heard (a voicemail, a monologue): every word is taken as the manager's, "
-            "and the client's side could not be checked")  # fmt: skip
+# What a recording heard as one voice leaves unchecked.
+ONE_VOICE = ("one voice was heard (a voicemail, a monologue): every word is taken as the manager's, "
+             "and the client's side could not be checked")  # fmt: skip
 
 
 def _next_step(

@@ -302,13 +302,11 @@ def one_voice_cues(
 ) -> tuple[float, float | None]:
     """(how alike the two encoders' own splits are, ``turns_apart``) of joined ``windows``."""
     # lazy: scikit-learn is slow to import: only where it is used
-    from sklearn.cluster import KMeans
     from sklearn.metrics import adjusted_rand_score
 
     assert windows.moments is not None and len(windows.parts) == 2
     first = windows.parts[0]
-    splits = [KMeans(n_clusters=2, n_init=10, random_state=0).fit(part).labels_
-              for part in (windows.embeddings[:, :first], windows.embeddings[:, first:])]  # fmt: skip
+    splits = [_halves(part).labels_ for part in (windows.embeddings[:, :first], windows.embeddings[:, first:])]
     apart = turns_apart(windows.centres[order], windows.moments[order], voices, pool)
     return float(adjusted_rand_score(*splits)), apart
 
@@ -332,15 +330,20 @@ def turns_apart(
 
 def _two_voices(embeddings: np.ndarray) -> np.ndarray | None:
     """The centroids of two voices (L2-normalised), or None when one of them is next to absent."""
-    # lazy: scikit-learn is slow to import: only where it is used
-    from sklearn.cluster import KMeans
-
-    kmeans = KMeans(n_clusters=2, n_init=10, random_state=0).fit(embeddings)
+    kmeans = _halves(embeddings)
     centroids = kmeans.cluster_centers_ / np.linalg.norm(kmeans.cluster_centers_, axis=1, keepdims=True)
     sizes = np.bincount(kmeans.labels_, minlength=2)
     if sizes.min() < max(2, 0.05 * len(embeddings)):
         return None
     return np.asarray(centroids)
+
+
+def _halves(embeddings: np.ndarray) -> Any:
+    """k-means of the rows in two, the same way for the voices and for each encoder's own split."""
+    # lazy: scikit-learn is slow to import: only where it is used
+    from sklearn.cluster import KMeans
+
+    return KMeans(n_clusters=2, n_init=10, random_state=0).fit(embeddings)
 
 
 def _best_path(scores: np.ndarray, stretch: np.ndarray, switch: float) -> np.ndarray:
