@@ -2,7 +2,9 @@
 
 The table a head of sales fills every evening: calls, talk time, score, pass rate per stage,
 objections met and handled, time clients stay stuck in objections, next steps agreed, and the
-conversion of calls with a known outcome. A drop is flagged when a number falls clearly below the
+conversion of calls with a known outcome. A call heard as one voice (a voicemail, a monologue)
+counts as a call and its talk time, but not in the score, the pass rates or the objections: its
+client's side went unchecked, so its verdicts say nothing of the manager's work. A drop is flagged when a number falls clearly below the
 manager's trailing average: by more than a practical margin and by more than chance explains
 (a z statistic under -2 for the difference of two means or two proportions).
 """
@@ -27,6 +29,7 @@ class Figures(TypedDict):
     there is nothing to measure."""
 
     calls: int
+    one_voice: int  # of the calls, those heard as one voice: not in the score, pass rates or objections
     talk_minutes: float
     average_duration: float | None
     average_score: float | None
@@ -76,6 +79,7 @@ class Numbers:
     to weeks (``storage.daily`` keeps one per manager and day)."""
 
     calls: int = 0
+    one_voice: int = 0  # calls heard as one voice, counted in calls and talk time only
     talk_seconds: float = 0.0
     scored: int = 0
     score_sum: float = 0.0
@@ -93,6 +97,13 @@ class Numbers:
     def add(self, call: CallFacts) -> None:
         self.calls += 1
         self.talk_seconds += call.duration
+        if call.outcome in ("won", "lost"):
+            self.decided += 1
+            self.won += call.outcome == "won"
+        self.reviewed += call.reviewed
+        if call.report.get("one_voice"):
+            self.one_voice += 1
+            return
         self.scored += 1
         self.score_sum += call.score
         self.score_squares += call.score**2
@@ -108,10 +119,6 @@ class Numbers:
         if call.report["objections"]:
             self.stuck_calls += 1
             self.stuck_seconds += call.report["metrics"]["objection_seconds"]
-        if call.outcome in ("won", "lost"):
-            self.decided += 1
-            self.won += call.outcome == "won"
-        self.reviewed += call.reviewed
 
     def merge(self, other: Numbers) -> None:
         for name, value in vars(other).items():
@@ -145,6 +152,7 @@ class Numbers:
         average = self.average_score
         return {
             "calls": self.calls,
+            "one_voice": self.one_voice,
             "talk_minutes": round(self.talk_seconds / 60, 1),
             "average_duration": round(self.talk_seconds / self.calls, 1) if self.calls else None,
             "average_score": round(average, 1) if average is not None else None,

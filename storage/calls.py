@@ -133,8 +133,7 @@ def _conditions(f: CallQuery, manager_id: int | None, dialect: str) -> list[Any]
     if f.unsure:
         conditions.append(Call.report_id.in_(select(ReportItem.report_id).where(ReportItem.kind == "unsure")))
     if f.one_voice is not None:
-        alone = _has_item(Call.report_id, "voices", "one", None)
-        conditions.append(alone if f.one_voice else ~alone)
+        conditions.append(heard_alone(Call.report_id) if f.one_voice else ~heard_alone(Call.report_id))
     if f.review == "to_review":  # the queue: scored calls that wait, by the (waiting, score) index
         conditions += [Call.waiting.is_(True), Call.score.is_not(None)]
     elif f.review:
@@ -144,6 +143,11 @@ def _conditions(f: CallQuery, manager_id: int | None, dialect: str) -> list[Any]
             raise InputError(f"q: {f.q!r} has no words to search for")
         conditions.append(Call.id.in_(words.calls_with(dialect, f.q)))
     return conditions
+
+
+def heard_alone(report_id: Any) -> Any:
+    """Whether the report is of a recording heard as one voice (its verdicts leave the client out)."""
+    return _has_item(report_id, "voices", "one", None)
 
 
 def _has_item(report_id: Any, kind: str, key: str, ok: bool | None) -> Any:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from analysis.kpi import Numbers
 from storage import daily
+from storage.calls import heard_alone
 from storage.models import Call, Manager, ReportItem
 
 
@@ -37,7 +38,7 @@ class Week(TypedDict):
     period: str  # 2026-W48
     calls: int
     talk_minutes: float
-    average_score: float
+    average_score: float | None  # None: every call of the week was heard as one voice
     objections: int
     handled_share: float | None
     next_steps: int
@@ -82,18 +83,21 @@ def manager_names(db: Session) -> list[str]:
 
 
 def summary(db: Session, manager: Manager) -> Summary:
+    """Calls heard as one voice count as calls, but not in the scores or the rates (``analysis.kpi``)."""
     day = func.date(func.coalesce(Call.started_at, Call.created_at))  # SQLite and PostgreSQL alike
     won = func.sum(case((Call.outcome == "won", 1), else_=0))
     decided = func.sum(case((Call.outcome.in_(("won", "lost")), 1), else_=0))
+    alone = heard_alone(Call.report_id)
+    score = case((alone, None), else_=Call.score)
     days = list(db.execute(
-        select(day, func.count(), func.avg(Call.score), func.sum(Call.duration), won, decided)
+        select(day, func.count(), func.avg(score), func.sum(Call.duration), won, decided, func.count(score))
         .where(Call.manager_id == manager.id, Call.report_id.is_not(None))
         .group_by(day).order_by(day)
     ))  # fmt: skip
     items = db.execute(  # the verdicts of each call's current report, per day
         select(day, ReportItem.kind, ReportItem.key, func.count(), func.sum(cast(ReportItem.ok, Integer)))
         .join(Call, Call.report_id == ReportItem.report_id)
-        .where(Call.manager_id == manager.id, ReportItem.kind.in_(("checkpoint", "objection")))
+        .where(Call.manager_id == manager.id, ReportItem.kind.in_(("checkpoint", "objection")), ~alone)
         .group_by(day, ReportItem.kind, ReportItem.key)
     )  # fmt: skip
     totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -128,20 +132,23 @@ def _week(day: Any) -> str:
 
 def _weeks(days: list[Any], objections: dict[str, list[int]], next_steps: dict[str, list[int]]) -> list[Week]:
     """Key numbers per ISO week: calls, talk, score, objection types handled, next steps, deals won."""
-    sums: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0, 0])  # calls, seconds, score sum, won, decided
-    for d, n, average, seconds, won, decided in days:
+    # calls, seconds, score sum, won, decided, scored
+    sums: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0, 0, 0])
+    for d, n, average, seconds, won, decided, scored in days:
         week = sums[_week(d)]
         week[0] += n
         week[1] += float(seconds or 0)
-        week[2] += float(average or 0) * n
+        week[2] += float(average or 0) * scored
         week[3] += won or 0
         week[4] += decided or 0
-    return [{"period": w, "calls": int(n), "talk_minutes": round(seconds / 60, 1), "average_score": round(score / n, 1),
+        week[5] += scored
+    return [{"period": w, "calls": int(n), "talk_minutes": round(seconds / 60, 1),
+             "average_score": round(score / scored, 1) if scored else None,
              "objections": objections.get(w, [0, 0])[0],
              "handled_share": round(objections[w][1] / objections[w][0], 3) if objections.get(w, [0])[0] else None,
              "next_steps": next_steps.get(w, [0, 0])[1],
              "conversion": round(won / decided, 3) if decided else None}
-            for w, (n, seconds, score, won, decided) in sorted(sums.items())]  # fmt: skip
+            for w, (n, seconds, score, won, decided, scored) in sorted(sums.items())]  # fmt: skip
 
 
 def team(db: Session, since: date = date.min) -> list[Member]:

@@ -99,6 +99,56 @@ def test_upgrading_counts_the_numbers_of_the_calls_stored_before(database: str) 
     assert (row["manager"], row["calls"], row["talk_minutes"], row["conversion"]) == ("Anna", 3, 3.0, 0.667)
 
 
+def test_upgrading_takes_voicemails_out_of_the_stored_scores(database: str) -> None:
+    """Days counted before calls heard as one voice were left out of the scores are counted again
+    (0012), and going back leaves days the older code can read."""
+    from alembic import command, config
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+    from test_analysis import NOISY_GOOD, report_of
+
+    from analysis.kpi import CallFacts, Numbers
+    from storage.db import MIGRATIONS, migrate
+    from storage.kpis import kpi_table
+    from storage.models import ManagerDay, Report, Script
+
+    if database.startswith("sqlite:///"):
+        Path(database.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(database.replace("postgresql://", "postgresql+psycopg://"))
+    migrate(engine, "0011")
+    good = report_of(NOISY_GOOD).model_dump(mode="json")
+    voicemail = report_of([("manager", 0.5, 4.0, "Hi, this is Olga. Please call me back.")]).model_dump(mode="json")
+    voicemail |= {"one_voice": True}
+    old = Numbers()  # the day as the code before 0012 counted it: the voicemail's score in the average
+    with Session(engine) as db, db.begin():
+        script = Script(pack_id="b2b_outbound", version=1, title="x", language="en", source="x")
+        anna = Manager(name="Anna")
+        for i, data in enumerate([good, good, voicemail]):
+            at = datetime(2026, 11, 23, 9 + i)
+            call = Call(content_hash=f"{i:064x}", audio_key="-", original_name=f"{i}.wav", manager=anna, at=at,
+                        duration=60.0, score=data["score"])  # fmt: skip
+            db.add(Report(call=call, script=script, score=data["score"], data=data))
+            db.flush()
+            call.report_id = db.scalar(select(Report.id).where(Report.call_id == call.id))
+            old.add(CallFacts("Anna", at, 60.0, data["score"], None, data | {"one_voice": False}))
+        stale = old.to_json()
+        del stale["one_voice"]
+        db.add(ManagerDay(manager_id=anna.id, day=datetime(2026, 11, 23).date(), numbers=stale, latest=at))
+    assert old.average_score is not None and old.average_score < good["score"] - 10
+    engine.dispose()
+    with connect(database)() as db:
+        [row] = kpi_table(db, "2026-W48")
+    assert (row["calls"], row["one_voice"], row["average_score"]) == (3, 1, good["score"])
+    setup = config.Config()
+    setup.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        setup.attributes["connection"] = connection
+        command.downgrade(setup, "0011")
+        [numbers] = connection.scalars(sa.select(ManagerDay.numbers))
+    engine.dispose()
+    assert "one_voice" not in numbers and numbers["calls"] == 3 and numbers["scored"] == 2
+
+
 def test_an_unreachable_database_is_one_clear_error() -> None:
     with pytest.raises(StorageError, match=r"database postgresql\+psycopg://postgres@127.0.0.1:1/x: .*refused"):
         connect("postgresql://postgres@127.0.0.1:1/x")

@@ -1,0 +1,31 @@
+"""the numbers per day count calls heard as one voice apart: not in the score or the rates
+
+Revision ID: 0012
+Revises: 0011
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import Session
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    from storage import daily  # the stored days counted again, as the code now counts them
+
+    with Session(bind=op.get_bind(), join_transaction_mode="create_savepoint") as db:
+        daily.rebuild(db)
+        db.commit()
+
+
+def downgrade() -> None:
+    """The days lose the count the older code does not know (it would refuse to read them)."""
+    days = sa.table("manager_days", sa.column("manager_id"), sa.column("day"), sa.column("numbers", sa.JSON()))
+    bind = op.get_bind()
+    for manager_id, day, numbers in bind.execute(sa.select(days)).all():
+        numbers.pop("one_voice", None)
+        bind.execute(days.update().where(days.c.manager_id == manager_id, days.c.day == day).values(numbers=numbers))
