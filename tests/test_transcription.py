@@ -215,6 +215,25 @@ def test_a_turn_is_embedded_whole_from_what_its_windows_keep() -> None:
     assert np.abs(kept - pooled).max() < 1e-5  # 3e-7 (a biased deviation: 6e-4)
 
 
+def test_the_speech_is_found_once_for_recognition_and_the_diarizer() -> None:
+    """Silero VAD runs once over a mono block: recognition (2 s pauses) and the diarizer (0.3 s)
+    read the same probabilities, each with faster-whisper's own rule: the very spans it finds."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from transcribe.speech import speech_probabilities, speech_spans
+
+    found: dict[int, int] = {}  # spans by the shortest pause
+    stereo = decode_audio(SPEECH / "stereo_diarization.wav")
+    for audio in (read_mono(SPEECH / "jfk.flac"), read_mono(SPEECH / "osr_harvard72_8k.wav"), *stereo):
+        heard = speech_probabilities(audio)
+        for pause, pad in ((2000, 400), (300, 30), (300, 60)):
+            theirs = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=pause, speech_pad_ms=pad))
+            ours = speech_spans(audio, min_silence_ms=pause, pad_ms=pad, probabilities=heard)
+            assert ours == [(s["start"], s["end"]) for s in theirs] and len(ours) >= 1, (pause, pad)
+            found[pause] = found.get(pause, 0) + len(ours)
+    assert found[300] > 2 * found[2000]  # the diarizer's stretches are not recognition's
+
+
 def test_a_last_block_under_a_second_joins_the_blocks_before_it(encoder) -> None:  # type: ignore[no-untyped-def]
     from transcribe.diarize import label_words, merge_windows
 

@@ -66,15 +66,16 @@ def merge_windows(parts: Sequence[VoiceWindows]) -> VoiceWindows:
     )
 
 
-def stretches_of(audio: np.ndarray) -> list[tuple[int, int]]:
+def stretches_of(audio: np.ndarray, speech: np.ndarray | None = None) -> list[tuple[int, int]]:
     """The stretches of speech (sample ranges), split at pauses of 0.3 s: a change of speaker
-    is often no longer."""
-    return speech_spans(audio, min_silence_ms=300, pad_ms=30)
+    is often no longer. ``speech``: the audio's ``speech_probabilities``, where already computed."""
+    return speech_spans(audio, min_silence_ms=300, pad_ms=30, probabilities=speech)
 
 
 class SpeakerEncoder(Protocol):
-    def embed(self, audio: np.ndarray, offset: float) -> VoiceWindows:
-        """Embed mono 16 kHz ``audio`` whose first sample is at ``offset`` seconds."""
+    def embed(self, audio: np.ndarray, offset: float, speech: np.ndarray | None = None) -> VoiceWindows:
+        """Embed mono 16 kHz ``audio`` whose first sample is at ``offset`` seconds; ``speech``:
+        its ``speech_probabilities`` where recognition has computed them already."""
         ...
 
 
@@ -94,39 +95,32 @@ class ResemblyzerEncoder:
             self._encoder = VoiceEncoder("cpu", verbose=False)
         return self._encoder
 
-    def embed(self, audio: np.ndarray, offset: float) -> VoiceWindows:
-        return self.embed_spans(audio, offset, stretches_of(audio))
+    def embed(self, audio: np.ndarray, offset: float, speech: np.ndarray | None = None) -> VoiceWindows:
+        return self.embed_spans(audio, offset, stretches_of(audio, speech))
 
     def embed_spans(self, audio: np.ndarray, offset: float, spans: list[tuple[int, int]]) -> VoiceWindows:
-        """Overlapping 1.6 s windows over the whole audio, kept where their centre is in ``spans``."""
+        """Overlapping 1.6 s windows over the whole audio, those whose centre is in ``spans``."""
         if len(audio) < SAMPLE_RATE or not spans:
             return EMPTY
-        partials, slices = self._partials(audio)
-        centres = np.array([(s.start + s.stop) / 2 for s in slices]) / SAMPLE_RATE
-        stretches = np.array(spans, dtype=np.float64).reshape(-1, 2) / SAMPLE_RATE
-        inside = (centres[:, None] >= stretches[:, 0]) & (centres[:, None] <= stretches[:, 1])
-        keep = inside.any(axis=1)
-        return VoiceWindows(
-            np.asarray(partials, dtype=np.float32)[keep],
-            offset + centres[keep],
-            offset + stretches,
-            np.argmax(inside[keep], axis=1),
-        )
-
-    def _partials(self, audio: np.ndarray) -> tuple[np.ndarray, list[slice]]:
-        """Resemblyzer's ``embed_utterance(..., return_partials=True)``, its 1.6 s windows at
-        ``windows_per_second``, but with the mel spectrogram computed here: librosa's takes 4 s
-        to import (numba) in every process that diarizes."""
         # lazy: PyTorch underneath (seconds): only for mono calls
         import torch
 
+        # Resemblyzer's ``embed_utterance(..., return_partials=True)``, its 1.6 s windows at
+        # ``windows_per_second``, with the mel spectrogram computed here (librosa's takes 4 s to
+        # import, numba, in every process that diarizes), and only the windows kept run.
         encoder = self._loaded()
         slices, mel_slices = encoder.compute_partial_slices(len(audio), self._rate, 0.5)
-        audio = np.pad(audio, (0, max(0, slices[-1].stop - len(audio))))
-        mel = mel_power(audio)
+        centres = np.array([(s.start + s.stop) / 2 for s in slices]) / SAMPLE_RATE
+        stretches = np.array(spans, dtype=np.float64).reshape(-1, 2) / SAMPLE_RATE
+        inside = (centres[:, None] >= stretches[:, 0]) & (centres[:, None] <= stretches[:, 1])
+        keep = np.flatnonzero(inside.any(axis=1))
+        if not len(keep):
+            return replace(EMPTY, stretches=offset + stretches)
+        mel = mel_power(np.pad(audio, (0, max(0, slices[-1].stop - len(audio)))))
         with torch.no_grad():
-            partials = encoder(torch.from_numpy(np.array([mel[s] for s in mel_slices]))).numpy()
-        return partials, slices
+            partials = encoder(torch.from_numpy(np.array([mel[mel_slices[k]] for k in keep]))).numpy()
+        return VoiceWindows(np.asarray(partials, dtype=np.float32), offset + centres[keep], offset + stretches,
+                            np.argmax(inside[keep], axis=1))  # fmt: skip
 
 
 def mel_power(audio: np.ndarray, n_fft: int = 400, hop: int = 160) -> np.ndarray:
@@ -171,8 +165,8 @@ class CamPlusEncoder:
         self._model: Any = None  # loaded on first use: stereo calls never need it
         self._window, self._hop = window, hop
 
-    def embed(self, audio: np.ndarray, offset: float) -> VoiceWindows:
-        return self.embed_spans(audio, offset, stretches_of(audio))
+    def embed(self, audio: np.ndarray, offset: float, speech: np.ndarray | None = None) -> VoiceWindows:
+        return self.embed_spans(audio, offset, stretches_of(audio, speech))
 
     def embed_spans(self, audio: np.ndarray, offset: float, spans: list[tuple[int, int]]) -> VoiceWindows:
         """Windows inside each of ``spans`` (sample ranges)."""
@@ -211,8 +205,8 @@ class BothEncoders:
         self._campplus, self._resemblyzer = CamPlusEncoder(), ResemblyzerEncoder(windows_per_second=1.0)
         self.pool_runs = self._campplus.pool_runs if one_voice else None
 
-    def embed(self, audio: np.ndarray, offset: float) -> VoiceWindows:
-        spans = stretches_of(audio)
+    def embed(self, audio: np.ndarray, offset: float, speech: np.ndarray | None = None) -> VoiceWindows:
+        spans = stretches_of(audio, speech)
         fine = self._campplus.embed_spans(audio, offset, spans)
         other = self._resemblyzer.embed_spans(audio, offset, spans)
         if not len(fine.centres) or not len(other.centres):  # under a second of speech: nothing to join

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -25,7 +26,7 @@ from transcribe.diarize import SpeakerEncoder, VoiceWindows, label_words, merge_
 from transcribe.engines.base import Engine, Recognition, RecognitionOptions, Segment
 from transcribe.recognisers import Engines, Only, spoken_language
 from transcribe.roles import guess_manager
-from transcribe.speech import Packed, pack_speech
+from transcribe.speech import Packed, pack_speech, speech_probabilities
 from transcribe.transcript import ROLES, RoleMethod, Transcript, Utterance, Word
 
 ManagerChannel = Literal["left", "right", "auto"]
@@ -141,26 +142,32 @@ def _transcribing(
     samples = 0
     audible = False
     blocks = stream_audio(name, block_seconds=options.block_seconds, max_duration=options.max_duration)
-    for block in blocks:
-        offset = samples / SAMPLE_RATE
-        samples += block.shape[1]
-        if is_silent(block):
-            continue
-        audible = True
-        if stereo is None:
-            stereo = block.shape[0] == 2 and not same_channels(block)
-        channels = [block[0], block[1]] if stereo else [block.mean(axis=0)]
-        packed = pack_speech(channels, vad=recognition.vad)
-        if chosen is None:
-            language = spoken_language(engines.detector(), packed.audio, options.expected_language)
-            recognition = replace(recognition, language=language)
-            chosen = _engine_for(engines, language, name)
-        if len(packed.audio):
-            result = yield _Asked(chosen, packed.audio, replace(recognition, vad=False))
-            for channel, said in _placed(result, packed, channels, options.turn_gap).items():
-                words[channel] += [replace(w, start=w.start + offset, end=w.end + offset) for w in said]
-        if not stereo and encoder is not None:
-            windows.append(encoder.embed(channels[0], offset))
+    # The voices of a mono block are embedded beside its recognition, in a thread of their own:
+    # Whisper's decoding loop leaves the cores idle part of the time, and the encoders fill it.
+    with ThreadPoolExecutor(1, thread_name_prefix="voices") as beside:
+        for block in blocks:
+            offset = samples / SAMPLE_RATE
+            samples += block.shape[1]
+            if is_silent(block):
+                continue
+            audible = True
+            if stereo is None:
+                stereo = block.shape[0] == 2 and not same_channels(block)
+            channels = [block[0], block[1]] if stereo else [block.mean(axis=0)]
+            # Silero VAD once per channel: recognition and the diarizer each read its probabilities.
+            speech = [speech_probabilities(c) if recognition.vad else None for c in channels]
+            packed = pack_speech(channels, vad=recognition.vad, probabilities=speech)
+            voices = beside.submit(encoder.embed, channels[0], offset, speech[0]) if not stereo and encoder is not None else None
+            if chosen is None:
+                language = spoken_language(engines.detector(), packed.audio, options.expected_language)
+                recognition = replace(recognition, language=language)
+                chosen = _engine_for(engines, language, name)
+            if len(packed.audio):
+                result = yield _Asked(chosen, packed.audio, replace(recognition, vad=False))
+                for channel, said in _placed(result, packed, channels, options.turn_gap).items():
+                    words[channel] += [replace(w, start=w.start + offset, end=w.end + offset) for w in said]
+            if voices is not None:
+                windows.append(voices.result())
     if not audible or chosen is None:
         raise AudioError(name, "the recording is silent")
     if stereo:

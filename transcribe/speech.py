@@ -10,6 +10,7 @@ channel at its real time, so overlapping speech keeps its true times.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -49,12 +50,16 @@ class Packed:
         return chunk.channel, replace(word, start=start, end=end)
 
 
-def pack_speech(channels: Sequence[np.ndarray], *, vad: bool = True) -> Packed:
-    """The speech of ``channels`` end to end, in order of time; all of it when ``vad`` is off."""
+def pack_speech(
+    channels: Sequence[np.ndarray], *, vad: bool = True, probabilities: Sequence[np.ndarray | None] | None = None
+) -> Packed:
+    """The speech of ``channels`` end to end, in order of time; all of it when ``vad`` is off.
+    ``probabilities``: each channel's ``speech_probabilities``, where already computed."""
+    heard = probabilities or [None] * len(channels)
     spans = [
         (start, channel, end)
         for channel, audio in enumerate(channels)
-        for start, end in (speech_spans(audio) if vad else [(0, len(audio))])
+        for start, end in (speech_spans(audio, probabilities=heard[channel]) if vad else [(0, len(audio))])
     ]
     spans.sort()
     chunks, at = [], 0
@@ -67,12 +72,56 @@ def pack_speech(channels: Sequence[np.ndarray], *, vad: bool = True) -> Packed:
     return Packed(audio.astype(np.float32, copy=False), tuple(chunks))
 
 
-def speech_spans(
-    audio: np.ndarray, *, min_silence_ms: int = 2000, pad_ms: int = 400
-) -> list[tuple[int, int]]:
-    """Sample ranges of speech found by Silero VAD (faster-whisper's defaults unless told)."""
-    # lazy: its VAD model loads with it: only when speech is looked for
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+VAD_WINDOW = 512  # the samples Silero VAD judges at a time (32 ms)
+THRESHOLD, BELOW = 0.5, 0.35  # speech starts at this probability and ends under the second
 
-    options = VadOptions(min_silence_duration_ms=min_silence_ms, speech_pad_ms=pad_ms)
-    return [(s["start"], s["end"]) for s in get_speech_timestamps(audio, options)]
+
+def speech_probabilities(audio: np.ndarray) -> np.ndarray:
+    """Silero VAD's (shipped with faster-whisper) probability of speech per 512 samples: computed
+    once per block, and read by recognition and the diarizer alike (``speech_spans``)."""
+    # lazy: loads the VAD model: only when speech is looked for
+    from faster_whisper.vad import get_vad_model
+
+    padded = np.pad(audio, (0, VAD_WINDOW - len(audio) % VAD_WINDOW))
+    return np.asarray(get_vad_model()(padded)).reshape(-1)
+
+
+def speech_spans(
+    audio: np.ndarray, *, min_silence_ms: int = 2000, pad_ms: int = 400, probabilities: np.ndarray | None = None
+) -> list[tuple[int, int]]:
+    """Sample ranges of speech: faster-whisper's rule (``get_speech_timestamps`` with its default
+    thresholds, no shortest speech or longest stretch), over ``probabilities`` when given."""
+    heard = speech_probabilities(audio) if probabilities is None else probabilities
+    silence = SAMPLE_RATE * min_silence_ms / 1000
+    spans: list[list[int]] = []
+    start = quiet = None  # where the speech began; where the silence that may end it began
+    for i, p in enumerate(heard.tolist()):
+        at = VAD_WINDOW * i
+        if p >= THRESHOLD:
+            quiet = None
+            start = at if start is None else start
+        elif p < BELOW and start is not None:
+            quiet = at if quiet is None else quiet
+            if at - quiet >= silence:
+                spans.append([start, quiet])
+                start = quiet = None
+    if start is not None and start < len(audio):
+        spans.append([start, len(audio)])
+    return _padded(spans, len(audio), SAMPLE_RATE * pad_ms // 1000)
+
+
+def _padded(spans: list[list[int]], length: int, pad: int) -> list[tuple[int, int]]:
+    """Each span widened by ``pad`` samples either side, or to the middle of a shorter gap."""
+    if spans:
+        spans[0][0] = max(0, spans[0][0] - pad)
+    for this, after in itertools.pairwise(spans):
+        gap = after[0] - this[1]
+        if gap < 2 * pad:
+            this[1] += gap // 2
+            after[0] = max(0, after[0] - gap // 2)
+        else:
+            this[1] = min(length, this[1] + pad)
+            after[0] = max(0, after[0] - pad)
+    if spans:
+        spans[-1][1] = min(length, spans[-1][1] + pad)
+    return [(start, end) for start, end in spans]
