@@ -7,13 +7,18 @@ Cases:
   short turns), read from its wheel at run time: ``pip download --no-deps
   pyannote.audio==4.0.7`` gives it; left out when not given;
 - mixes of two real recordings of different speakers from ``shared/data/speech``,
-  their phrases interleaved with known times, at 8 kHz;
+  their phrases interleaved with known times, at 8 kHz; and the same with each
+  phrase starting 0.5 or 1 s before the other speaker's ends (interruptions);
 - single-speaker recordings, which must come out as one voice.
 
 Reported per case: word-level role attribution (each recognised word against the
 reference speaker at its middle, under the better mapping of the two roles to the
 two speakers), DER (10 ms frames, no collar, overlap counted), WER where a
-reference text exists, the voices found, and the cost of diarization as a share
+reference text exists, the voices found, how well the overlap detector's chance
+ranks the frames where two speak (ROC AUC, where some do), the interruptions
+(overlaps of two speakers of 0.5 s or more) that the transcript's turns
+overlap over, of those in the reference, and those it makes up, and the cost
+of diarization as a share
 of the transcription of the same call (the call transcribed with the speaker
 encoder against without it, best of five runs each): in wall time, and in CPU
 time, what it costs a pool of workers that keeps every core busy.
@@ -39,7 +44,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 
 
-from conftest import Span, attribution, interleaved, read_mono, write_8k
+from conftest import Span, attribution, interleaved, interruptions, overlapped, read_mono, write_8k
 
 
 @dataclass(frozen=True)
@@ -99,28 +104,15 @@ def cases(folder: Path, wheel: Path | None) -> list[Case]:
                        ("stereo left + right", left, right)):  # fmt: skip
         audio, spans = interleaved(a, b)
         found.append(Case(f"mix 8 kHz: {name}", write_8k(folder / f"{name}.wav", audio), spans, None))
-    for name, a, b in (("jfk + harvard", jfk, harvard), ("stereo left + right", left, right)):
-        audio, spans = overlapped(a, b, 1.0)
-        found.append(Case(f"overlap 1 s: {name}", write_8k(folder / f"over {name}.wav", audio), spans, None))
+    for name, a, b in (("jfk + harvard", jfk, harvard), ("harvard + stereo right", harvard, right),
+                       ("stereo left + right", left, right)):  # fmt: skip
+        for overlap in (0.5, 1.0):
+            audio, spans = overlapped(a, b, overlap)
+            path = write_8k(folder / f"{name} over {overlap}.wav", audio)
+            found.append(Case(f"overlap {overlap} s: {name}", path, spans, None))
     found += [Case("one voice: jfk (8 kHz)", write_8k(folder / "jfk.wav", jfk), [], JFK_TEXT),
               Case("one voice: harvard (8 kHz)", SPEECH / "osr_harvard72_8k.wav", [], HARVARD_TEXT)]  # fmt: skip
     return found
-
-
-def overlapped(a: np.ndarray, b: np.ndarray, overlap: float) -> tuple[np.ndarray, list[Span]]:
-    """The phrases of two recordings in turns (A, B, A, B...), each starting ``overlap`` seconds
-    before the one before it ends: every change of speaker an interruption, of known times."""
-    from conftest import phrases
-
-    taken = [(p, s) for pair in itertools.zip_longest(phrases(a), phrases(b)) for p, s in zip(pair, "AB") if p is not None]
-    spans: list[Span] = []
-    for phrase, speaker in taken:
-        start = max(0.5, spans[-1][1] - overlap) if spans else 0.5
-        spans.append((start, start + len(phrase) / 16000, speaker))
-    out = np.zeros(int((spans[-1][1] + 0.5) * 16000) + len(taken), np.float32)
-    for (phrase, _), (start, _, _) in zip(taken, spans, strict=True):
-        out[int(start * 16000) : int(start * 16000) + len(phrase)] += phrase
-    return out, spans
 
 
 def der(transcript, reference: list[Span], duration: float) -> float:  # type: ignore[no-untyped-def]
@@ -164,6 +156,18 @@ def timed(path: Path, engines, encoder) -> tuple[object, float, float]:  # type:
     return result, max(0.0, wall1 / wall0 - 1), max(0.0, cpu1 / cpu0 - 1)
 
 
+def overlap_auc(path: Path, reference: list[Span], model) -> float | None:  # type: ignore[no-untyped-def]
+    """How well the overlap detector's chance ranks the frames where two speak (ROC AUC), or
+    None where the reference has no overlap."""
+    from sklearn.metrics import roc_auc_score
+
+    from transcribe import overlap
+
+    chance, centres = overlap.overlap_chance(model, read_mono(path))
+    both = np.array([sum(a <= t <= b for a, b, _ in reference) >= 2 for t in centres])
+    return float(roc_auc_score(both, chance)) if both.any() and not both.all() else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pyannote", type=Path, help="the pyannote.audio 4.0.7 wheel (pip download --no-deps)")
@@ -183,7 +187,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         found = cases(Path(tmp), args.pyannote) + devset_cases(args.devset)
         transcribe_file(found[0].audio, engines, encoder=encoder)  # warm-up: models loaded
-        print(f"{'case':34} {'attrib':>7} {'DER':>6} {'WER':>6} {'voices':>7} {'wall +':>7} {'CPU +':>6}")
+        from transcribe import overlap
+
+        segmentation = overlap.load()
+        print(f"{'case':38} {'attrib':>7} {'DER':>6} {'WER':>6} {'voices':>7} {'overlap AUC':>11} {'interrupt':>9} "
+              f"{'wall +':>7} {'CPU +':>6}")  # fmt: skip
         for case in found:
             transcript, wall, cpu = timed(case.audio, engines, encoder)
             voices = 1 if transcript.role_method == "single-speaker" else 2  # type: ignore[attr-defined]
@@ -191,7 +199,11 @@ def main() -> None:
             shown = [f"{attribution(transcript, case.reference):7.3f}" if case.reference else f"{'':>7}",
                      f"{der(transcript, case.reference, transcript.duration):6.3f}" if case.reference else f"{'':>6}",  # type: ignore[attr-defined]
                      f"{wer(case.text, said):6.3f}" if case.text else f"{'':>6}"]  # fmt: skip
-            print(f"{case.name:34} {' '.join(shown)} {voices:7d} {wall:7.0%} {cpu:6.0%}")
+            hit, known, false = interruptions(transcript, case.reference) if case.reference else (0, 0, 0)
+            cut_in = f"{hit}/{known} +{false}" if case.reference else ""
+            auc = overlap_auc(case.audio, case.reference, segmentation)
+            found_auc = f"{auc:.3f}" if auc is not None else ""
+            print(f"{case.name:38} {' '.join(shown)} {voices:7d} {found_auc:>11} {cut_in:>9} {wall:7.0%} {cpu:6.0%}")
 
 
 if __name__ == "__main__":

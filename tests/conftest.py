@@ -401,6 +401,41 @@ def interleaved(a: np.ndarray, b: np.ndarray, gap: float = 0.25) -> tuple[np.nda
     return np.concatenate([lead, *pieces, lead]), spans
 
 
+def overlapped(a: np.ndarray, b: np.ndarray, overlap: float) -> tuple[np.ndarray, list[Span]]:
+    """The phrases of two recordings in turns (A, B, A, B...), each starting ``overlap`` seconds
+    (at most half of the shorter phrase) before the other speaker's ends: every change of
+    speaker an interruption, of known times. Phrases of one speaker in a row (the other has
+    none left) follow each other 0.25 s apart."""
+    pairs = itertools.zip_longest(phrases(a), phrases(b))
+    taken = [(p, s) for pair in pairs for p, s in zip(pair, "AB", strict=True) if p is not None]
+    spans: list[Span] = []
+    for phrase, speaker in taken:
+        if not spans:
+            start = 0.5
+        elif spans[-1][2] == speaker:
+            start = spans[-1][1] + 0.25
+        else:
+            start = spans[-1][1] - min(overlap, (spans[-1][1] - spans[-1][0]) / 2, len(phrase) / 32000)
+        spans.append((start, start + len(phrase) / 16000, speaker))
+    out = np.zeros(int((spans[-1][1] + 0.5) * 16000) + len(taken), np.float32)
+    for (phrase, _), (start, _, _) in zip(taken, spans, strict=True):
+        out[int(start * 16000) : int(start * 16000) + len(phrase)] += phrase
+    return out, spans
+
+
+def interruptions(transcript, reference: list[Span]) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    """(found, known, made up): the reference's overlaps of two speakers of 0.5 s or more (an
+    interruption, as the analysis counts one), those the transcript's turns overlap over, and
+    the transcript's overlaps of 0.5 s that match none of them."""
+    from analysis.metrics import INTERRUPTION
+
+    known = [(max(a1, a2), min(b1, b2)) for (a1, b1, s1), (a2, b2, s2) in itertools.combinations(reference, 2)
+             if s1 != s2 and min(b1, b2) - max(a1, a2) >= INTERRUPTION]  # fmt: skip
+    found = [(o.start, o.end) for o in transcript.overlaps(INTERRUPTION)]
+    hit = sum(any(a < d and c < b for c, d in found) for a, b in known)
+    return hit, len(known), sum(not any(a < d and c < b for a, b in known) for c, d in found)
+
+
 def speaker_at(reference: list[Span], time: float) -> str | None:
     """The one speaker at ``time``; None in silence or overlap."""
     speaking = {s for a, b, s in reference if a <= time <= b}

@@ -16,6 +16,8 @@ from conftest import (
     attribution,
     encode,
     interleaved,
+    interruptions,
+    overlapped,
     read_mono,
     reference,
     wer,
@@ -176,6 +178,23 @@ def test_two_real_voices_in_one_channel_are_told_apart(faster, encoder, tmp_path
     assert transcript.role_method == "diarization"
     # 1.000 with a 0.25 s pause between turns and with none (AVX-512; the test holds on AVX2 too).
     assert attribution(transcript, spans) >= 0.95
+    assert interruptions(transcript, spans) == (0, 0, 0)  # none where none spoke over the other
+
+
+def test_speech_over_speech_on_a_mono_call_is_an_interruption(faster, encoder, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The same two voices, each phrase starting 1 s before the other's ends: the turns overlap
+    where they did (segmentation-3.0 hears two at once), so the analysis counts interruptions
+    on mono calls as it does on stereo ones."""
+    from analysis.analyze import analyze
+    from scripts_lib import load_pack
+
+    mixed, spans = overlapped(read_mono(SPEECH / "jfk.flac"), read_mono(SPEECH / "osr_harvard72_8k.wav"), 1.0)
+    transcript = transcribe_file(write_8k(tmp_path / "over.wav", mixed), faster, encoder=encoder)
+    found, known, made_up = interruptions(transcript, spans)
+    assert transcript.role_method == "diarization" and attribution(transcript, spans) >= 0.9
+    assert known == 7 and found >= 4 and made_up <= 1, (found, made_up)  # 5 and 0 on AVX2 and AVX-512
+    metrics = analyze(transcript, load_pack("b2b_outbound")).metrics  # overlaps in a row count as one
+    assert metrics.interruptions_by_manager + metrics.interruptions_by_client == len(transcript.overlaps(0.5)) >= 3
 
 
 def test_the_speaker_encoder_hears_a_call_in_pieces_as_it_would_whole() -> None:

@@ -22,7 +22,7 @@ import functools
 import itertools
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -43,6 +43,8 @@ class VoiceWindows:
     # stretch, so that a run of windows can be embedded whole (``campplus.pool_moments``)
     moments: np.ndarray | None = None
     parts: tuple[int, ...] = ()  # where encoders are joined: the width of each one's part
+    # (stretches, 2): start and end in seconds of each stretch where two speak at once
+    overlaps: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
 
 
 EMPTY = VoiceWindows(np.zeros((0, 256), np.float32), np.zeros(0), np.zeros((0, 2)), np.zeros(0, int))
@@ -50,10 +52,11 @@ EMPTY = VoiceWindows(np.zeros((0, 256), np.float32), np.zeros(0), np.zeros((0, 2
 
 def merge_windows(parts: Sequence[VoiceWindows]) -> VoiceWindows:
     """The windows of consecutive blocks as one set, stretch numbers kept distinct (blocks
-    without windows, such as a last block under a second, are left out)."""
+    without windows, such as a last block under a second, are left out but for their overlaps)."""
+    overlaps = np.concatenate([EMPTY.overlaps, *(p.overlaps for p in parts)])
     parts = [p for p in parts if len(p.centres)]
     if not parts:
-        return EMPTY
+        return replace(EMPTY, overlaps=overlaps)
     shift = np.cumsum([0] + [len(p.stretches) for p in parts[:-1]])
     moments = [p.moments for p in parts if p.moments is not None]
     return VoiceWindows(
@@ -63,6 +66,7 @@ def merge_windows(parts: Sequence[VoiceWindows]) -> VoiceWindows:
         np.concatenate([p.stretch + k for p, k in zip(parts, shift)]),
         np.concatenate(moments) if len(moments) == len(parts) else None,
         parts[0].parts,
+        overlaps,
     )
 
 
@@ -199,13 +203,25 @@ class BothEncoders:
     nearest in time (each half L2-normalised, so both weigh the same).
 
     ``one_voice``: whether a recording may be found to hold one voice (``label_words``), or
-    every mono recording is a call of two (``CALLQA_MONO_VOICES=two``)."""
+    every mono recording is a call of two (``CALLQA_MONO_VOICES=two``). The stretches where
+    two speak at once come from pyannote's segmentation network (``transcribe.overlap``)."""
 
     def __init__(self, one_voice: bool = True) -> None:
         self._campplus, self._resemblyzer = CamPlusEncoder(), ResemblyzerEncoder(windows_per_second=1.0)
         self.pool_runs = self._campplus.pool_runs if one_voice else None
+        self._segmentation: Any = None  # loaded on first use
 
     def embed(self, audio: np.ndarray, offset: float, speech: np.ndarray | None = None) -> VoiceWindows:
+        return replace(self._embed(audio, offset, speech), overlaps=self._overlaps(audio, offset))
+
+    def _overlaps(self, audio: np.ndarray, offset: float) -> np.ndarray:
+        from transcribe import overlap  # lazy: PyTorch underneath (seconds): only for mono calls
+
+        if self._segmentation is None:
+            self._segmentation = overlap.load()
+        return overlap.overlap_stretches(self._segmentation, audio, offset)
+
+    def _embed(self, audio: np.ndarray, offset: float, speech: np.ndarray | None) -> VoiceWindows:
         spans = stretches_of(audio, speech)
         fine = self._campplus.embed_spans(audio, offset, spans)
         other = self._resemblyzer.embed_spans(audio, offset, spans)

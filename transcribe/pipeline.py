@@ -291,14 +291,38 @@ def _by_voice(
     if not words:
         return [], 0.5, "single-speaker"
     words = sorted(words, key=lambda w: w.start)
-    labels = label_words(merge_windows(windows), [(w.start, w.end) for w in words], pool=pool)
+    merged = merge_windows(windows)
+    labels = label_words(merged, [(w.start, w.end) for w in words], pool=pool)
     if labels.voices == 1:
         turns = _group(words, [0] * len(words), turn_gap)
         return [_utterance("manager", 0, t) for _, t in turns], 0.5, "single-speaker"
     turns = _group(words, list(labels.labels), turn_gap)
     guess = guess_manager([(voice, t[0].start, _text(t)) for voice, t in turns])
     roles = {guess.manager: ROLES[0], 1 - guess.manager: ROLES[1]}
-    return [_utterance(roles[voice], 0, t) for voice, t in turns], guess.confidence, "diarization"
+    utterances = _overlapped([_utterance(roles[voice], 0, t) for voice, t in turns], merged.overlaps)
+    return utterances, guess.confidence, "diarization"
+
+
+REACH = 0.5  # seconds: an overlap this near a change of speaker is taken as theirs
+
+
+def _overlapped(utterances: list[Utterance], overlaps: np.ndarray) -> list[Utterance]:
+    """Where two spoke at once across a change of speaker (``overlaps``: start and end of each
+    stretch, ``transcribe.overlap``), the two turns overlap as they did: the one who came in
+    starts where the overlap starts, the one talked over ends where it ends. Whisper writes
+    one voice at a time, so without this no turn of a mono call would ever overlap another."""
+    out = list(utterances)  # in time order
+    for i in range(1, len(out)):
+        before, after = out[i - 1], out[i]
+        if before.speaker == after.speaker:
+            continue
+        near = [(a, b) for a, b in overlaps.tolist()
+                if before.start <= a < after.start + REACH and b > before.end - REACH and a < after.end]  # fmt: skip
+        if near:
+            start, end = min(a for a, _ in near), max(b for _, b in near)
+            out[i] = replace(after, start=round(min(after.start, start), 3))
+            out[i - 1] = replace(before, end=round(min(max(before.end, end), after.end), 3))
+    return out
 
 
 def _words_of(segment: Segment) -> tuple[Word, ...]:
