@@ -18,10 +18,10 @@ reference text exists, the voices found, how well the overlap detector's chance
 ranks the frames where two speak (ROC AUC, where some do), the interruptions
 (overlaps of two speakers of 0.5 s or more) that the transcript's turns
 overlap over, of those in the reference, and those it makes up, and the cost
-of diarization as a share
-of the transcription of the same call (the call transcribed with the speaker
-encoder against without it, best of five runs each): in wall time, and in CPU
-time, what it costs a pool of workers that keeps every core busy.
+of diarization as a share of the transcription of the same call (the call
+transcribed with the speaker encoder against without it, best of five runs
+each): in wall time, and in CPU time, what it costs a pool of workers that
+keeps every core busy.
 Targets: attribution >= 0.90 on the pyannote sample and >= 0.95 on the mixes;
 single-speaker recordings found as single-speaker; cost <= 25 %.
 """

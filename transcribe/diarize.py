@@ -14,6 +14,9 @@ the two voices, embedded whole, are as alike as those of one. How alike the two
 halves' centres are does not tell it: CAM++ puts the two halves of one real reader
 (the Harvard sentences) at a cosine of 0.92, and a real two-person phone call at
 0.65-0.70 (``bench/one_voice.py``).
+
+Beside the encoders, pyannote's segmentation network (``transcribe.overlap``) finds where
+two speak at once; the pipeline lets the two turns at such a change of speaker overlap.
 """
 
 from __future__ import annotations
