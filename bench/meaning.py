@@ -204,6 +204,24 @@ def unsure(result: dict) -> str:
     return f"{n['unsure'] / max(1, n['verdicts']):.2f} / {n['wrong_unsure']}/{n['wrong']} / {right:.3f}"
 
 
+def interruptions(devset: Devset, kind: str) -> str:
+    """The reference's interruptions (overlaps of two speakers of 0.5 s or more, as the analysis
+    counts them) that the ``kind`` transcripts' turns overlap over, of all of them, and the
+    transcripts' ones that match none, over every product and rendering."""
+    from analysis.metrics import INTERRUPTION
+
+    found = known = made_up = 0
+    for product in devset.products:
+        language = devset.pack(product).language
+        for name, _, transcript in devset.calls(product, kind):
+            truth = [(o.start, o.end) for o in reference_transcript(devset.root / f"{name}.json", language).overlaps(INTERRUPTION)]
+            heard = [(o.start, o.end) for o in transcript.overlaps(INTERRUPTION)]
+            found += sum(any(a < d and c < b for c, d in heard) for a, b in truth)
+            known += len(truth)
+            made_up += sum(not any(a < d and c < b for a, b in truth) for c, d in heard)
+    return f"{kind}: {found} of {known} found, {made_up} made up"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devset", type=Path, default=ROOT.parent / "shared" / "data" / "devset")
@@ -247,6 +265,9 @@ def main() -> None:
                 for call in result["per_call"]:
                     if call["errors"]:
                         print(f"    {call['name']} ({call['outcome']}, {call['score']}): {'; '.join(call['errors'])}")
+    cut_in = [interruptions(devset, kind) for kind in kinds if kind != "text"]
+    if cut_in:
+        print(f"\nInterruptions (overlaps of 0.5 s or more) in the recordings: {'; '.join(cut_in)}")
 
 
 if __name__ == "__main__":
