@@ -4,9 +4,10 @@ The table a head of sales fills every evening: calls, talk time, score, pass rat
 objections met and handled, time clients stay stuck in objections, next steps agreed, and the
 conversion of calls with a known outcome. A call heard as one voice (a voicemail, a monologue)
 counts as a call and its talk time, but not in the score, the pass rates or the objections: its
-client's side went unchecked, so its verdicts say nothing of the manager's work. A drop is flagged when a number falls clearly below the
-manager's trailing average: by more than a practical margin and by more than chance explains
-(a z statistic under -2 for the difference of two means or two proportions).
+client's side went unchecked, so its verdicts say nothing of the manager's work. A drop is
+flagged when a number falls clearly below the manager's trailing average: by more than a
+practical margin and by more than chance explains (a z statistic under -2 for the difference
+of two means or two proportions).
 """
 
 from __future__ import annotations
