@@ -24,7 +24,8 @@ from __future__ import annotations
 import functools
 import itertools
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -215,7 +216,8 @@ class BothEncoders:
         self._segmentation: Any = None  # loaded on first use
 
     def embed(self, audio: np.ndarray, offset: float, speech: np.ndarray | None = None) -> VoiceWindows:
-        return replace(self._embed(audio, offset, speech), overlaps=self._overlaps(audio, offset))
+        with one_thread():
+            return replace(self._embed(audio, offset, speech), overlaps=self._overlaps(audio, offset))
 
     def _overlaps(self, audio: np.ndarray, offset: float) -> np.ndarray:
         from transcribe import overlap  # lazy: PyTorch underneath (seconds): only for mono calls
@@ -235,6 +237,26 @@ class BothEncoders:
         joined = np.concatenate([fine.embeddings, other.embeddings[nearest]], axis=1) / np.sqrt(2)
         parts = (fine.embeddings.shape[1], other.embeddings.shape[1])
         return replace(fine, embeddings=joined.astype(np.float32), parts=parts)
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """PyTorch on one thread in the calling thread, for the networks of the diarizer.
+
+    They run beside recognition, which has the other cores; on two threads the same work took
+    a third more CPU time (threads waiting for each other: ``bench/diarization.py``'s CPU column),
+    and took a worker's second core that ``CALLQA_THREADS=1`` leaves to the other worker. On one
+    thread, too, their sums are added in one order whatever the machine's cores, so a call's
+    voices do not change with them. PyTorch keeps the count per thread once a thread has used it:
+    other threads' counts stay as they are."""
+    import torch  # lazy: only for mono calls
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @dataclass(frozen=True)

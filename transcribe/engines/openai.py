@@ -27,8 +27,9 @@ class OpenAIWhisperEngine:
     def __init__(
         self, model: ModelFiles, *, cache_dir: Path, device: str = "auto", threads: int = 0
     ) -> None:
-        if threads:
-            torch.set_num_threads(threads)
+        # Set on this thread now, so that a mono call's diarizer, which puts its own thread on
+        # one (``diarize.one_thread``), cannot leave recognition on one by chance.
+        torch.set_num_threads(threads or torch.get_num_threads())
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         elif device.startswith("cuda") and not torch.cuda.is_available():
