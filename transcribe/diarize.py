@@ -244,8 +244,8 @@ def one_thread() -> Iterator[None]:
     """PyTorch on one thread in the calling thread, for the networks of the diarizer.
 
     They run beside recognition, which has the other cores; on two threads the same work took
-    a third more CPU time (threads waiting for each other: ``bench/diarization.py``'s CPU column),
-    and took a worker's second core that ``CALLQA_THREADS=1`` leaves to the other worker. On one
+    a fifth more CPU time (threads waiting for each other; README, Diarization), and took a
+    worker's second core that ``CALLQA_THREADS=1`` leaves to the other worker. On one
     thread, too, their sums are added in one order whatever the machine's cores, so a call's
     voices do not change with them. PyTorch keeps the count per thread once a thread has used it:
     other threads' counts stay as they are."""
