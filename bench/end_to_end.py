@@ -11,7 +11,9 @@ language, recognise, diarize where mono, analyse, store), timed from the first t
 ``callqa batch`` recognises up to 8 calls side by side (``recognize_many``); faster-whisper also
 runs one call at a time (``together=1``), as a worker does today. Reported per run: call-minutes
 per hour per core, the real-time factor, and the WER of the stored transcripts against the
-development set's reference turns; and the speed ratios. Both engines run the same weights on
+development set's reference turns; the cores the process kept busy (a mono call's diarizer runs
+beside recognition, so a one-thread process uses a little more than its core) and call-minutes
+per hour of CPU time, what a machine whose every core is busy gets; and the speed ratios. Both engines run the same weights on
 the same audio in the same run.
 """
 
@@ -72,9 +74,9 @@ def child(engine: str, together: int, files: list[Path], warm: Path, pack: Path,
         for path in group:
             shutil.copy(path, work / name / stored_name(path))
     run_batch(ctx, work / "warm", script_id)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     summary = run_batch(ctx, work / "calls", script_id, together=together)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     if summary.failed:
         raise SystemExit(f"{engine}: failed: {summary.failed}")
     errors = words = 0.0
@@ -89,7 +91,7 @@ def child(engine: str, together: int, files: list[Path], warm: Path, pack: Path,
             errors += wer(reference, said) * len(reference.split())
             words += len(reference.split())
     audio = sum(check_decodable(p) for p in files)
-    return {"seconds": seconds, "audio": audio, "wer": errors / words}
+    return {"seconds": seconds, "cpu": cpu, "audio": audio, "wer": errors / words}
 
 
 def main() -> None:
@@ -122,7 +124,8 @@ def main() -> None:
     for label, r in results.items():
         per_hour = r["audio"] / 60 / (r["seconds"] / 3600) / args.threads  # per core
         print(f"  {label:15s} {per_hour:7.0f} call-minutes per hour per core, RTF {r['seconds'] / r['audio']:.3f}, "
-              f"WER {r['wer']:.3f}")
+              f"WER {r['wer']:.3f}; {r['cpu'] / r['seconds']:.2f} cores busy, "
+              f"{r['audio'] / 60 / (r['cpu'] / 3600):.0f} call-minutes per CPU-hour")
     seconds = {label: r["seconds"] for label, r in results.items()}
     print(f"  faster-whisper is {seconds['openai-whisper'] / seconds['faster-whisper']:.1f}x openai-whisper end to end, "
           f"{seconds['  one at a time'] / seconds['faster-whisper']:.2f}x itself one call at a time")

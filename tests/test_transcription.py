@@ -83,6 +83,22 @@ def test_engines_agree_on_the_same_weights(faster, openai_engine) -> None:  # ty
         assert wer(role_text(a, role), role_text(b, role)) <= 0.15
 
 
+def test_the_reference_engine_keeps_to_the_threads_it_is_given(cache_dir) -> None:  # type: ignore[no-untyped-def]
+    """openai-whisper in a worker (one thread) stays on one thread once it has timed a call's
+    words: numba, under Whisper's word timing, set the OpenMP runtime PyTorch shares to a
+    thread per core on its first use, and the worker then kept 1.7 cores busy."""
+    code = (
+        "import sys, torch; from pathlib import Path; from transcribe import load_engine, transcribe_file; "
+        f"engine = load_engine('openai-whisper', cache_dir=Path({str(cache_dir)!r}), device='cpu', threads=1); "
+        f"words = sum(len(u.words) for u in transcribe_file({str(SPEECH / 'jfk.flac')!r}, engine).utterances); "
+        "print(words, torch.get_num_threads())"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    assert found.returncode == 0, found.stderr[-2000:]
+    words, threads = found.stdout.split()[-2:]
+    assert int(words) >= 15 and threads == "1"
+
+
 @pytest.mark.parametrize(
     ("name", "max_wer"),
     [("outbound_en.stereo", 0.15), ("inbound_en.stereo", 0.15), ("outbound_en.8k", 0.35)],

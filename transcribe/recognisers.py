@@ -156,7 +156,7 @@ def confine_pools(threads: int) -> None:
     thread but left OpenBLAS (numpy's matrix products: the log-mel features, the analysis) and
     OpenMP (scikit-learn's k-means) a thread per core, which spun on the other worker's core:
     one worker kept 1.20 cores busy, and two gave 1.60x its call-minutes an hour; with the pools
-    on one thread, 1.02 cores and 1.77x, 15 % more calls an hour from the machine
+    on one thread, 1.02 cores and 1.71-1.77x, 8-15 % more calls an hour from the machine
     (``bench/batch.py``). Libraries loaded already are set now (threadpoolctl); those loaded
     later read the environment, unless it names a count of its own."""
     from threadpoolctl import threadpool_limits  # lazy: only a process told its threads

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 import torch
 import whisper
@@ -27,8 +28,12 @@ class OpenAIWhisperEngine:
     def __init__(
         self, model: ModelFiles, *, cache_dir: Path, device: str = "auto", threads: int = 0
     ) -> None:
-        # Set on this thread now, so that a mono call's diarizer, which puts its own thread on
-        # one (``diarize.one_thread``), cannot leave recognition on one by chance.
+        # numba (under Whisper's word timing) starts its OpenMP layer on first use and sets the
+        # thread count of the OpenMP runtime PyTorch shares: a worker's one thread became two
+        # after its first call's words were timed (1.7 cores busy). Started now, before the
+        # count is set. And set on this thread now, so that a mono call's diarizer, which puts
+        # its own thread on one (``diarize.one_thread``), cannot leave recognition on one.
+        numba.get_num_threads()
         torch.set_num_threads(threads or torch.get_num_threads())
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
