@@ -13,8 +13,8 @@ runs one call at a time (``together=1``), as a worker does today. Reported per r
 per hour per core, the real-time factor, and the WER of the stored transcripts against the
 development set's reference turns; the cores the process kept busy (a mono call's diarizer runs
 beside recognition, so a one-thread process uses a little more than its core) and call-minutes
-per hour of CPU time, what a machine whose every core is busy gets; and the speed ratios. Both engines run the same weights on
-the same audio in the same run.
+per hour of CPU time, what a machine whose every core is busy gets; and the speed ratios. Both
+engines run the same weights on the same audio in the same run.
 """
 
 from __future__ import annotations
