@@ -20,7 +20,7 @@ Each setting comes from, in rising order: its default, the config file, a
 | task_time_limit | CALLQA_TASK_TIME_LIMIT  | 3600                   | seconds one worker task may run           |
 | visibility_timeout | CALLQA_VISIBILITY_TIMEOUT | 7200             | seconds before a dead worker's call is redelivered |
 | incoming_dir    | CALLQA_INCOMING_DIR     | (none)                 | folder the beat schedule scans            |
-| threads         | CALLQA_THREADS          | 0 (all); workers: 1    | CPU threads per recognition (the encoder's; its decoding loop takes one) |
+| threads         | CALLQA_THREADS          | 0 (all); workers: 1    | CPU threads per recognition (the encoder's; its decoding loop takes one); when set, the process's numeric pools too |
 | scan_interval   | CALLQA_SCAN_INTERVAL    | 300                    | seconds between scans of incoming_dir     |
 | redact          | CALLQA_REDACT           | false                  | store and show calls with personal data replaced |
 | keep_audio_days | CALLQA_KEEP_AUDIO_DAYS  | 0 (for ever)           | days a recording is kept after the call   |
