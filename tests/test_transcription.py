@@ -99,6 +99,27 @@ def test_the_reference_engine_keeps_to_the_threads_it_is_given(cache_dir) -> Non
     assert int(words) >= 15 and threads == "1"
 
 
+def test_the_reference_engine_keeps_every_core_when_the_first_call_is_mono(openai_engine, cache_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``callqa transcribe --engine openai-whisper`` (every core) on a mono call: the diarizer's
+    thread puts PyTorch on one thread for itself, and an engine loading meanwhile took that
+    count as its own, so the whole run went on one core. (``openai_engine``: the weights are
+    converted already, so that the engine loads while the diarizer runs, as it does in use.)"""
+    mixed, _ = interleaved(read_mono(SPEECH / "jfk.flac"), read_mono(SPEECH / "osr_harvard72_8k.wav"), 0.25)
+    path = write_8k(tmp_path / "mixed.wav", mixed)
+    code = (  # PyTorch imported as the command line imports it: by the engine, as it loads
+        "from pathlib import Path; from transcribe import transcribe_file; "
+        "from transcribe.recognisers import Recognisers; "
+        f"engines = Recognisers(Path({str(cache_dir)!r}), engine='openai-whisper', device='cpu'); "
+        f"found = transcribe_file({str(path)!r}, engines, encoder=engines.diarizer()); "
+        "import torch; print(found.role_method, torch.get_num_threads())"
+    )
+    default = subprocess.run([sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
+                             capture_output=True, text=True, timeout=120, check=True).stdout.split()[-1]  # fmt: skip
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    assert found.returncode == 0, found.stderr[-2000:]
+    assert found.stdout.split()[-2:] == ["diarization", default]
+
+
 @pytest.mark.parametrize(
     ("name", "max_wer"),
     [("outbound_en.stereo", 0.15), ("inbound_en.stereo", 0.15), ("outbound_en.8k", 0.35)],

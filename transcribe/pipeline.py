@@ -157,11 +157,13 @@ def _transcribing(
             # Silero VAD once per channel: recognition and the diarizer each read its probabilities.
             speech = [speech_probabilities(c) if recognition.vad else None for c in channels]
             packed = pack_speech(channels, vad=recognition.vad, probabilities=speech)
-            voices = beside.submit(encoder.embed, channels[0], offset, speech[0]) if not stereo and encoder is not None else None
             if chosen is None:
                 language = spoken_language(engines.detector(), packed.audio, options.expected_language)
                 recognition = replace(recognition, language=language)
                 chosen = _engine_for(engines, language, name)
+            # After the engine is loaded: the diarizer's thread sets PyTorch's count to one
+            # (``diarize.one_thread``), which a PyTorch engine loading meanwhile would take as its own.
+            voices = beside.submit(encoder.embed, channels[0], offset, speech[0]) if not stereo and encoder is not None else None
             if len(packed.audio):
                 result = yield _Asked(chosen, packed.audio, replace(recognition, vad=False))
                 for channel, said in _placed(result, packed, channels, options.turn_gap).items():
