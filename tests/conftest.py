@@ -351,6 +351,15 @@ def run_callqa(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
                           text=True, timeout=120, check=False)  # fmt: skip
 
 
+def in_fresh_process(code: str, env: dict[str, str] | None = None) -> str:
+    """The last line ``code`` prints, run by Python in a process of its own: for what a process
+    sets once, such as its thread counts. Where the code fails, so does the test, with its stderr."""
+    found = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                           timeout=300, check=False)  # fmt: skip
+    assert found.returncode == 0, found.stderr[-2000:]
+    return found.stdout.strip().splitlines()[-1]
+
+
 # Mono recordings of two real voices, for the diarizer's tests and benchmark (bench/diarization.py).
 Span = tuple[float, float, str]  # start, end, speaker
 

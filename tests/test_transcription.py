@@ -15,6 +15,7 @@ from conftest import (
     SPEECH,
     attribution,
     encode,
+    in_fresh_process,
     interleaved,
     interruptions,
     overlapped,
@@ -93,9 +94,7 @@ def test_the_reference_engine_keeps_to_the_threads_it_is_given(cache_dir) -> Non
         f"words = sum(len(u.words) for u in transcribe_file({str(SPEECH / 'jfk.flac')!r}, engine).utterances); "
         "print(words, torch.get_num_threads())"
     )
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
-    assert found.returncode == 0, found.stderr[-2000:]
-    words, threads = found.stdout.split()[-2:]
+    words, threads = in_fresh_process(code).split()
     assert int(words) >= 15 and threads == "1"
 
 
@@ -113,11 +112,8 @@ def test_the_reference_engine_keeps_every_core_when_the_first_call_is_mono(opena
         f"found = transcribe_file({str(path)!r}, engines, encoder=engines.diarizer()); "
         "import torch; print(found.role_method, torch.get_num_threads())"
     )
-    default = subprocess.run([sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
-                             capture_output=True, text=True, timeout=120, check=True).stdout.split()[-1]  # fmt: skip
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
-    assert found.returncode == 0, found.stderr[-2000:]
-    assert found.stdout.split()[-2:] == ["diarization", default]
+    default = in_fresh_process("import torch; print(torch.get_num_threads())")
+    assert in_fresh_process(code).split() == ["diarization", default]
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import broken_script, served
+from conftest import broken_script, in_fresh_process, served
 from sqlalchemy import func, select
 
 from storage import connect
@@ -264,9 +264,6 @@ def test_a_worker_keeps_every_thread_pool_of_its_process_to_one_thread(env: dict
     thread per core, they spun on the other worker's core (one worker kept 1.20 cores busy, and
     two gave 1.60x one's calls an hour instead of 1.71-1.77x: ``bench/batch.py``)."""
     env = {k: v for k, v in env.items() if not k.endswith("_NUM_THREADS") and k != "CALLQA_THREADS"}
-    found = subprocess.run([sys.executable, "-c", POOLS], env=env, capture_output=True, text=True, timeout=120,
-                           check=False)
-    assert found.returncode == 0, found.stderr[-2000:]
-    pools = json.loads(found.stdout.strip().splitlines()[-1])
+    pools = json.loads(in_fresh_process(POOLS, env))
     assert {api for api, _ in pools} >= {"openblas", "openmp", "torch"}, pools
     assert all(threads == 1 for _, threads in pools), pools
