@@ -180,11 +180,16 @@ def purge_task() -> dict[str, list[int]]:
 
 
 def dispatch(call_id: int, script_id: int, job_id: int, celery: Celery = app) -> None:
-    """Send one call through the chain: transcribe, then analyse (ids only)."""
+    """Send one call through the chain: transcribe, then analyse (ids only).
+
+    The time limit is the worker's own (CALLQA_TASK_TIME_LIMIT where the worker runs): Celery
+    otherwise writes the sender's into the message, and a call queued by ``callqa batch --queue``
+    or the API, whose settings have the default hour, ran its transcription under that."""
     ids = (call_id, script_id, job_id)
+    no_limit = {"time_limit": None, "soft_time_limit": None}
     chain(
-        celery.signature("callqa.transcribe", ids, immutable=True),
-        celery.signature("callqa.analyse", ids, immutable=True),
+        celery.signature("callqa.transcribe", ids, immutable=True, **no_limit),
+        celery.signature("callqa.analyse", ids, immutable=True, **no_limit),
     ).apply_async()
 
 
