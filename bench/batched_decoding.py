@@ -21,7 +21,10 @@ products) is decoded and packed as ``callqa transcribe`` does it (both sides' sp
   with timestamps, seeking on from the last whole segment (``lockstep``, each chunk apart);
 - ``across calls``: the calls themselves decoded side by side, ``--batch-size`` at a time,
   each as the sequential decoder does it, with its own earlier text as context
-  (``FasterWhisperEngine.recognize_many``).
+  (``FasterWhisperEngine.recognize_many``);
+- ``greedy first``: sequential, but each window decoded greedily first, and again with the
+  beam (and the fallback) only where that is unsure (mean log-probability under ``--unsure``)
+  or fails Whisper's checks.
 
 With ``--join N``, N calls of a folder in a row are joined into one recording (real calls run
 longer than the development set's 2 minutes: more of their windows follow a full prompt).
@@ -50,7 +53,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import jiwer
 import numpy as np
 from conftest import normalise
-from faster_whisper import BatchedInferencePipeline
+from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.transcribe import get_compression_ratio
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
@@ -144,6 +147,25 @@ def sequential(engine: FasterWhisperEngine, audio: np.ndarray) -> list[str]:
     return [w.word for s in engine.recognize(audio, OPTIONS).segments for w in s.words]
 
 
+def greedy_first(engine: FasterWhisperEngine, audio: np.ndarray, unsure: float) -> list[str]:
+    """``sequential`` with each window decoded greedily, and with the beam where that is unsure."""
+    model = engine._model
+
+    def decode(encoded: Any, prompt: list[int], tokenizer: Any, options: Any) -> tuple[Any, float, float, float]:
+        greedy = replace(options, temperatures=[0.0], beam_size=1)
+        result, avg, _, ratio = WhisperModel.generate_with_fallback(model, encoded, prompt, tokenizer, greedy)
+        done, repetitive = judge(float(ratio), float(avg), result.no_speech_prob, options)
+        if done and not repetitive and avg >= unsure:
+            return result, float(avg), 0.0, float(ratio)
+        return type(model).generate_with_fallback(model, encoded, prompt, tokenizer, options)  # type: ignore[no-any-return]
+
+    model.generate_with_fallback = decode  # this instance only, for this call
+    try:
+        return sequential(engine, audio)
+    finally:
+        del model.generate_with_fallback
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3, help="stereo calls of each development-set folder")
@@ -152,6 +174,7 @@ def main() -> None:
     parser.add_argument("--devset", type=Path, default=DEVSET)
     parser.add_argument("--join", type=int, default=1, help="calls of a folder joined into one (longer calls)")
     parser.add_argument("--ways", help="the ways to measure (comma-separated; default: all)")
+    parser.add_argument("--unsure", type=float, default=-0.7, help="greedy first: the mean log-probability under which the beam decodes again")
     args = parser.parse_args()
     engine = Recognisers.from_settings(Settings.from_env()).for_language("en")
     if not isinstance(engine, FasterWhisperEngine):
@@ -175,6 +198,7 @@ def main() -> None:
         "batched + redo": each(lambda audio: batched(engine, audio, args.batch_size, args.rate)),
         "batched + seek": each(lambda audio: batched_seek(engine, audio, args.batch_size)),
         "across calls": lambda audios: across_calls(engine, audios, args.batch_size),
+        "greedy first": each(lambda audio: greedy_first(engine, audio, args.unsure)),
     }
     calls: list[tuple[np.ndarray, str, str, int]] = []  # (packed speech, reference words, rendering, calls joined)
     audio_seconds = 0.0
