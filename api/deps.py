@@ -6,12 +6,13 @@ import hmac
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import BackgroundTasks, Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from api.security import BAD_TOKEN, NO_TOKEN
-from pipeline.context import Context
+from pipeline.context import Context, Dispatch, JobKind
+from pipeline.process import hear_as_two, process_call
 from storage import access
 from storage.managers import manager_named
 from storage.models import Call, Manager, User, WebSession
@@ -174,3 +175,22 @@ StaffPage = Annotated[WebSession, Depends(page_role(*STAFF))]
 QualityForm = Annotated[WebSession, Depends(form_role(*QUALITY))]
 TrainerForm = Annotated[WebSession, Depends(form_role(*TRAINERS))]
 ManagerForm = Annotated[WebSession, Depends(form_role(*MANAGERS))]
+
+
+def deferred(background: BackgroundTasks, ctx: Context) -> Dispatch:
+    """Jobs go to the workers' queue when a worker answers, otherwise run here, after the response."""
+    queued = ctx.queue()
+    if queued is not None:
+        return queued
+
+    def dispatch(call_id: int, script_id: int, job_id: int, kind: JobKind = "process") -> None:
+        background.add_task(_run_quietly, ctx, call_id, script_id, job_id, kind)
+
+    return dispatch
+
+
+def _run_quietly(ctx: Context, call_id: int, script_id: int, job_id: int, kind: JobKind) -> None:
+    try:
+        (hear_as_two if kind == "two_voices" else process_call)(ctx, call_id, script_id, job_id)
+    except Exception:  # noqa: BLE001, S110 - the job records the failure
+        pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -12,8 +13,15 @@ from callqa.settings import Settings
 from storage import DirectoryStore, FileStore, connect
 from transcribe.recognisers import Recognisers
 
-# Hands a stored call to the workers: (call id, script id, job id).
-Dispatch = Callable[[int, int, int], None]
+# What a job does with its call: transcribe (unless done) and analyse it; or, for a call heard
+# as one voice, transcribe it again as two and analyse it again (``pipeline.process.hear_as_two``).
+JobKind = Literal["process", "two_voices"]
+
+
+class Dispatch(Protocol):
+    """Hands a stored call's job to the workers."""
+
+    def __call__(self, call_id: int, script_id: int, job_id: int, kind: JobKind = "process") -> None: ...
 
 
 def _no_workers() -> Dispatch | None:

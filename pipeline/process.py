@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from analysis import analyze
 from callqa.errors import CallqaError, InputError
@@ -168,20 +169,24 @@ def transcribe_call(ctx: Context, call_id: int, script_id: int) -> None:
         raise error
 
 
-def transcribe_calls(ctx: Context, call_ids: Sequence[int], script_id: int) -> dict[int, Exception | None]:
+def transcribe_calls(
+    ctx: Context, call_ids: Sequence[int], script_id: int, two_voices: bool = False
+) -> dict[int, Exception | None]:
     """``transcribe_call`` for several calls at once, their speech recognised side by side
     (``pipeline.calls.load_calls``: each gets the very words it gets alone); per call, None or
-    the error that stopped it (an InputError names the call's recording by its stored name)."""
+    the error that stopped it (an InputError names the call's recording by its stored name).
+    ``two_voices``: transcribe them again, mono ones as two voices, replacing what is stored."""
     todo: dict[int, tuple[Path, TranscribeOptions]] = {}
     with ctx.sessions() as db:
         language = db.get_one(Script, script_id).language
         for call_id in call_ids:
             call = db.get_one(Call, call_id)
-            if call.transcript is None:
+            if call.transcript is None or two_voices:
                 todo[call_id] = (ctx.store.open_path(call.audio_key), TranscribeOptions(
                     expected_language=language,
                     manager_channel=ctx.settings.manager_channel_for(call.original_name),  # type: ignore[arg-type]
                     max_duration=ctx.settings.max_duration,
+                    two_voices=two_voices,
                 ))  # fmt: skip
     engines = ctx.recognisers()
     loaded = load_calls([path for path, _ in todo.values()], engines, [o for _, o in todo.values()], engines.diarizer())
@@ -192,14 +197,18 @@ def transcribe_calls(ctx: Context, call_ids: Sequence[int], script_id: int) -> d
         elif isinstance(heard, CallqaError):
             errors[call_id] = heard
         else:
-            _store_transcript(ctx, call_id, heard)
+            _store_transcript(ctx, call_id, heard, again=two_voices)
     return errors
 
 
-def _store_transcript(ctx: Context, call_id: int, loaded: LoadedCall) -> None:
+def _store_transcript(ctx: Context, call_id: int, loaded: LoadedCall, again: bool = False) -> None:
+    """Store the call's transcript; ``again``: in place of the one stored (in one transaction,
+    so the old one stays if this fails)."""
     data = json.loads(loaded.transcript.to_json()) | {"levels": loaded.levels}
     try:
         with ctx.sessions.begin() as db:
+            if again:
+                db.execute(delete(Transcript).where(Transcript.call_id == call_id))
             db.add(Transcript(call_id=call_id, engine=loaded.transcript.engine, model=loaded.transcript.model,
                               language=loaded.transcript.language, data=data))  # fmt: skip
             db.get_one(Call, call_id).duration = loaded.transcript.duration
@@ -255,6 +264,43 @@ def analyse_call(ctx: Context, call_id: int, script_id: int) -> float:
     if ctx.settings.redact:  # after the analysis, so the score is that of the call as heard
         redact_call(ctx, call_id)
     return score
+
+
+def heard_as_one_voice(db: Session, call: Call) -> int:
+    """The script version a call heard as one voice was analysed with, to hear it again as two
+    (``hear_as_two``); an InputError says why it cannot be."""
+    if call.transcript is None or call.report_id is None:
+        raise InputError(f"call {call.id} has not been transcribed and analysed yet")
+    if call.transcript.data.get("role_method") != "single-speaker":
+        raise InputError(f"call {call.id} was not heard as one voice: its two speakers are already apart")
+    if call.audio_deleted_at is not None:
+        raise InputError(f"call {call.id}: its recording was deleted ({call.audio_deleted_at:%Y-%m-%d}, retention)")
+    return db.get_one(Report, call.report_id).script_id
+
+
+def ask_two_voices(ctx: Context, call_id: int) -> tuple[int, int]:
+    """A job to hear a call heard as one voice again as two (``hear_as_two``): its script version
+    and the job's id. An InputError says why the call cannot be."""
+    with ctx.sessions.begin() as db:
+        call = db.get_one(Call, call_id)
+        script_id = heard_as_one_voice(db, call)
+        job = Job(call_id=call_id, kind="two_voices", source=call.original_name, script_id=script_id)
+        db.add(job)
+        db.flush()
+        return script_id, job.id
+
+
+def hear_as_two(ctx: Context, call_id: int, script_id: int, job_id: int | None = None) -> float:
+    """A mono call the diarizer heard as one voice, where a reviewer heard a manager and a
+    client: transcribed again as two voices and analysed again against the script version; the
+    new score. The old transcript stays until the new one is stored. As after any new analysis,
+    reviews of the old verdicts no longer count (they stay in the call's history)."""
+    with job_state(ctx, job_id):
+        with ctx.sessions() as db:
+            heard_as_one_voice(db, db.get_one(Call, call_id))  # still so when the job runs
+        if (error := transcribe_calls(ctx, [call_id], script_id, two_voices=True)[call_id]) is not None:
+            raise error
+        return analyse_call(ctx, call_id, script_id)
 
 
 def accept_recording(

@@ -461,3 +461,46 @@ def test_a_random_sample_shows_how_often_reviewers_agree_and_the_list_exports(br
 
     found = browser.get(f"/calls/{emmas}", params={"q": "busy"}).text  # from a transcript search
     assert re.search(r"<mark>busy</mark>", found) and "<mark>" not in browser.get(f"/calls/{emmas}").text
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_call_heard_as_one_voice_is_heard_again_as_two_when_a_reviewer_says_so(
+    database: str, tmp_path: Path, cache_dir: Path
+) -> None:
+    """A mono dialogue of two espeak-ng voices, as alike as one speaker's turns, is heard as one
+    voice: every word the manager's, the client's side unchecked. The reviewer who hears two asks
+    for it on the call's page; with no worker it runs in the server, and the call comes back
+    diarized and analysed again, its old reviews no longer counting."""
+    audio = Path(__file__).parent / "fixtures" / "audio" / "outbound_en.mono.wav"
+    app, tokens = site(database, tmp_path / "data", cache_dir, recordings=((audio, "Daniel", "won"),))
+    quality = {"Authorization": f"Bearer {tokens['quality']}"}
+    with TestClient(app, follow_redirects=False) as client:
+        before = client.get("/api/calls/1", headers=quality).json()
+        assert before["transcript"]["role_method"] == "single-speaker" and before["reports"][0]["one_voice"]
+        assert {u["speaker"] for u in before["transcript"]["utterances"]} == {"manager"}
+        reviewed = client.post("/api/calls/1/reviews", headers=quality, json={"target": "checkpoint:greeting", "verdict": True})
+        assert reviewed.status_code == 201, reviewed.text
+        refused = client.post("/api/calls/1/two-voices", headers={"Authorization": f"Bearer {tokens['manager']}"})
+        assert refused.status_code in (403, 404)  # Emma's role cannot, and the call is not hers
+
+        csrf = sign_in(client, "quality-user")
+        page = client.get("/calls/1").text
+        assert "Two voices: hear it again" in page
+        asked = client.post("/calls/1/two-voices", data={"csrf": csrf})
+        assert asked.status_code == 303 and asked.headers["location"] == "/calls/1"
+
+        after = client.get("/api/calls/1", headers=quality).json()
+        assert after["transcript"]["role_method"] == "diarization"
+        assert {u["speaker"] for u in after["transcript"]["utterances"]} == {"manager", "client"}
+        [report] = after["reports"]
+        assert not report["one_voice"] and report["reviewed_score"] is None  # new verdicts, not yet reviewed
+        assert [(j["kind"], j["state"]) for j in after["jobs"]][-1] == ("two_voices", "done")
+        words = [[w["word"] for u in t["utterances"] for w in u["words"]] for t in (before["transcript"], after["transcript"])]
+        assert words[0] == words[1]  # the same words, now in two voices
+        page = client.get("/calls/1").text
+        assert "Two voices: hear it again" not in page and "one voice was heard" not in page
+        assert 'class="utt client"' in page
+
+        again = client.post("/api/calls/1/two-voices", headers=quality)
+        assert again.status_code == 422
+        assert again.json()["error"] == "call 1 was not heard as one voice: its two speakers are already apart"

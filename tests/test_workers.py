@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import broken_script, in_fresh_process, served
@@ -19,6 +20,7 @@ from storage import connect
 from storage.models import Call, Job, Report, Script, Transcript
 
 CALLS = Path(__file__).parent / "fixtures" / "calls"
+AUDIO = Path(__file__).parent / "fixtures" / "audio"
 PII = Path(__file__).parent / "fixtures" / "pii"
 REDIS_DB = 11  # a database of its own on the machine's Redis
 
@@ -179,6 +181,49 @@ def test_a_call_over_the_time_limit_fails_with_the_reason(env: dict[str, str], t
     with sessions() as db:
         assert db.scalar(select(func.count()).select_from(Call)) == 1  # the recording is kept, to run again
         assert db.scalar(select(func.count()).select_from(Transcript)) == 0
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_call_heard_as_one_voice_is_heard_again_as_two_by_the_workers(env: dict[str, str], tmp_path: Path) -> None:
+    """What ``callqa serve`` does when a reviewer hears two voices and a worker answers: the job
+    goes to the queue, and a worker transcribes the call again as two voices and analyses it."""
+    from callqa.settings import Settings
+    from pipeline.context import Context
+    from pipeline.process import ask_two_voices
+    from worker.tasks import queue_for
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "outbound.wav").write_bytes((AUDIO / "outbound_en.mono.wav").read_bytes())
+    worker = start_worker(env, tmp_path / "worker.log")
+    try:
+        assert queue(folder, env)["done"] == 1
+        settings = Settings.from_env(env)
+        ctx = Context.from_settings(settings)
+        with ctx.sessions() as db:
+            call = db.scalars(select(Call)).one()
+            assert call.transcript is not None and call.transcript.data["role_method"] == "single-speaker"
+        script_id, job_id = ask_two_voices(ctx, call.id)
+        dispatch = queue_for(settings)
+        assert dispatch is not None
+        dispatch(call.id, script_id, job_id, "two_voices")
+        deadline = time.monotonic() + 120
+        while (job := _job(ctx, job_id)).state not in ("done", "failed"):
+            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+            time.sleep(0.5)
+    finally:
+        stop(worker)
+    assert (job.state, job.error) == ("done", None)
+    with ctx.sessions() as db:
+        call = db.get_one(Call, call.id)
+        assert call.transcript is not None and call.transcript.data["role_method"] == "diarization"
+        assert {u["speaker"] for u in call.transcript.data["utterances"]} == {"manager", "client"}
+        assert not db.get_one(Report, call.report_id).data["one_voice"]
+
+
+def _job(ctx: Any, job_id: int) -> Job:
+    with ctx.sessions() as db:
+        return db.get_one(Job, job_id)
 
 
 def test_a_time_limit_a_library_reraised_as_its_own_error_is_still_the_time_limit() -> None:

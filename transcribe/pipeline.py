@@ -50,6 +50,9 @@ class TranscribeOptions:
     # The language calls are expected in (the script's): kept unless the speech is clearly
     # another. Only used when ``recognition.language`` is None (told from the speech).
     expected_language: str = "en"
+    # A mono recording is split into two voices even where the diarizer would hear one (a
+    # reviewer heard a manager and a client where it heard a monologue).
+    two_voices: bool = False
 
 
 def transcribe_file(
@@ -175,7 +178,8 @@ def _transcribing(
     if stereo:
         utterances, confidence, method = _by_channel(words, options)
     else:
-        utterances, confidence, method = _by_voice(words[0], windows, options.turn_gap, getattr(encoder, "pool_runs", None))
+        pool = None if options.two_voices else getattr(encoder, "pool_runs", None)
+        utterances, confidence, method = _by_voice(words[0], windows, options.turn_gap, pool)
     return Transcript(
         utterances=tuple(sorted(utterances, key=lambda u: (u.start, u.channel))),
         language=recognition.language or "en",

@@ -29,9 +29,9 @@ from sqlalchemy.exc import OperationalError
 from callqa.errors import InputError
 from callqa.settings import Settings
 from pipeline.batch import enqueue_folder
-from pipeline.context import Context, Dispatch
+from pipeline.context import Context, Dispatch, JobKind
 from pipeline.jobs import fail_job, job_state
-from pipeline.process import analyse_call, transcribe_call
+from pipeline.process import analyse_call, hear_as_two, transcribe_call
 from pipeline.redaction import redact_failed
 from pipeline.retention import purge
 from pipeline.scripts import register_script
@@ -132,6 +132,14 @@ def analyse_task(self: Any, call_id: int, script_id: int, job_id: int | None = N
         return analyse_call(context(), call_id, script_id)
 
 
+@app.task(name="callqa.two_voices", bind=True, base=CallStep, autoretry_for=TRANSIENT, retry_backoff=True,
+          retry_backoff_max=300, max_retries=5)  # fmt: skip
+def two_voices_task(self: Any, call_id: int, script_id: int, job_id: int | None = None) -> float:
+    """A call heard as one voice, heard again as two (``pipeline.process.hear_as_two``)."""
+    with _time_limit():
+        return hear_as_two(context(), call_id, script_id, job_id)
+
+
 @contextlib.contextmanager
 def _time_limit() -> Iterator[None]:
     """The soft time limit as a plain reason on the job, not retried."""
@@ -179,14 +187,18 @@ def purge_task() -> dict[str, list[int]]:
     return dataclasses.asdict(purge(context()))
 
 
-def dispatch(call_id: int, script_id: int, job_id: int, celery: Celery = app) -> None:
-    """Send one call through the chain: transcribe, then analyse (ids only).
+def dispatch(call_id: int, script_id: int, job_id: int, kind: JobKind = "process", celery: Celery = app) -> None:
+    """Send one call through the chain: transcribe, then analyse (ids only); or, for a job of
+    kind ``two_voices``, to ``two_voices_task``.
 
     The time limit is the worker's own (CALLQA_TASK_TIME_LIMIT where the worker runs): Celery
     otherwise writes the sender's into the message, and a call queued by ``callqa batch --queue``
     or the API, whose settings have the default hour, ran its transcription under that."""
     ids = (call_id, script_id, job_id)
     no_limit = {"time_limit": None, "soft_time_limit": None}
+    if kind == "two_voices":
+        celery.signature("callqa.two_voices", ids, immutable=True, **no_limit).apply_async()
+        return
     chain(
         celery.signature("callqa.transcribe", ids, immutable=True, **no_limit),
         celery.signature("callqa.analyse", ids, immutable=True, **no_limit),

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,11 +22,13 @@ from api.deps import (
     QualityForm,
     RowId,
     audit,
+    deferred,
     own_call,
     own_manager,
 )
 from api.pages.templating import anchor, render
 from callqa.errors import InputError
+from pipeline.process import ask_two_voices
 from pipeline.retention import hold
 from pipeline.review import agreement, dispute, machine_verdicts, mistake_target, review, targets
 from scripts_lib import parse_pack
@@ -39,7 +41,7 @@ from storage.calls import (
     verdict_chips,
 )
 from storage.managers import manager_named, manager_names
-from storage.models import Call, Report
+from storage.models import Call, Job, Report
 from storage.reviews import disputes, reviews_of
 from storage.sampling import sample as draw
 from storage.scripts import script_sources
@@ -159,6 +161,7 @@ def call_page(
     elif done:
         notice = "Dispute sent to the quality department"
     answers = {r.answers: r for r in reviews if r.answers is not None}
+    heard_again = db.scalar(select(Job).where(Job.call_id == call.id, Job.kind == "two_voices").order_by(Job.id.desc()))
     return render(request, "call.html", session, section="calls", call=call,
                   report=(report.reviewed or report.data) if report else None,
                   machine=machine_verdicts(report.data) if report else {},
@@ -170,7 +173,8 @@ def call_page(
                   machine_score=report.score if report else None, mistake_target=mistake_target,
                   dismissed=[m for m in (report.data["mistakes"] if report else [])  # a reviewer can restore them
                              if verdicts.get(mistake_target(m["code"], m["start"])[0]) is False and is_penalty(m["code"])],
-                  targets=targets(report.data) if report else {}, searched=_searched(q))  # fmt: skip
+                  targets=targets(report.data) if report else {}, searched=_searched(q),
+                  heard_again=heard_again)  # fmt: skip
 
 
 def _searched(q: str) -> Callable[[str], bool] | None:
@@ -208,6 +212,17 @@ def dispute_form(
     own_call(session.user, db.get(Call, call_id))
     dispute(ctx, call_id, session.user, target, comment)
     return RedirectResponse(f"/calls/{call_id}?done=dispute", status_code=303)
+
+
+@router.post("/calls/{call_id}/two-voices")
+def two_voices_form(
+    call_id: RowId, db: DbDep, session: QualityForm, ctx: ContextDep, background: BackgroundTasks
+) -> RedirectResponse:
+    """A call heard as one voice, heard again as two (``pipeline.process.hear_as_two``)."""
+    own_call(session.user, db.get(Call, call_id))
+    script_id, job_id = ask_two_voices(ctx, call_id)
+    deferred(background, ctx)(call_id, script_id, job_id, "two_voices")
+    return RedirectResponse(f"/calls/{call_id}", status_code=303)
 
 
 @router.post("/calls/{call_id}/hold")

@@ -22,13 +22,23 @@ from fastapi import (
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
-from api.deps import ContextDep, DbDep, Quality, RowId, UserDep, audit, own_call, own_manager
+from api.deps import (
+    ContextDep,
+    DbDep,
+    Quality,
+    RowId,
+    UserDep,
+    audit,
+    deferred,
+    own_call,
+    own_manager,
+)
 from api.routes import attachment
 from api.routes.reviews import history
 from callqa.errors import InputError
-from pipeline.context import Context, Dispatch
+from pipeline.context import Context
 from pipeline.metadata import CallInfo, MetadataError, parse
-from pipeline.process import accept_recording, process_call
+from pipeline.process import accept_recording, ask_two_voices
 from pipeline.retention import hold as hold_call_for
 from pipeline.scripts import resolve_script
 from storage import FileStore
@@ -216,28 +226,21 @@ def _accept(
             raise InputError(str(error).replace(str(upload), name)) from None
         script_id = resolve_script(ctx.sessions, script_name)
         call_id, job_id = accept_recording(
-            ctx, upload, name, info, script_id, _deferred(background, ctx)
+            ctx, upload, name, info, script_id, deferred(background, ctx)
         )
     return {"call": call_id, "job": job_id, "status": "queued" if job_id else "already analysed"}
 
 
-def _deferred(background: BackgroundTasks, ctx: Context) -> Dispatch:
-    """Process on the workers' queue when a worker answers, otherwise here, after the response."""
-    queued = ctx.queue()
-    if queued is not None:
-        return queued
-
-    def dispatch(call_id: int, script_id: int, job_id: int) -> None:
-        background.add_task(_process_quietly, ctx, call_id, script_id, job_id)
-
-    return dispatch
-
-
-def _process_quietly(ctx: Context, call_id: int, script_id: int, job_id: int) -> None:
-    try:
-        process_call(ctx, call_id, script_id, job_id)
-    except Exception:  # noqa: BLE001, S110 - the job records the failure
-        pass
+@router.post("/calls/{call_id}/two-voices", status_code=202)
+def two_voices(call_id: RowId, background: BackgroundTasks, ctx: ContextDep, db: DbDep, user: Quality) -> dict[str, Any]:
+    """A mono call heard as one voice (a voicemail, a monologue) where the reviewer hears a manager
+    and a client: it is transcribed again as two voices and analysed again, by the workers or
+    here after the response. Reviews of its old verdicts no longer count. 422 with the reason
+    where it cannot be (heard as two already, not analysed yet, recording deleted)."""
+    own_call(user, db.get(Call, call_id))
+    script_id, job_id = ask_two_voices(ctx, call_id)
+    deferred(background, ctx)(call_id, script_id, job_id, "two_voices")
+    return {"call": call_id, "job": job_id, "status": "queued"}
 
 
 class Hold(BaseModel):
