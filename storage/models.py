@@ -164,7 +164,7 @@ class Job(Base):
     call_id: Mapped[int | None] = mapped_column(
         ForeignKey("calls.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(20))  # process or rescore
+    kind: Mapped[str] = mapped_column(String(20))  # process, rescore or two_voices
     source: Mapped[str] = mapped_column(String(500))  # the recording's path as given
     state: Mapped[str] = mapped_column(String(10), default="queued", index=True)
     error: Mapped[str | None] = mapped_column(Text)
