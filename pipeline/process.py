@@ -284,6 +284,9 @@ def ask_two_voices(ctx: Context, call_id: int) -> tuple[int, int]:
     with ctx.sessions.begin() as db:
         call = db.get_one(Call, call_id)
         script_id = heard_as_one_voice(db, call)
+        waiting = select(Job.id).where(Job.call_id == call_id, Job.kind == "two_voices", Job.state.in_(("queued", "running")))
+        if (running := db.scalar(waiting)) is not None:
+            raise InputError(f"call {call_id} is being heard again as two voices already (job {running})")
         job = Job(call_id=call_id, kind="two_voices", source=call.original_name, script_id=script_id)
         db.add(job)
         db.flush()

@@ -187,6 +187,7 @@ def test_a_call_over_the_time_limit_fails_with_the_reason(env: dict[str, str], t
 def test_a_call_heard_as_one_voice_is_heard_again_as_two_by_the_workers(env: dict[str, str], tmp_path: Path) -> None:
     """What ``callqa serve`` does when a reviewer hears two voices and a worker answers: the job
     goes to the queue, and a worker transcribes the call again as two voices and analyses it."""
+    from callqa.errors import InputError
     from callqa.settings import Settings
     from pipeline.context import Context
     from pipeline.process import ask_two_voices
@@ -204,6 +205,8 @@ def test_a_call_heard_as_one_voice_is_heard_again_as_two_by_the_workers(env: dic
             call = db.scalars(select(Call)).one()
             assert call.transcript is not None and call.transcript.data["role_method"] == "single-speaker"
         script_id, job_id = ask_two_voices(ctx, call.id)
+        with pytest.raises(InputError, match=rf"^call {call.id} is being heard again as two voices already \(job {job_id}\)$"):
+            ask_two_voices(ctx, call.id)  # asked twice: one job
         dispatch = queue_for(settings)
         assert dispatch is not None
         dispatch(call.id, script_id, job_id, "two_voices")
