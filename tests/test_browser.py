@@ -215,6 +215,38 @@ def test_a_gsm_recording_plays_in_chromium(tmp_path: Path, cache_dir: Path) -> N
         browser.close()
 
 
+def test_a_reviewer_hears_a_one_voice_call_as_two_in_chromium(tmp_path: Path, cache_dir: Path) -> None:
+    """The call page of a mono dialogue heard as one voice: the reviewer clicks "Two voices", is
+    told it is being heard again, and on reloading finds the client's turns apart."""
+    from playwright.sync_api import expect, sync_playwright
+
+    mono = Path(__file__).parent / "fixtures" / "audio" / "outbound_en.mono.wav"
+    app, _ = site(f"sqlite:///{tmp_path / 'data' / 'callqa.db'}", tmp_path / "data", cache_dir,
+                  recordings=((mono, "Daniel", "won"),))  # fmt: skip
+    with in_thread(app) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{url}/login?next=/calls/1")
+        page.get_by_label("User name").fill("quality-user")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text("one voice was heard")).to_be_visible()
+        expect(page.locator("li.utt.client")).to_have_count(0)
+        page.get_by_role("button", name="Two voices: hear it again").click()
+        expect(page).to_have_url(f"{url}/calls/1")
+        deadline = time.monotonic() + 120
+        while not page.locator("li.utt.client").count():  # the server hears it after answering
+            assert time.monotonic() < deadline, page.content()
+            page.wait_for_timeout(500)
+            page.reload()
+        expect(page.get_by_text("one voice was heard")).to_have_count(0)
+        expect(page.get_by_role("button", name="Two voices: hear it again")).to_have_count(0)
+        assert not errors, errors
+        browser.close()
+
+
 def test_every_page_passes_the_axe_accessibility_checks(server: str) -> None:
     """axe-core's checks (labels, contrast, keyboard reach, landmarks) on every page, as a reviewer
     (the review form) and as a trainer (the script editor)."""
