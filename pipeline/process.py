@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from analysis import analyze
 from callqa.errors import CallqaError, InputError
@@ -266,27 +265,21 @@ def analyse_call(ctx: Context, call_id: int, script_id: int) -> float:
     return score
 
 
-def heard_as_one_voice(db: Session, call: Call) -> int:
-    """The script version a call heard as one voice was analysed with, to hear it again as two
-    (``hear_as_two``); an InputError says why it cannot be."""
-    if call.transcript is None or call.report_id is None:
-        raise InputError(f"call {call.id} has not been transcribed and analysed yet")
-    if call.transcript.data.get("role_method") != "single-speaker":
-        raise InputError(f"call {call.id} was not heard as one voice: its two speakers are already apart")
-    if call.audio_deleted_at is not None:
-        raise InputError(f"call {call.id}: its recording was deleted ({call.audio_deleted_at:%Y-%m-%d}, retention)")
-    return db.get_one(Report, call.report_id).script_id
-
-
 def ask_two_voices(ctx: Context, call_id: int) -> tuple[int, int]:
-    """A job to hear a call heard as one voice again as two (``hear_as_two``): its script version
-    and the job's id. An InputError says why the call cannot be."""
+    """A job to hear a call heard as one voice again as two (``hear_as_two``): the script version
+    it was analysed with, and the job's id. An InputError says why the call cannot be."""
     with ctx.sessions.begin() as db:
         call = db.get_one(Call, call_id)
-        script_id = heard_as_one_voice(db, call)
+        if call.transcript is None or call.report_id is None:
+            raise InputError(f"call {call_id} has not been transcribed and analysed yet")
+        if not _one_voice(call):
+            raise InputError(f"call {call_id} was not heard as one voice: its two speakers are already apart")
+        if call.audio_deleted_at is not None:
+            raise InputError(f"call {call_id}: its recording was deleted ({call.audio_deleted_at:%Y-%m-%d}, retention)")
         waiting = select(Job.id).where(Job.call_id == call_id, Job.kind == "two_voices", Job.state.in_(("queued", "running")))
         if (running := db.scalar(waiting)) is not None:
             raise InputError(f"call {call_id} is being heard again as two voices already (job {running})")
+        script_id = db.get_one(Report, call.report_id).script_id
         job = Job(call_id=call_id, kind="two_voices", source=call.original_name, script_id=script_id)
         db.add(job)
         db.flush()
@@ -297,13 +290,20 @@ def hear_as_two(ctx: Context, call_id: int, script_id: int, job_id: int | None =
     """A mono call the diarizer heard as one voice, where a reviewer heard a manager and a
     client: transcribed again as two voices and analysed again against the script version; the
     new score. The old transcript stays until the new one is stored. As after any new analysis,
-    reviews of the old verdicts no longer count (they stay in the call's history)."""
+    reviews of the old verdicts no longer count (they stay in the call's history).
+
+    A second attempt (a retry after a database error, or a redelivery after a worker died)
+    that finds the two-voice transcript stored already only analyses."""
     with job_state(ctx, job_id):
         with ctx.sessions() as db:
-            heard_as_one_voice(db, db.get_one(Call, call_id))  # still so when the job runs
-        if (error := transcribe_calls(ctx, [call_id], script_id, two_voices=True)[call_id]) is not None:
+            again = _one_voice(db.get_one(Call, call_id))
+        if again and (error := transcribe_calls(ctx, [call_id], script_id, two_voices=True)[call_id]) is not None:
             raise error
         return analyse_call(ctx, call_id, script_id)
+
+
+def _one_voice(call: Call) -> bool:
+    return call.transcript is not None and call.transcript.data.get("role_method") == "single-speaker"
 
 
 def accept_recording(

@@ -504,3 +504,15 @@ def test_a_call_heard_as_one_voice_is_heard_again_as_two_when_a_reviewer_says_so
         again = client.post("/api/calls/1/two-voices", headers=quality)
         assert again.status_code == 422
         assert again.json()["error"] == "call 1 was not heard as one voice: its two speakers are already apart"
+
+    # The job run a second time, as a retry after a database error or a redelivery after a
+    # worker died once the transcript was stored: it analyses, rather than failing the job.
+    from sqlalchemy import select
+
+    from pipeline.process import hear_as_two
+    from storage.models import Job
+
+    ctx = app.state.context
+    with ctx.sessions() as db:
+        job = db.scalars(select(Job).where(Job.kind == "two_voices")).one()
+    assert hear_as_two(ctx, 1, job.script_id) == report["score"]
