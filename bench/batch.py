@@ -26,12 +26,12 @@ import tempfile
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from conftest import CALLS, create_database, drop_database
 from end_to_end import DEVSET, stored_name
 from end_to_end import calls as devset_calls
-
-ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-CALLS = ROOT / "tests" / "fixtures" / "calls"
 
 
 def busy_seconds() -> float:
@@ -60,12 +60,8 @@ def run(
     redis.Redis.from_url(url).flushdb()
     database = f"sqlite:///{data / 'callqa.db'}"
     if postgres:  # a fresh database of its own on the machine's PostgreSQL
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS callqa_bench_{concurrency}")
-            admin.execute(f"CREATE DATABASE callqa_bench_{concurrency}")
-        database = PG_ADMIN.rsplit("/", 1)[0] + f"/callqa_bench_{concurrency}"
+        drop_database(f"callqa_bench_{concurrency}", missing_ok=True)  # left by a run cut short
+        database = create_database(f"callqa_bench_{concurrency}")
     env = {**os.environ, "CALLQA_DATA_DIR": str(data), "CALLQA_REDIS_URL": url,
            "CALLQA_CACHE_DIR": str(work / "cache"), "CALLQA_DATABASE_URL": database}  # fmt: skip
     log = (work / f"worker{concurrency}.log").open("wb")
@@ -92,10 +88,7 @@ def run(
         worker.wait()
         redis.Redis.from_url(url).flushdb()
         if postgres:
-            import psycopg
-
-            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-                admin.execute(f"DROP DATABASE IF EXISTS callqa_bench_{concurrency} WITH (FORCE)")
+            drop_database(f"callqa_bench_{concurrency}")
 
 
 def main() -> None:

@@ -134,12 +134,12 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     name = f"callqa_test_{uuid.uuid4().hex[:12]}"
     try:
-        yield _create_database(name)
+        yield create_database(name)
     finally:
-        _drop_database(name)
+        drop_database(name)
 
 
-def _create_database(name: str) -> str:
+def create_database(name: str) -> str:
     """A new, empty PostgreSQL database; its URL."""
     import psycopg
 
@@ -148,11 +148,11 @@ def _create_database(name: str) -> str:
     return f"postgresql://postgres@127.0.0.1:5432/{name}"
 
 
-def _drop_database(name: str) -> None:
+def drop_database(name: str, missing_ok: bool = False) -> None:
     import psycopg
 
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.execute(f'DROP DATABASE {"IF EXISTS " if missing_ok else ""}"{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -161,7 +161,7 @@ def _drop_site_templates() -> Iterator[None]:
     yield
     for template, _, _ in _SITES.values():
         if template.startswith("postgresql"):
-            _drop_database(template.rsplit("/", 1)[1])
+            drop_database(template.rsplit("/", 1)[1])
 
 
 CALLS = Path(__file__).parent / "fixtures" / "calls"
@@ -214,7 +214,7 @@ def _built_site(
 
     name = f"callqa_test_site_{uuid.uuid4().hex[:12]}"
     folder = cache_dir / "sites" / name
-    database = f"sqlite:///{folder / 'callqa.db'}" if kind == "sqlite" else _create_database(name)
+    database = f"sqlite:///{folder / 'callqa.db'}" if kind == "sqlite" else create_database(name)
     ctx = Context.from_settings(_site_settings(database, folder, cache_dir, env))
     script = register_script(ctx.sessions, "b2b_outbound")
     for path, manager, outcome in recordings:
