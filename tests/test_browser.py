@@ -236,11 +236,13 @@ def test_a_reviewer_hears_a_one_voice_call_as_two_in_chromium(tmp_path: Path, ca
         expect(page.locator("li.utt.client")).to_have_count(0)
         page.get_by_role("button", name="Two voices: hear it again").click()
         expect(page).to_have_url(f"{url}/calls/1")
+        expect(page.get_by_text("Being heard again as two voices")).to_be_visible()
         deadline = time.monotonic() + 120
-        while not page.locator("li.utt.client").count():  # the server hears it after answering
+        while page.get_by_text("Being heard again as two voices").count():  # the server hears it after answering
             assert time.monotonic() < deadline, page.content()
             page.wait_for_timeout(500)
             page.reload()
+        expect(page.locator("li.utt.client").first).to_be_visible()
         expect(page.get_by_text("one voice was heard")).to_have_count(0)
         expect(page.get_by_role("button", name="Two voices: hear it again")).to_have_count(0)
         assert not errors, errors
