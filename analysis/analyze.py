@@ -16,7 +16,9 @@ from analysis.matching import Match, Phrase, compile_phrases, match
 from analysis.meaning import CUT, UNSURE, CompiledFamily, Item, compile_family, features, share_of
 from analysis.meaning import matches as family_matches
 from analysis.metrics import INTERRUPTION, conversation_metrics, silences
+from analysis.objection_types import Resistance, pack_types, resistance, unfitted
 from analysis.objections import find_objections
+from analysis.pushback import PushbackModel, said_in_call, shipped_model
 from analysis.report import CallReport, CheckpointResult, ForbiddenHit, ObjectionResult, ScriptRef
 from analysis.scoring import score_call
 from analysis.semantic import SentenceEncoder, bundled_encoder
@@ -111,6 +113,7 @@ def analyze(
     overrides: Mapping[str, bool] | None = None,
     encoder: SentenceEncoder | Literal["bundled"] | None = "bundled",
     models: Mapping[Family, Model] | None = None,
+    pushback: PushbackModel | None = None,
 ) -> CallReport:
     """Check ``transcript`` against ``pack``. ``levels``: speech dBFS per side, if the audio was read.
 
@@ -121,7 +124,8 @@ def analyze(
     ``encoder``: sentence vectors for matching by meaning (``"bundled"``: the one callqa ships);
     None compares wording only, as does a pack in a language the encoder does not serve (the
     report's ``warnings`` say so). ``models``: the weights that combine the ways of matching
-    (None: those callqa ships; ``bench/meaning.py`` fits others).
+    (None: those callqa ships; ``bench/meaning.py`` fits others). ``pushback``: the model of the
+    client's pushback (None: the one callqa ships; a team's own from ``callqa calibrate``).
     """
     if transcript.language != pack.language:
         raise InputError(
@@ -139,20 +143,24 @@ def analyze(
     vectors = sentence_vectors(encoder, transcript, found) if encoder else None
     manager = [i for i, u in enumerate(found) if u.speaker == "manager"]
 
-    def verdicts(family: CompiledFamily, floor: float = CUT) -> list[Match]:
+    def verdicts(family: CompiledFamily, floor: float = CUT, resisting: Resistance | None = None) -> list[Match]:
         """The family's matches at ``floor`` or more (under CUT: near misses, by meaning only)."""
         if vectors is None:
             speakers = {i.id: i.speaker for i in family.items}
             return [m for m in match(family.lexical, found) if found[m.unit].speaker == speakers[m.item]]
-        values, nearest, how = features(family, found, vectors, transcript.duration)
+        values, nearest, how = features(family, found, vectors, transcript.duration, resisting)
         model = (models or shipped_models())[family.family]
         return family_matches(family, found, values, nearest, how, model, floor)
 
     near = CUT - UNSURE
     checkpoints = check_checkpoints(pack, found, verdicts(compiled.checkpoints, near), transcript.duration)
-    objections, possible, stuck = find_objections(
-        pack, found, verdicts(compiled.objections, near), verdicts(compiled.techniques)
-    )
+    if vectors is None:
+        said = verdicts(compiled.objections)
+    else:
+        resisting = pushback_of(compiled.objections, found, vectors, pushback)
+        said = verdicts(compiled.objections, near, resisting)
+        said += unfitted(resisting, found, [m for m in said if m.confidence >= CUT], CUT)
+    objections, possible, stuck = find_objections(pack, found, said, verdicts(compiled.techniques))
     severity = {f.phrase: f.severity for f in pack.forbidden}
     forbidden = tuple(
         ForbiddenHit(
@@ -192,6 +200,26 @@ def analyze(
         warnings=tuple(w for w in (warning, ONE_VOICE if alone else None) if w),
         one_voice=alone,
     )
+
+
+def pushback_of(
+    family: CompiledFamily,
+    found: Sequence[Unit],
+    vectors: tuple[np.ndarray, np.ndarray],
+    model: PushbackModel | None = None,
+) -> Resistance:
+    """How each sentence of a call pushes back, by ``model`` (None: the one callqa ships), as
+    features of the objection ``family``; ``vectors``: the sentences' and the turns'."""
+    model = model or shipped_model()
+    said = said_in_call(found, family.language)
+    sentences, turns = vectors
+    befores = np.zeros_like(sentences)
+    for i, (u, s) in enumerate(zip(found, said, strict=True)):
+        if s.before is not None:
+            befores[i] = turns[u.turn - 1]
+    own = turns[[u.turn for u in found]] if found else np.zeros_like(sentences)
+    types = pack_types(model, [item.id for item in family.items], family.vectors)
+    return resistance(model, types, found, said, (sentences, own, befores))
 
 
 # What a recording heard as one voice leaves unchecked.

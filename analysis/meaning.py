@@ -20,7 +20,10 @@ per family (checkpoints, objections, techniques):
   ``agreed``: the other side says yes to it (a next step is a day agreed);
 - ``pushback``: a negation or a "but" (the shape of an objection);
 - ``outside`` / ``order_gap``: outside the item's time window, and how far the
-  sentence falls from where the script's order puts the item.
+  sentence falls from where the script's order puts the item;
+- ``resists`` / ``type_fit`` (objections): the log-odds that the client's sentence pushes back
+  at all, and how its generic type fits the item's, by the pushback model trained on the
+  corpus (``analysis.objection_types``).
 
 The confidence is the model's probability; a sentence carries the item at CUT
 (0.5) or more, and a verdict within UNSURE of it is one a reviewer should hear.
@@ -41,6 +44,7 @@ import numpy as np
 from analysis.cues import agrees, closes, names_time, pushes_back, takes_up
 from analysis.language import LanguagePipeline
 from analysis.matching import METHODS, Match, Phrase, compile_phrases, lexical, method_name
+from analysis.objection_types import Resistance
 from analysis.semantic import SentenceEncoder, similarity
 from analysis.units import Unit
 from analysis.weights import FEATURES, Family, Model
@@ -148,16 +152,18 @@ def features(
     units: Sequence[Unit],
     vectors: tuple[np.ndarray, np.ndarray] | None,
     duration: float,
+    resisting: Resistance | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The feature array (item, unit, FEATURES), and per (item, unit) the nearest example phrase
-    by meaning and how the best lexical match was found (see ``_lexical_by_item``). ``vectors``:
-    the sentences' and the turns' (None: wording and the dialogue only)."""
+    by meaning and how the best lexical match was found (see ``lexical_by_item``). ``vectors``:
+    the sentences' and the turns' (None: wording and the dialogue only); ``resisting``: the
+    pushback model's view of the sentences (objections)."""
     n_items, n_units, language = len(compiled.items), len(units), compiled.language
     values = np.zeros((n_items, n_units, len(FEATURES)))
     nearest = np.zeros((n_items, n_units), dtype=int)
     if not n_units or not n_items:
         return values, nearest, np.zeros((n_items, n_units), dtype=int)
-    lexical_best, lexical_how = _lexical_by_item(compiled, units)
+    lexical_best, lexical_how = lexical_by_item(compiled, units)
     if vectors is not None:
         sentences, turns = vectors
         turn_of = np.array([u.turn for u in units])
@@ -193,6 +199,9 @@ def features(
         values[k, :, 11] = outside
         if item.position is not None and duration > 0:
             values[k, :, 12] = np.abs(starts / duration - item.position)
+    if resisting is not None:
+        values[:, :, 13] = resisting.log_odds
+        values[:, :, 14] = resisting.fit
     return values, nearest, lexical_how
 
 
@@ -203,7 +212,7 @@ def _beyond_others(scores: np.ndarray) -> np.ndarray:
     return np.asarray(scores - best_other)
 
 
-def _lexical_by_item(compiled: CompiledFamily, units: Sequence[Unit]) -> tuple[np.ndarray, np.ndarray]:
+def lexical_by_item(compiled: CompiledFamily, units: Sequence[Unit]) -> tuple[np.ndarray, np.ndarray]:
     """Per (item, unit): the best lexical confidence over the item's phrases, and how it was found
     (``phrase index * len(METHODS) + method index``)."""
     best = np.zeros((len(compiled.items), len(units)))
@@ -246,7 +255,7 @@ def matches(
     found = []
     for k, item in enumerate(compiled.items):
         for u in map(int, np.flatnonzero(confidence[k] >= floor)):
-            if units[u].speaker != item.speaker or (values[k, u, 1] < 0.5 and _vague(units, u, compiled)):
+            if units[u].speaker != item.speaker or (values[k, u, 1] < 0.5 and vague(units, u, compiled.family, compiled.language)):
                 continue
             if values[k, u, 1] >= 0.5:
                 p, method = divmod(int(lexical_how[k, u]), len(METHODS))
@@ -264,16 +273,16 @@ def matches(
 SHORT_WORDS = 3
 
 
-def _vague(units: Sequence[Unit], i: int, compiled: CompiledFamily) -> bool:
+def vague(units: Sequence[Unit], i: int, family: Family, language: str) -> bool:
     """Is a match by meaning alone no evidence here: a too-short sentence; for an objection, a
     goodbye, or a question or an answer that takes a step (a day named, or a yes to the
     manager's day) without a "but" or a "not"?"""
     unit = units[i]
     if len(unit.words) < SHORT_WORDS:
         return True
-    if compiled.family != "objection":
+    if family != "objection":
         return False
-    said, language = " ".join(unit.words), compiled.language
+    said = " ".join(unit.words)
     before = next((u for u in reversed(units[:i]) if u.speaker != unit.speaker), None)
     answering = before is not None and before.turn == unit.turn - 1
     takes_step = answering and takes_up(units, i, language)

@@ -4,8 +4,8 @@ The manager's response to an objection is what the manager says before the
 client speaks again (a short "okay" from the client does not end it). Its
 techniques are the pack's techniques found in it. The outcome is read from
 what the client does next: the same objection again is ``repeated``; no more
-words from the client, a last word that is a refusal, or nothing more than a
-few words and a goodbye (no day or time agreed: "Yeah, that's what I
+words from the client, a last word that is a refusal, a last turn that pushes back
+with no step taken since, or nothing more than a few words and a goodbye (no day or time agreed: "Yeah, that's what I
 thought. Bye.") is ``ended``; anything else is ``moved_on``. An objection is
 handled when the manager used a technique and the client moved on.
 
@@ -23,6 +23,7 @@ from analysis.cues import closes, takes_up
 from analysis.matching import Match
 from analysis.meaning import CUT, is_unsure
 from analysis.metrics import covered
+from analysis.objection_types import OTHER, OTHER_TITLE
 from analysis.report import ObjectionResult, Outcome, Response
 from analysis.units import Unit
 from scripts_lib.schema import ScriptPack
@@ -49,18 +50,22 @@ def find_objections(
     objection_matches: Sequence[Match],
     technique_matches: Sequence[Match],
 ) -> tuple[tuple[ObjectionResult, ...], tuple[ObjectionResult, ...], float]:
-    """The objections in time order, the possible ones (``objection_matches`` under CUT: per type
-    not raised, the client's nearest sentence), and the seconds the client stayed stuck in them."""
-    raised = _raised(units, [m for m in objection_matches if m.confidence >= CUT])
+    """The objections in time order, the possible ones (per type not raised, the client's surest
+    sentence under CUT; and the surest pushback that fits no pack type, OTHER), and the seconds
+    the client stayed stuck in them."""
+    raised = _raised(units, [m for m in objection_matches if m.confidence >= CUT and m.item != OTHER])
     said = {i for r in raised for i in r.units}
     types = {r.type for r in raised}
     below = [
         m for m in objection_matches
-        if m.confidence < CUT and m.item not in types and m.unit not in said and units[m.unit].speaker == "client"
+        if (m.confidence < CUT or m.item == OTHER) and m.item not in types and m.unit not in said
+        and units[m.unit].speaker == "client"
     ]  # fmt: skip
     nearest = {m.item: m for m in sorted(below, key=lambda m: m.confidence)}  # the surest of each type
     possible = sorted((_Raised(m.item, (m.unit,), m.confidence) for m in nearest.values()), key=lambda r: r.units)
-    tell = _Teller(pack, units, technique_matches, {i: r.type for r in raised for i in r.units})
+    # A refusal that fits no type ("No. Forget it.") is pushback all the same.
+    refusing = {m.unit: OTHER for m in objection_matches if m.item == OTHER and m.confidence >= CUT}
+    tell = _Teller(pack, units, technique_matches, refusing | {i: r.type for r in raised for i in r.units})
     results, stuck = [], []
     for r in raised:
         results.append(tell(r))
@@ -78,7 +83,7 @@ class _Teller:
         type_by_unit: dict[int, str],
     ) -> None:  # fmt: skip
         self.pack, self.units, self.type_by_unit = pack, units, type_by_unit
-        self.titles = {o.id: o.title for o in pack.objections}
+        self.titles = {OTHER: OTHER_TITLE} | {o.id: o.title for o in pack.objections}
         self.techniques_by_unit: dict[int, list[str]] = {}
         for m in technique_matches:
             if units[m.unit].speaker == "manager":
@@ -166,10 +171,12 @@ def _outcome(
     took_up = any(takes_up(units, i, language) for i, u in enumerate(units) if u.turn in later)
     if rest < ENDED_WORDS and not took_up:
         return "ended"
-    if len(later) == 1:
-        last = [u for u in units if u.turn == later[0]]
-        if any(_NEGATIONS.intersection(u.words) for u in last):
-            return "ended"
+    last = [i for i, u in enumerate(units) if u.turn == later[-1]]
+    if len(later) == 1 and any(_NEGATIONS.intersection(units[i].words) for i in last):
+        return "ended"
+    # The client's last turn pushes back with no step taken since: the worry stood to the end.
+    if not took_up and any(type_by_unit.get(i) for i in last):
+        return "ended"
     return "moved_on"
 
 

@@ -14,7 +14,7 @@ import numpy as np
 Family = Literal["checkpoint", "objection", "technique"]
 FEATURES = (
     "meaning", "wording", "distinct", "turn", "common", "common_distinct", "asks", "asks_off",
-    "when", "agreed", "pushback", "outside", "order_gap",
+    "when", "agreed", "pushback", "outside", "order_gap", "resists", "type_fit",
 )  # fmt: skip
 
 

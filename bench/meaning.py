@@ -36,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.analyze import analyze, compile_pack, sentence_vectors
+from analysis.analyze import analyze, compile_pack, pushback_of, sentence_vectors
 from analysis.evaluate import Case, Labels, evaluate, read_labels, reference_transcript
 from analysis.fitting import fit
 from analysis.language import pipeline
@@ -59,7 +59,8 @@ FIT_ON = ("text", "stereo")  # what a product's calls contribute to the fit
 FIT = {
     "checkpoint": (("meaning", "wording", "distinct", "common_distinct", "asks", "asks_off", "when",
                     "agreed", "outside", "order_gap"), 0.03),
-    "objection": (("meaning", "wording", "distinct", "turn", "common", "asks_off", "pushback"), 0.03),
+    "objection": (("meaning", "wording", "distinct", "turn", "common", "asks_off", "pushback", "resists",
+                   "type_fit"), 0.03),
 }
 # Techniques have no labels of their own; they are things a manager says, like checkpoints.
 FAMILIES: dict[Family, Family] = {"checkpoint": "checkpoint", "objection": "objection",
@@ -147,7 +148,8 @@ def _bags(
         said = {"checkpoint": set(labels.checkpoints), "objection": {o.type for o in labels.objections}}
         for family in ("checkpoint", "objection"):
             group = compiled.checkpoints if family == "checkpoint" else compiled.objections
-            values, _, _ = features(group, sentences, vectors, transcript.duration)
+            resisting = pushback_of(group, sentences, vectors) if family == "objection" else None
+            values, _, _ = features(group, sentences, vectors, transcript.duration, resisting)
             for k, item in enumerate(group.items):
                 mask = [u.speaker == item.speaker for u in sentences]
                 yield family, values[k][mask], item.id in said[family]

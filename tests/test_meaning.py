@@ -180,8 +180,9 @@ def test_callqa_evaluate_reads_reviewed_calls_as_text_and_stereo(tmp_path: Path,
     text, stereo = (json.loads(line) for line in result.stdout.splitlines())
     assert (text["input"], stereo["input"], text["calls"], stereo["calls"]) == ("text", "stereo", 4, 4)
     assert [c["name"] for c in stereo["per_call"]] == ["d2_05", "d2_06", "d2_08", "d2_09"]
-    # Each call's six checkpoints and six objection types are verdicts a reviewer may hear.
-    assert text["unsure"]["verdicts"] == stereo["unsure"]["verdicts"] == 4 * 12
+    # Each call's six checkpoints and six objection types are verdicts a reviewer may hear, and
+    # so is pushback in words that fit none of the types, where the client said some.
+    assert 4 * 12 <= text["unsure"]["verdicts"] <= 4 * 13 and 4 * 12 <= stereo["unsure"]["verdicts"] <= 4 * 13
     # The shipped weights were fitted on this product too: a regression floor, not evidence.
     # Measured with AVX2 kernels: text 0.882 / objection types 0.80 / won 100, 100 against lost
     # 26.7, 18.0; stereo 0.839, won 97, 74 against lost 13.3, 4.7 (recognition moves with the
