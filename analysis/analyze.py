@@ -9,6 +9,7 @@ from typing import Literal
 
 import numpy as np
 
+from analysis.added import added_objections, pinned, with_verdicts
 from analysis.checkpoints import check_checkpoints
 from analysis.cues import names_time, takes_up
 from analysis.language import pipeline
@@ -16,7 +17,7 @@ from analysis.matching import Match, Phrase, compile_phrases, match
 from analysis.meaning import CUT, UNSURE, CompiledFamily, Item, compile_family, features, share_of
 from analysis.meaning import matches as family_matches
 from analysis.metrics import INTERRUPTION, conversation_metrics, silences
-from analysis.objection_types import Resistance, pack_types, resistance, unfitted
+from analysis.objection_types import Resistance, pack_types, resistance, unfitted, unprofiled
 from analysis.objections import find_objections
 from analysis.pushback import PushbackModel, said_in_call, shipped_model
 from analysis.report import CallReport, CheckpointResult, ForbiddenHit, ObjectionResult, ScriptRef
@@ -119,7 +120,8 @@ def analyze(
 
     ``overrides``: reviewers' verdicts that replace the machine's before scoring, such as
     ``{"checkpoint:greeting": True, "objection:price": False}`` (passed; handled),
-    ``{"raised:trust": False}`` (no such objection; True for a possible one: it was raised), or
+    ``{"raised:trust": False}`` (no such objection; True for a possible one: it was raised),
+    ``{"added:price@74.9": True}`` (an objection the machine missed, at that moment; handled), or
     ``{"mistake:interrupted_client@12.5": False}`` (a penalty that was no mistake).
     ``encoder``: sentence vectors for matching by meaning (``"bundled"``: the one callqa ships);
     None compares wording only, as does a pack in a language the encoder does not serve (the
@@ -138,7 +140,7 @@ def analyze(
         encoder, warning = _serving(encoder, pack.language)
     else:
         warning = None
-    compiled = compile_pack(pack, encoder)
+    compiled = compile_pack(with_team_phrases(pack, pushback), encoder)
     found = units(transcript, pipeline(pack.language))
     vectors = sentence_vectors(encoder, transcript, found) if encoder else None
     manager = [i for i, u in enumerate(found) if u.speaker == "manager"]
@@ -154,13 +156,20 @@ def analyze(
 
     near = CUT - UNSURE
     checkpoints = check_checkpoints(pack, found, verdicts(compiled.checkpoints, near), transcript.duration)
+    added = added_objections(pack, overrides or {})
+    refusing: list[int] = []  # the client's sentences that push back, of whatever type
     if vectors is None:
         said = verdicts(compiled.objections)
     else:
         resisting = pushback_of(compiled.objections, found, vectors, pushback)
         said = verdicts(compiled.objections, near, resisting)
-        said += unfitted(resisting, found, [m for m in said if m.confidence >= CUT], CUT)
-    objections, possible, stuck = find_objections(pack, found, said, verdicts(compiled.techniques))
+        # Pushback the model is sure of that fits no type: a possible objection ("other") to hear.
+        said += unfitted(resisting, found, [m for m in said if m.confidence >= CUT], CUT + UNSURE, pack.language)
+        refusing = [i for i, u in enumerate(found) if u.speaker == "client" and resisting.probability[i] >= CUT]
+    objections, possible, stuck = find_objections(
+        pack, found, said + pinned(added, found), verdicts(compiled.techniques), refusing
+    )
+    objections = with_verdicts(objections, added, found)
     severity = {f.phrase: f.severity for f in pack.forbidden}
     forbidden = tuple(
         ForbiddenHit(
@@ -174,7 +183,7 @@ def analyze(
         if m.method
         in ("lemmas", "fuzzy")  # short phrases: sound-alikes and paraphrases are no proof
     )
-    verdicts_given = {k: v for k, v in (overrides or {}).items() if not k.startswith("mistake:")}
+    verdicts_given = {k: v for k, v in (overrides or {}).items() if not k.startswith(("mistake:", "added:"))}
     if verdicts_given:
         checkpoints, objections, possible = apply_overrides(checkpoints, objections, possible, verdicts_given)
     dismissed = {k.removeprefix("mistake:") for k, v in (overrides or {}).items() if k.startswith("mistake:") and not v}
@@ -200,6 +209,33 @@ def analyze(
         warnings=tuple(w for w in (warning, ONE_VOICE if alone else None) if w),
         one_voice=alone,
     )
+
+
+def with_team_phrases(pack: ScriptPack, model: PushbackModel | None) -> ScriptPack:
+    """``pack`` with the sentences a team's reviewers heard as each objection type (``model``'s
+    phrases) among that type's phrases."""
+    if model is None or not model.phrases:
+        return pack
+    objections = tuple(
+        o.model_copy(update={"phrases": (*o.phrases, *model.phrases.get(o.id, ()))}) for o in pack.objections
+    )
+    return pack.model_copy(update={"objections": objections})
+
+
+def pack_warnings(pack: ScriptPack) -> list[str]:
+    """What a trainer should know of a valid pack: objection types whose phrases fit no kind of
+    pushback the model knows (found by their own phrases only)."""
+    encoder, reason = sentence_encoder(pack.language)
+    if encoder is None:
+        return [reason] if reason else []
+    family = compile_pack(pack, encoder).objections
+    types = pack_types(shipped_model(), [item.id for item in family.items], family.vectors)
+    return [
+        f"objection {id}: its phrases fit no kind of pushback the model knows (price, timing, "
+        "status quo, no need, authority, send information, trust, contract lock-in); it is found "
+        "by its own phrases only, so give it more of them"
+        for id in unprofiled(types)
+    ]
 
 
 def pushback_of(

@@ -133,3 +133,25 @@ def takes_up(units: Sequence[Unit], i: int, language: str) -> bool:
     before = [u for u in units[:i] if u.speaker != units[i].speaker and u.turn < units[i].turn]
     offer = [" ".join(u.words) for u in before if u.turn == before[-1].turn]
     return agrees(said, language) and any(names_time(w, language) for w in offer)
+
+
+# A sentence this short ("Okay.", "Yes,", "Oh, sorry.") is near every short example in meaning;
+# it carries an item only in words the pack or the library knows.
+SHORT_WORDS = 3
+
+
+def vague(units: Sequence[Unit], i: int, family: str, language: str) -> bool:
+    """Is a match by meaning alone no evidence here: a too-short sentence; for an objection, a
+    goodbye, or a question or an answer that takes a step (a day named, or a yes to the
+    manager's day) without a "but" or a "not"?"""
+    unit = units[i]
+    if len(unit.words) < SHORT_WORDS:
+        return True
+    if family != "objection":
+        return False
+    said = " ".join(unit.words)
+    before = next((u for u in reversed(units[:i]) if u.speaker != unit.speaker), None)
+    answering = before is not None and before.turn == unit.turn - 1
+    takes_step = answering and takes_up(units, i, language)
+    asks = unit.is_question  # "How much is it?", "What would the next step be?"
+    return closes(said, language) or ((takes_step or asks) and not pushes_back(said, language))

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.cues import agrees, closes, names_time, pushes_back, takes_up
+from analysis.cues import agrees, names_time, pushes_back, vague
 from analysis.language import LanguagePipeline
 from analysis.matching import METHODS, Match, Phrase, compile_phrases, lexical, method_name
 from analysis.objection_types import Resistance
@@ -266,28 +266,6 @@ def matches(
                 text, how = examples[nearest[k, u]], "meaning"
             found.append(Match(item.id, int(u), round(float(confidence[k, u]), 3), text, how))
     return sorted(found, key=lambda m: (m.unit, -m.confidence))
-
-
-# A sentence this short ("Okay.", "Yes,", "Oh, sorry.") is near every short example in meaning;
-# it carries an item only in words the pack or the library knows.
-SHORT_WORDS = 3
-
-
-def vague(units: Sequence[Unit], i: int, family: Family, language: str) -> bool:
-    """Is a match by meaning alone no evidence here: a too-short sentence; for an objection, a
-    goodbye, or a question or an answer that takes a step (a day named, or a yes to the
-    manager's day) without a "but" or a "not"?"""
-    unit = units[i]
-    if len(unit.words) < SHORT_WORDS:
-        return True
-    if family != "objection":
-        return False
-    said = " ".join(unit.words)
-    before = next((u for u in reversed(units[:i]) if u.speaker != unit.speaker), None)
-    answering = before is not None and before.turn == unit.turn - 1
-    takes_step = answering and takes_up(units, i, language)
-    asks = unit.is_question  # "How much is it?", "What would the next step be?"
-    return closes(said, language) or ((takes_step or asks) and not pushes_back(said, language))
 
 
 # A sentence carries at most this many checkpoints, those it is most surely: the greeting that

@@ -16,10 +16,10 @@ the same way, so that a reviewer who hears it raised finds it answered or not.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from analysis.cues import closes, takes_up
+from analysis.cues import closes, pushes_back, takes_up
 from analysis.matching import Match
 from analysis.meaning import CUT, is_unsure
 from analysis.metrics import covered
@@ -49,6 +49,7 @@ def find_objections(
     units: Sequence[Unit],
     objection_matches: Sequence[Match],
     technique_matches: Sequence[Match],
+    refusing: Collection[int] = (),
 ) -> tuple[tuple[ObjectionResult, ...], tuple[ObjectionResult, ...], float]:
     """The objections in time order, the possible ones (per type not raised, the client's surest
     sentence under CUT; and the surest pushback that fits no pack type, OTHER), and the seconds
@@ -63,9 +64,8 @@ def find_objections(
     ]  # fmt: skip
     nearest = {m.item: m for m in sorted(below, key=lambda m: m.confidence)}  # the surest of each type
     possible = sorted((_Raised(m.item, (m.unit,), m.confidence) for m in nearest.values()), key=lambda r: r.units)
-    # A refusal that fits no type ("No. Forget it.") is pushback all the same.
-    refusing = {m.unit: OTHER for m in objection_matches if m.item == OTHER and m.confidence >= CUT}
-    tell = _Teller(pack, units, technique_matches, refusing | {i: r.type for r in raised for i in r.units})
+    # A refusal of no type ("No. Forget it.") is pushback all the same.
+    tell = _Teller(pack, units, technique_matches, dict.fromkeys(refusing, OTHER) | {i: r.type for r in raised for i in r.units})
     results, stuck = [], []
     for r in raised:
         results.append(tell(r))
@@ -174,8 +174,9 @@ def _outcome(
     last = [i for i, u in enumerate(units) if u.turn == later[-1]]
     if len(later) == 1 and any(_NEGATIONS.intersection(units[i].words) for i in last):
         return "ended"
-    # The client's last turn pushes back with no step taken since: the worry stood to the end.
-    if not took_up and any(type_by_unit.get(i) for i in last):
+    # The client's last turn pushes back, with a no, a not or a but, and no step was taken since:
+    # the worry stood to the end ("No. Forget it.").
+    if not took_up and any(type_by_unit.get(i) and pushes_back(" ".join(units[i].words), language) for i in last):
         return "ended"
     return "moved_on"
 

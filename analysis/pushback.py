@@ -23,8 +23,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -123,7 +124,11 @@ class PushbackModel:
     bias: float
     type_coef: np.ndarray  # (GENERIC, vector dimensions)
     type_bias: np.ndarray  # (GENERIC,)
+    centroids: np.ndarray  # (GENERIC, vector dimensions): the mean direction of each type's turns
     trained_on: str  # what it was fitted on, for the record
+    # A team's own: per objection type of its pack, the sentences its reviewers heard as that
+    # type, compared with a call's sentences as the pack's phrases are.
+    phrases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def pushback(self, inputs: np.ndarray) -> np.ndarray:
         """The probability that each row (``design``) is pushback."""
@@ -136,13 +141,18 @@ class PushbackModel:
         return np.asarray(z / z.sum(axis=1, keepdims=True))
 
     def save(self, path: Path) -> None:
+        path.write_bytes(self.dump())
+
+    def dump(self) -> bytes:
+        """The model as the bytes ``load`` reads."""
         buffer = io.BytesIO()
         np.savez_compressed(
             buffer, coef=self.coef.astype(np.float32), bias=np.float64(self.bias),
             type_coef=self.type_coef.astype(np.float32), type_bias=self.type_bias.astype(np.float32),
-            generic=np.array(GENERIC), cues=np.array(CUES), trained_on=np.array(self.trained_on),
+            centroids=self.centroids.astype(np.float32), generic=np.array(GENERIC), cues=np.array(CUES),
+            trained_on=np.array(self.trained_on), phrases=np.array(json.dumps(dict(self.phrases), ensure_ascii=False)),
         )  # fmt: skip
-        path.write_bytes(buffer.getvalue())
+        return buffer.getvalue()
 
     @classmethod
     def load(cls, data: bytes, name: str) -> PushbackModel:
@@ -152,7 +162,8 @@ class PushbackModel:
             return cls(
                 saved["coef"].astype(np.float64), float(saved["bias"]),
                 saved["type_coef"].astype(np.float64), saved["type_bias"].astype(np.float64),
-                str(saved["trained_on"]),
+                saved["centroids"].astype(np.float64), str(saved["trained_on"]),
+                {k: tuple(v) for k, v in json.loads(str(saved["phrases"])).items()},
             )  # fmt: skip
 
 
@@ -172,10 +183,12 @@ def fit(
     examples: Sequence[Example],
     extra: Sequence[Example] = (),
     extra_weight: float = 3.0,
+    phrases: Mapping[str, Sequence[str]] | None = None,
 ) -> PushbackModel:
     """Both models from labelled turns: ``examples`` (the corpus) and ``extra`` (a team's reviewed
-    sentences, each counted ``extra_weight`` times). Every turn is also learnt as a speech
-    recogniser writes it (lower case, no punctuation)."""
+    sentences, each counted ``extra_weight`` times); ``phrases``: the team's sentences per pack
+    type, kept with the model. Every turn is also learnt as a speech recogniser writes it (lower
+    case, no punctuation)."""
     # lazy: scikit-learn only where a model is fitted, not where one is used
     from sklearn.linear_model import LogisticRegression
 
@@ -199,10 +212,14 @@ def fit(
     type_coef = np.array([typed.coef_[k] / spread if k >= 0 else np.zeros(texts.shape[1]) for k in order])
     type_bias = np.array([typed.intercept_[k] - type_coef[i] @ centre if k >= 0 else -1e3
                           for i, k in enumerate(order)])  # fmt: skip
+    centroids = np.array([texts[labels == g].mean(axis=0) if np.any(labels == g) else texts.mean(axis=0)
+                          for g in GENERIC])  # fmt: skip
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
     digest = hashlib.sha256("\n".join(f"{s.text}|{s.before}|{y}" for s, y in zip(said, labels)).encode())
     return PushbackModel(
-        coef, float(binary.intercept_[0] - coef @ mean), type_coef, type_bias,
+        coef, float(binary.intercept_[0] - coef @ mean), type_coef, type_bias, centroids,
         f"{len(examples)} corpus turns, {len(extra)} reviewed sentences, sha256 {digest.hexdigest()[:12]}",
+        {k: tuple(v) for k, v in (phrases or {}).items()},
     )  # fmt: skip
 
 

@@ -43,7 +43,7 @@ from analysis.language import pipeline
 from analysis.meaning import features
 from analysis.semantic import bundled_encoder
 from analysis.units import units
-from analysis.weights import FEATURES, Family, Model
+from analysis.weights import FEATURES, Family, Model, shipped_models
 from callqa.settings import Settings
 from scripts_lib import load_pack
 from scripts_lib.schema import ScriptPack
@@ -229,6 +229,7 @@ def main() -> None:
     parser.add_argument("--inputs", default="text,stereo,mono", help="text, stereo, mono (comma-separated)")
     parser.add_argument("--fit-on", default=",".join(FIT_ON), help="the inputs the weights are fitted on")
     parser.add_argument("--write", action="store_true", help="fit on every product and write the shipped weights")
+    parser.add_argument("--only", choices=sorted(FIT), help="with --write: refit this family alone, keep the others")
     parser.add_argument("--verbose", action="store_true", help="every call's errors")
     args = parser.parse_args()
     # Mono calls are diarized as two voices: the set's synthetic voices are, turn by turn, as
@@ -238,6 +239,8 @@ def main() -> None:
     kinds, fit_on = args.inputs.split(","), args.fit_on.split(",")
     if args.write:
         models = fitted(devset, devset.products, fit_on)
+        if args.only:  # the others as shipped (features added since weigh nothing in them)
+            models = {f: m if FAMILIES[f] == args.only else shipped_models()[f] for f, m in models.items()}
         data = {"features": list(FEATURES), "fitted_on": devset.products, "inputs": fit_on,
                 "models": list(FAMILIES)}  # fmt: skip
         data |= {family: {"coef": list(m.coef), "bias": m.bias} for family, m in models.items()}

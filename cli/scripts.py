@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from analysis.analyze import pack_warnings
 from analysis.checkpoints import clock
 from analysis.feedback import Reviewed, feedback
 from callqa.settings import Settings
@@ -63,10 +64,12 @@ def script_check(
             else:
                 _fail(str(error))
             continue
+        warnings = pack_warnings(pack)
         summary = {
             "pack": name, "ok": True, "id": pack.id, "version": pack.version,
             "language": pack.language, "checkpoints": len(pack.checkpoints),
             "objections": len(pack.objections), "techniques": len(pack.techniques),
+            "warnings": warnings,
         }
         if as_json:
             click.echo(json.dumps(summary))
@@ -76,6 +79,8 @@ def script_check(
                 f"{len(pack.checkpoints)} checkpoints, {len(pack.objections)} objection types, "
                 f"{len(pack.techniques)} techniques)"
             )
+            for warning in warnings:
+                click.echo(f"  warning: {warning}")
     if failed:
         sys.exit(1)
 

@@ -14,7 +14,11 @@ import yaml
 
 from analysis.calibrate import calibrate as fit
 from analysis.kpi import Row
+from callqa.errors import InputError
 from callqa.settings import Settings
+from cli.console import fail
+from pipeline.context import Context
+from pipeline.objections import refit_objections
 from pipeline.scripts import resolve_script
 from scripts_lib import ScriptPack
 from scripts_lib.draft import draft_pack
@@ -176,13 +180,21 @@ def mine(
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the pack's next version with the proposed weights here.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="The calibration as JSON on stdout.")
-def calibrate(script_name: str, since: datetime | None, out: Path | None, as_json: bool) -> None:
+@click.option("--objections", is_flag=True,
+              help="Instead: refit this team's model of the client's pushback from the objections its "
+                   "reviewers added, confirmed or took out; the script's calls are analysed with it "
+                   "from now on (rescore to apply it to those stored).")  # fmt: skip
+def calibrate(script_name: str, since: datetime | None, out: Path | None, as_json: bool, objections: bool) -> None:
     """Which checkpoints and behaviours predict won deals here, how often the machine agrees with
     the reviewers, and the checkpoint weights the outcomes suggest. Exits 1 with too few labels.
 
     \b
     callqa calibrate --script b2b_outbound --since 2026-09-01 --out b2b_outbound_v2.yaml
+    callqa calibrate --script b2b_outbound --objections
     """
+    if objections:
+        _refit_objections(script_name, since, as_json)
+        return
     sessions = connect(Settings.from_env().database)
     with sessions() as db:
         pack = stored_pack(db, resolve_script(sessions, script_name))
@@ -204,6 +216,25 @@ def calibrate(script_name: str, since: datetime | None, out: Path | None, as_jso
             click.echo("proposed weights: " + ", ".join(f"{c} {w:g}" for c, w in result.weights.items()))
     if not result.enough:
         sys.exit(1)
+
+
+def _refit_objections(script_name: str, since: datetime | None, as_json: bool) -> None:
+    ctx = Context.from_settings(Settings.from_env())
+    with ctx.sessions() as db:
+        pack = stored_pack(db, resolve_script(ctx.sessions, script_name))
+    try:
+        message = refit_objections(ctx, pack, since.date() if since else None)
+    except InputError as error:
+        if as_json:
+            click.echo(json.dumps({"refitted": False, "message": str(error)}, ensure_ascii=False))
+        else:
+            fail(str(error))
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps({"refitted": True, "message": message}, ensure_ascii=False))
+    else:
+        click.echo(f"{pack.id}: {message}; its calls are analysed with it from now on "
+                   "(rescore them to apply it to those stored)")  # fmt: skip
 
 
 def _reweighted(pack: ScriptPack, weights: dict[str, float], evidence: str) -> str:

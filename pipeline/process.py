@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from analysis import analyze
+from analysis.pushback import PushbackModel
 from callqa.errors import CallqaError, InputError
 from pipeline.calls import Call as LoadedCall
 from pipeline.calls import load_calls
@@ -29,6 +30,7 @@ from storage.managers import manager_for
 from storage.models import Call, Job, Report, ReportItem, Script, Transcript, now
 from storage.reviews import update_state
 from storage.scripts import stored_pack
+from storage.team_models import newest_model
 from transcribe import TranscribeOptions
 from transcribe.transcript import Transcript as TranscriptValue
 
@@ -227,8 +229,11 @@ def analysed(
             raise InputError(f"call {call_id}: not transcribed yet")
         stored = call.transcript.data
         pack = stored_pack(db, script_id)
+        team = newest_model(db, pack.id)  # refitted from the team's reviewed calls
+        pushback = PushbackModel.load(team.data, f"team model {team.id} of {pack.id}") if team else None
     report = analyze(
-        TranscriptValue.from_dict(stored), pack, levels=stored.get("levels"), overrides=overrides
+        TranscriptValue.from_dict(stored), pack, levels=stored.get("levels"), overrides=overrides,
+        pushback=pushback,
     )
     data = report.model_dump(mode="json")
     data.pop("transcript")  # kept once, in the transcripts table

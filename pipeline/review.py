@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analysis.added import PREFIX as ADDED
 from analysis.report import mistake_key
 from analysis.scoring import is_penalty
 from callqa.errors import InputError
@@ -26,11 +27,13 @@ def latest_report(ctx: Context, call_id: int) -> Report:
         return db.get_one(Report, report_id)
 
 
-def _report_with(ctx: Context, call_id: int, chosen: Collection[str]) -> Report:
-    """The call's newest report, which must have a verdict on each target in ``chosen``."""
+def _report_with(ctx: Context, call_id: int, chosen: Collection[str], adding: bool = False) -> Report:
+    """The call's newest report, which must have a verdict on each target in ``chosen`` (or, with
+    ``adding``, be given an objection it missed: ``added:TYPE@SECONDS``)."""
     report = latest_report(ctx, call_id)
     known = targets(report.data)
-    unknown = sorted(set(chosen) - set(known))
+    # An objection a reviewer adds is new to the report; the analysis checks its type and moment.
+    unknown = sorted(t for t in set(chosen) - set(known) if not (adding and t.startswith(ADDED)))
     if unknown:
         raise InputError(f"target {unknown[0]!r}: not a checkpoint, objection or mistake of this call's report")
     return report
@@ -82,7 +85,7 @@ def review(
     answers it; ``answers`` names the dispute the review answers whatever its target."""
     if not verdicts:
         raise InputError("verdicts: give at least one")
-    report = _report_with(ctx, call_id, verdicts)
+    report = _report_with(ctx, call_id, verdicts, adding=True)
     with ctx.sessions() as db:
         earlier = db.scalars(
             select(Review).where(Review.report_id == report.id, Review.kind == "review").order_by(Review.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy import true as sa_true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -46,6 +46,18 @@ class Script(Base):
     title: Mapped[str] = mapped_column(String(300))
     language: Mapped[str] = mapped_column(String(8))
     source: Mapped[str] = mapped_column(Text)  # the YAML
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class TeamModel(Base):
+    """A team's own pushback model for one script pack, refitted from its reviewed calls
+    (``callqa calibrate --objections``): the newest per pack analyses its calls."""
+
+    __tablename__ = "team_models"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pack_id: Mapped[str] = mapped_column(String(100), index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # analysis.pushback.PushbackModel.dump()
+    trained_on: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
 
 

@@ -158,6 +158,34 @@ def test_a_review_overrides_a_verdict_and_both_scores_are_kept(api: tuple[TestCl
     assert malformed.status_code == 422 and malformed.json()["error"].startswith("body.")
 
 
+def test_a_reviewer_adds_an_objection_the_machine_missed(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    call = client.get("/api/calls", params={"manager": "Emma"}, headers=auth(tokens["quality"])).json()["items"][0]
+    detail = client.get(f"/api/calls/{call['id']}", headers=auth(tokens["quality"])).json()
+    machine = detail["reports"][-1]
+    objecting = [(o["start"], o["end"]) for o in machine["objections"]]
+    said = next(u for u in detail["transcript"]["utterances"] if u["speaker"] == "client"
+                and not any(a <= u["start"] + 0.5 <= b for a, b in objecting))  # fmt: skip
+    target = f"added:authority@{said['start'] + 0.5:.1f}"
+    added = client.post(f"/api/calls/{call['id']}/reviews", headers=auth(tokens["quality"]),
+                        json={"target": target, "verdict": False, "comment": "Her boss decides; not answered."})  # fmt: skip
+    assert added.status_code == 201, added.text
+    assert added.json()["score_before"] == machine["score"]
+    reviewed = client.get(f"/api/calls/{call['id']}", headers=auth(tokens["quality"])).json()["reports"][-1]["reviewed"]
+    [authority] = [o for o in reviewed["objections"] if o["type"] == "authority"]
+    assert authority["text"] in said["text"] and authority["handled"] is False
+    assert any(m["code"] == "unhandled_objection:authority" for m in reviewed["mistakes"])
+    handled = client.post(f"/api/calls/{call['id']}/reviews", headers=auth(tokens["quality"]),
+                          json={"target": target, "verdict": True})  # fmt: skip
+    assert handled.json()["score_after"] > added.json()["score_after"]  # one of two objections handled
+    unknown = client.post(f"/api/calls/{call['id']}/reviews", headers=auth(tokens["quality"]),
+                          json={"target": "added:roof@1.0", "verdict": True})  # fmt: skip
+    assert unknown.status_code == 422 and "'roof' is not an objection type of script b2b_outbound" in unknown.json()["error"]
+    disputed = client.post(f"/api/calls/{call['id']}/disputes", headers=auth(tokens["manager"]),
+                           json={"target": target, "comment": "I did answer it."})  # fmt: skip
+    assert disputed.status_code == 422  # a manager disputes the objection itself, not the adding
+
+
 def test_scripts_upload_validate_list_and_rescore(api: tuple[TestClient, dict[str, str]]) -> None:
     client, tokens = api
     from scripts_lib import find_pack

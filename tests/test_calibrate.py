@@ -82,3 +82,53 @@ def test_too_few_labels_are_said_plainly(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stdout.startswith("too few labels to learn from: 8 calls with a known outcome")
     assert not (tmp_path / "v2.yaml").exists()  # no weights proposed from noise
+
+
+# A team's own way of saying it already has a carrier, which the model that ships misses.
+CO_OP = [
+    "Everything we send goes with the co-op's own vans, members have to use them.",
+    "The co-op sends all our parcels, that's part of the membership.",
+    "We're members of the co-op, so parcels go out with their vans.",
+    "Our parcels are the co-op's job, we signed up to their shipping when we joined.",
+]
+
+
+def co_op_call(said: str) -> list[tuple[str, float, float, str]]:
+    return [("manager", 0.5, 3.0, "Hello, this is Daniel from Brightline Logistics."),
+            ("client", 3.5, 5.0, "Hello, yes."),
+            ("manager", 5.5, 9.0, "We deliver parcels for online shops the same day. How do you ship your orders today?"),
+            ("client", 9.5, 14.0, said),
+            ("manager", 14.5, 17.0, "I see. Could we talk on Tuesday at ten?"),
+            ("client", 17.5, 19.0, "Maybe, goodbye.")]  # fmt: skip
+
+
+def test_a_team_refits_its_pushback_model_and_finds_what_its_reviewers_added(tmp_path: Path) -> None:
+    from callqa.settings import Settings
+    from pipeline.context import Context
+    from pipeline.process import analysed
+    from pipeline.review import review
+    from storage.models import User
+    from storage.users import add_user
+
+    at = datetime(2026, 11, 2, 9)
+    env = analysed_calls(tmp_path, [("Anna", at, "lost", transcript(co_op_call(s)).to_dict()) for s in CO_OP])
+    ctx = Context.from_settings(Settings.from_env(env))
+    add_user(ctx.sessions, "q", "quality")
+    with ctx.sessions() as db:
+        reviewer = db.query(User).one()
+    assert not analysed(ctx, 4, 1)["objections"]  # missed, as in the three others
+    review(ctx, 1, reviewer, {"added:existing_supplier@11.0": False}, "The co-op is their carrier.")
+    too_few = run_callqa(env, "calibrate", "--script", "b2b_outbound", "--objections")
+    assert too_few.returncode == 1 and "1 reviewed objection sentences in calls of b2b_outbound" in too_few.stderr
+    for call_id in (2, 3):
+        review(ctx, call_id, reviewer, {"added:existing_supplier@11.0": False})
+
+    result = run_callqa(env, "calibrate", "--script", "b2b_outbound", "--objections", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "refitted": True,
+        "message": "refitted on the corpus and 3 reviewed sentences of b2b_outbound (3 pushback, 0 not)",
+    }
+    # The fourth call, said in words of its own, now carries the team's objection.
+    [found] = analysed(ctx, 4, 1)["objections"]
+    assert found["type"] == "existing_supplier" and "co-op" in found["text"]

@@ -51,22 +51,23 @@ def test_the_issues_paraphrases_are_found_by_meaning_and_missed_by_wording() -> 
     assert not lexical.objections and lexical.score < report.score - 40
 
 
-def test_an_objection_under_the_cut_off_is_offered_to_the_reviewer_and_counts_once_confirmed() -> None:
+def test_pushback_of_no_type_is_offered_to_the_reviewer_and_counts_once_confirmed() -> None:
     pack = load_pack(DEVSET / "packs" / "fleettrack.yaml")
     call = reference_transcript(DEVSET / "fleettrack" / "d1_05.json", "en")
     report = analyze(call, pack)
     # The labels have price and authority; "it's not my call" is far from "it's not my decision"
-    # in meaning, so the authority objection is only possible: shown, not counted.
+    # in meaning, so the authority objection is not counted, but the pushback model is sure the
+    # client pushed back there: it is offered as a possible objection of no type, to be heard.
     assert [o.type for o in report.objections] == ["price"]
-    [authority] = [o for o in report.possible_objections if o.type == "authority"]
-    assert "not my call on the full rollout" in authority.text and authority.unsure
-    assert 0.3 <= authority.confidence < 0.5 and authority.response is not None
-    # A reviewer who hears it raised counts it, as the machine told it; one who hears no price
-    # objection takes that out.
-    confirmed = analyze(call, pack, overrides={"raised:authority": True, "objection:authority": False})
-    assert [o.type for o in confirmed.objections] == ["price", "authority"]
-    assert "unhandled_objection:authority" in {m.code for m in confirmed.mistakes}
-    assert confirmed.score < report.score and "authority" not in {o.type for o in confirmed.possible_objections}
+    [other] = [o for o in report.possible_objections if o.type == "other"]
+    assert "not my call on the full rollout" in other.text and other.title == "Other pushback"
+    assert other.confidence >= 0.7 and other.response is not None
+    # A reviewer who hears it counts it (or adds it with its type: tests/test_objections.py); one
+    # who hears no price objection takes that out.
+    confirmed = analyze(call, pack, overrides={"raised:other": True, "objection:other": False})
+    assert [o.type for o in confirmed.objections] == ["price", "other"]
+    assert "unhandled_objection:other" in {m.code for m in confirmed.mistakes}
+    assert confirmed.score < report.score and "other" not in {o.type for o in confirmed.possible_objections}
     taken_out = analyze(call, pack, overrides={"raised:price": False})
     assert not taken_out.objections and "objections" not in {s.id for s in taken_out.stages}
     with pytest.raises(InputError, match="review target 'raised:trust'"):
@@ -184,11 +185,11 @@ def test_callqa_evaluate_reads_reviewed_calls_as_text_and_stereo(tmp_path: Path,
     # so is pushback in words that fit none of the types, where the client said some.
     assert 4 * 12 <= text["unsure"]["verdicts"] <= 4 * 13 and 4 * 12 <= stereo["unsure"]["verdicts"] <= 4 * 13
     # The shipped weights were fitted on this product too: a regression floor, not evidence.
-    # Measured with AVX2 kernels: text 0.882 / objection types 0.80 / won 100, 100 against lost
-    # 26.7, 18.0; stereo 0.839, won 97, 74 against lost 13.3, 4.7 (recognition moves with the
-    # CPU's kernels, so the stereo floors keep a margin). On an AMD EPYC, stereo: AVX2 0.839 /
-    # 0.667 / handled 1.0 (2 of 2) / AUC 1.0, AVX-512 0.839 / 0.75 / handled 0.667 (2 of 3) / AUC 1.0.
-    assert text["checkpoint_f1"] >= 0.85 and text["objection_f1"] >= 0.75
+    # Measured with AVX2 kernels: text 0.882 / objection types 0.667 (the pushback model) / won
+    # 100, 100 against lost 26.7, 18.0; stereo 0.839, won 97, 74 against lost 13.3, 4.7 (recognition
+    # moves with the CPU's kernels, so the stereo floors keep a margin). On an AMD EPYC, stereo: AVX2
+    # 0.839 / 0.667 / handled 1.0 (2 of 2) / AUC 1.0, AVX-512 0.839 / 0.75 / handled 0.667 (2 of 3) / AUC 1.0.
+    assert text["checkpoint_f1"] >= 0.85 and text["objection_f1"] >= 0.65
     assert text["separation"]["separated"] is True
     assert stereo["checkpoint_f1"] >= 0.75 and stereo["handled_accuracy"] >= 0.6
     assert stereo["separation"]["auc"] >= 0.75, stereo["separation"]

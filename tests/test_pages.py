@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import os
 import re
@@ -204,6 +205,24 @@ def test_a_reviewer_takes_out_an_objection_the_client_never_raised(browser: Test
     # Counted again when the reviewer changes their mind.
     browser.post(f"/calls/{call}/review", data={"target": "raised:timing", "verdict": "true", "csrf": csrf})
     assert "lost_timing_ended.wav" in browser.get("/calls", params={"objection": "timing"}).text
+
+
+def test_a_reviewer_adds_an_objection_the_machine_missed_on_the_call_page(browser: TestClient) -> None:
+    csrf = sign_in(browser, "quality-user")
+    call = call_id(browser, "Daniel")
+    page = browser.get(f"/calls/{call}").text
+    assert "Add an objection the machine missed" in page and '<option value="authority">' in page
+    form = {"type": "authority", "at": "0:04", "verdict": "false", "comment": "He has to ask his boss.", "csrf": csrf}
+    saved = browser.post(f"/calls/{call}/objections", data=form)
+    assert saved.status_code == 303 and saved.headers["location"].endswith("#objections-h")
+    page = browser.get(saved.headers["location"]).text
+    listed = page.partition('id="objections-h"')[2].partition('id="mistakes-h"')[0]
+    assert "reviewer: added" in listed and "not handled" in listed
+    assert browser.get("/calls", params={"objection": "authority"}).text.count(f'href="/calls/{call}"') >= 1
+    late = browser.post(f"/calls/{call}/objections", data=form | {"at": "99:00"})
+    assert late.status_code == 422 and "after the end of the call" in late.text
+    wrong = browser.post(f"/calls/{call}/objections", data=form | {"at": "soon"})
+    assert wrong.status_code == 422 and "'soon' is not a moment of the call" in html.unescape(wrong.text)
 
 
 def test_calls_with_unsure_verdicts_are_listed_until_a_reviewer_gives_them(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ from storage.managers import manager_named, manager_names
 from storage.models import Call, Job, Report
 from storage.reviews import disputes, reviews_of
 from storage.sampling import sample as draw
-from storage.scripts import script_sources
+from storage.scripts import script_sources, stored_pack
 from storage.search import words
 
 router = APIRouter()
@@ -174,7 +174,10 @@ def call_page(
                   dismissed=[m for m in (report.data["mistakes"] if report else [])  # a reviewer can restore them
                              if verdicts.get(mistake_target(m["code"], m["start"])[0]) is False and is_penalty(m["code"])],
                   targets=targets(report.data) if report else {}, searched=_searched(q),
-                  heard_again=heard_again)  # fmt: skip
+                  heard_again=heard_again,
+                  objection_types={o.id: o.title for o in stored_pack(db, report.script_id).objections}
+                  if report else {},
+                  added_types={t.removeprefix("added:").partition("@")[0] for t in verdicts if t.startswith("added:")})  # fmt: skip
 
 
 def _searched(q: str) -> Callable[[str], bool] | None:
@@ -198,6 +201,38 @@ def review_form(
     own_call(session.user, db.get(Call, call_id))
     review(ctx, call_id, session.user, {target: verdict}, comment, answers)
     return RedirectResponse(f"/calls/{call_id}?done=review#{anchor(target)}", status_code=303)
+
+
+@router.post("/calls/{call_id}/objections")
+def add_objection_form(
+    call_id: RowId,
+    db: DbDep,
+    session: QualityForm,
+    ctx: ContextDep,
+    type: Annotated[str, Form(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)],
+    at: Annotated[str, Form(max_length=12)],
+    verdict: Annotated[bool, Form()],
+    comment: Annotated[str, Form(max_length=4000)] = "",
+) -> RedirectResponse:
+    """An objection the machine missed, at a moment of the call (m:ss or seconds); handled or not."""
+    call = own_call(session.user, db.get(Call, call_id))
+    seconds = _seconds(at, call.duration)
+    review(ctx, call_id, session.user, {f"added:{type}@{seconds:.1f}": verdict}, comment)
+    return RedirectResponse(f"/calls/{call_id}?done=review#objections-h", status_code=303)
+
+
+def _seconds(at: str, duration: float | None) -> float:
+    """``at`` as m:ss (or h:mm:ss) or seconds, within the call."""
+    try:
+        parts = [float(p) for p in at.strip().split(":")]
+    except ValueError:
+        parts = []
+    seconds = float(sum(p * 60**k for k, p in enumerate(reversed(parts))))
+    if not 1 <= len(parts) <= 3 or not all(math.isfinite(p) and p >= 0 for p in parts):
+        raise InputError(f"at: {at!r} is not a moment of the call (m:ss or seconds)")
+    if duration is not None and seconds > duration:
+        raise InputError(f"at: {at!r} is after the end of the call ({int(duration // 60)}:{int(duration % 60):02d})")
+    return seconds
 
 
 @router.post("/calls/{call_id}/dispute")

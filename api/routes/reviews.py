@@ -14,8 +14,9 @@ from storage.reviews import reviews_of
 
 router = APIRouter(tags=["reviews"])
 Target = Field(
-    pattern=r"^(checkpoint|objection|raised):[a-z][a-z0-9_]*$|^mistake:[a-z_]+(:[a-z0-9_]+)?@[0-9]+\.[0-9]$",
-    examples=["checkpoint:greeting", "raised:price", "mistake:interrupted_client@12.5"],
+    pattern=r"^(checkpoint|objection|raised):[a-z][a-z0-9_]*$|^mistake:[a-z_]+(:[a-z0-9_]+)?@[0-9]+\.[0-9]$"
+    r"|^added:[a-z][a-z0-9_]*@[0-9]{1,6}(\.[0-9]{1,2})?$",
+    examples=["checkpoint:greeting", "raised:price", "mistake:interrupted_client@12.5", "added:price@74.9"],
 )
 
 
@@ -23,7 +24,8 @@ class ReviewIn(BaseModel):
     target: str = Target
     verdict: bool = Field(
         description="checkpoint passed / objection handled / objection raised (a possible one counts, a found "
-        "one is taken out) / the penalty was a mistake, as the reviewer sees it"
+        "one is taken out) / the penalty was a mistake / an objection the machine missed, added at that "
+        "moment (added:TYPE@SECONDS), was handled, as the reviewer sees it"
     )
     comment: str = Field(default="", max_length=4000)
     answers: int | None = Field(default=None, description="the dispute this review answers (default: "

@@ -15,6 +15,15 @@
     light(seconds);
   }
 
+  // "Where the player is": the moment of an objection a reviewer adds, as m:ss.t.
+  document.addEventListener("click", (event) => {
+    const now = event.target.closest("[data-now]");
+    if (!now) return;
+    const t = player.currentTime;
+    const seconds = (t % 60).toFixed(1).padStart(4, "0");
+    now.form.elements.at.value = `${Math.floor(t / 60)}:${seconds}`;
+  });
+
   document.addEventListener("click", (event) => {
     const target = event.target.closest("[data-seek], .w");
     if (!target) return;
