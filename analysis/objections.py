@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from analysis.added import HOW as REVIEWER
 from analysis.cues import closes, pushes_back, takes_up
 from analysis.matching import Match
 from analysis.meaning import CUT, is_unsure
@@ -57,10 +58,12 @@ def find_objections(
     raised = _raised(units, [m for m in objection_matches if m.confidence >= CUT and m.item != OTHER])
     said = {i for r in raised for i in r.units}
     types = {r.type for r in raised}
+    # The machine's verdict on a sentence a reviewer gave another type stays in view, as possible.
+    pinned = {m.unit for m in objection_matches if m.method == REVIEWER}
     below = [
         m for m in objection_matches
-        if (m.confidence < CUT or m.item == OTHER) and m.item not in types and m.unit not in said
-        and units[m.unit].speaker == "client"
+        if (m.confidence < CUT or m.item == OTHER or m.unit in pinned) and m.item not in types
+        and (m.unit not in said or m.unit in pinned) and m.method != REVIEWER and units[m.unit].speaker == "client"
     ]  # fmt: skip
     nearest = {m.item: m for m in sorted(below, key=lambda m: m.confidence)}  # the surest of each type
     possible = sorted((_Raised(m.item, (m.unit,), m.confidence) for m in nearest.values()), key=lambda r: r.units)

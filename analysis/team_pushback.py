@@ -4,8 +4,8 @@ Every verdict a reviewer gives on an objection says something about one of the c
 sentences: an objection the machine missed and a reviewer added (``added:TYPE@SECONDS``), a
 possible one counted (``raised:TYPE`` True) or one confirmed (a verdict on ``objection:TYPE``)
 is pushback of that type; one taken out (``raised:TYPE`` False) is not pushback. ``refit`` adds
-those sentences to the corpus, counted a few times each, and keeps the typed ones as phrases
-of their pack type (``analysis.pushback.PushbackModel.phrases``).
+those sentences to the corpus, counted EXTRA_WEIGHT times each, and keeps the ones a reviewer
+added as phrases of their pack type (``analysis.pushback.PushbackModel.phrases``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from scripts_lib.schema import ScriptPack
 
 # Fewer reviewed sentences than this teach nothing a refit should ship.
 MIN_EXAMPLES = 3
+# A team's sentence counts as this many corpus turns: its calls are the ones it is judged on.
+EXTRA_WEIGHT = 20.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Heard:
 
     said: Said
     type: str | None  # the pack's objection type; None: not pushback
+    pinned: bool = False  # a reviewer added it at this moment (not the machine's evidence, confirmed)
 
 
 def heard(calls: Sequence[ReviewedCall], language: str) -> list[Heard]:
@@ -53,7 +56,7 @@ def heard(calls: Sequence[ReviewedCall], language: str) -> list[Heard]:
             kind = o["type"]
             added = any(t.startswith(f"added:{kind}@") for t in given) and o.get("confidence") == 1.0
             if added or f"objection:{kind}" in given or given.get(f"raised:{kind}") is True:
-                found.append(Heard(_said(call, o, language), kind))
+                found.append(Heard(_said(call, o, language), kind, added))
     return found
 
 
@@ -77,11 +80,13 @@ def refit(
     nearest = dict(zip([o.id for o in pack.objections], pack_types(base, [o.id for o in pack.objections], vectors).nearest))
     extra = [Example(h.said, NONE if h.type is None else nearest.get(h.type) or "other", pack.id, "reviewed")
              for h in sentences]  # fmt: skip
+    # The sentences a reviewer pinned join their type's phrases; a confirmed objection's evidence
+    # is the machine's sentence, not always the one that pushed back.
     phrases: dict[str, list[str]] = {}
     for h in sentences:
-        if h.type is not None and h.said.text not in phrases.setdefault(h.type, []):
+        if h.type is not None and h.pinned and h.said.text not in phrases.setdefault(h.type, []):
             phrases[h.type].append(h.said.text)
-    model = fit(encoder, read_corpus(), extra, phrases=phrases)
+    model = fit(encoder, read_corpus(), extra, EXTRA_WEIGHT, phrases={k: v for k, v in phrases.items() if v})
     pushback = sum(h.type is not None for h in sentences)
     return model, (
         f"refitted on the corpus and {len(sentences)} reviewed sentences of {pack.id} "

@@ -135,6 +135,17 @@ def test_review_a_call_in_chromium(server: str) -> None:
         expect(page.locator(".mistakes")).not_to_contain_text(missed)
         expect(page.locator(".call-head")).to_contain_text("reviewed")
 
+        # An objection the machine missed, at the moment the player has reached.
+        player.evaluate("audio => { audio.pause(); audio.currentTime = 4.2; }")
+        adding = page.locator("details.add-objection")
+        adding.locator("summary").click()
+        adding.get_by_role("button", name="Where the player is").click()
+        expect(adding.get_by_label("At")).to_have_value("0:04.2")
+        adding.get_by_label("Type").select_option("authority")
+        adding.get_by_role("button", name="Not handled").click()
+        expect(page.locator("#objections-h + .timeline + ol.objections")).to_contain_text("reviewer: added")
+        expect(page.locator(".mistakes")).to_contain_text("Not the decision maker objection at 00:0")
+
         page.get_by_role("link", name="Leads").click()  # Emma's lost call left "not now" unhandled
         lead = page.locator("table.leads tbody a").first
         moment = float((lead.get_attribute("href") or "").partition("#t=")[2])

@@ -137,3 +137,17 @@ def test_an_added_objection_of_no_type_of_the_script_is_refused_with_the_reason(
     pack, call = d1_05()
     with pytest.raises(InputError, match=reason):
         analyze(call, pack, overrides={target: True})  # type: ignore[arg-type]
+
+
+def test_a_reviewer_retypes_an_objection_and_the_machines_type_stays_in_view() -> None:
+    pack, call = d1_05()
+    machine = analyze(call, pack)  # type: ignore[arg-type]
+    [price] = [o for o in machine.objections if o.type == "price"]
+    moment = round((price.start + price.end) / 2, 1)
+    # Not price, says the reviewer, but timing ("the budget's just been set for the year").
+    retyped = {"raised:price": False, f"added:timing@{moment}": True}
+    report = analyze(call, pack, overrides=retyped)  # type: ignore[arg-type]
+    assert [o.type for o in report.objections] == ["timing"] and report.objections[0].handled
+    assert "price" in {o.type for o in report.possible_objections}  # so "raised:price" can be given again
+    again = analyze(call, pack, overrides=retyped | {"raised:price": True})  # type: ignore[arg-type]
+    assert {o.type for o in again.objections} >= {"price", "timing"}
