@@ -224,7 +224,8 @@ def fit(
 
 
 def said_in_call(units: Sequence[Unit], language: str) -> list[Said]:
-    """Each client sentence of a call, with the manager's turn just before its own turn, if any."""
+    """Each sentence of a call with the manager's turn just before its own turn, if any (the
+    model reads the client's)."""
     turns: dict[int, list[Unit]] = {}
     for u in units:
         turns.setdefault(u.turn, []).append(u)
