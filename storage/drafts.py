@@ -13,10 +13,14 @@ from storage.days import after
 from storage.models import Call, Manager, Report, Review, Script
 
 
-def analysed_calls(db: Session, pack_id: str, since: date | None = None, until: date | None = None) -> list[Analysed]:
-    """Calls whose current report was scored with any version of the pack ``pack_id``."""
+def analysed_calls(
+    db: Session, pack_id: str, since: date | None = None, until: date | None = None, reviewed: bool = True
+) -> list[Analysed]:
+    """Calls whose current report was scored with any version of the pack ``pack_id``: each report
+    as the reviewers have it (an objection they added is one the manager answered, or not), or
+    as the machine made it (not ``reviewed``)."""
     query = (
-        select(Call.id, Manager.name, Call.outcome, Call.score, Report.data)
+        select(Call.id, Manager.name, Call.outcome, Call.score, Report.reviewed, Report.data)
         .join(Report, Report.id == Call.report_id)
         .join(Script, Script.id == Report.script_id)
         .outerjoin(Manager, Manager.id == Call.manager_id)
@@ -26,7 +30,8 @@ def analysed_calls(db: Session, pack_id: str, since: date | None = None, until: 
         query = query.where(Call.at >= datetime.combine(since, datetime.min.time()))
     if until:
         query = query.where(Call.at < after(until, "until"))
-    return [Analysed(i, name, outcome, score or 0.0, data) for i, name, outcome, score, data in db.execute(query)]
+    return [Analysed(i, name, outcome, score or 0.0, (as_reviewed if reviewed else None) or data)
+            for i, name, outcome, score, as_reviewed, data in db.execute(query)]  # fmt: skip
 
 
 def mined(db: Session, pack_id: str, since: date | None = None, until: date | None = None) -> dict[str, list[Group]]:
@@ -35,7 +40,7 @@ def mined(db: Session, pack_id: str, since: date | None = None, until: date | No
 
 def labelled_calls(db: Session, pack_id: str, since: date | None = None) -> list[Labelled]:
     """The pack's analysed calls with their outcome and their reviewers' latest verdicts."""
-    calls = analysed_calls(db, pack_id, since)
+    calls = analysed_calls(db, pack_id, since, reviewed=False)  # the reviewers' verdicts are read apart
     reports = {c.call_id: db.scalar(select(Call.report_id).where(Call.id == c.call_id)) for c in calls}
     reviewed: dict[int, dict[str, bool]] = {}
     rows = db.execute(

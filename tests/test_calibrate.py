@@ -122,6 +122,15 @@ def test_a_team_refits_its_pushback_model_and_finds_what_its_reviewers_added(tmp
     assert too_few.returncode == 1 and "1 reviewed objection sentences in calls of b2b_outbound" in too_few.stderr
     for call_id in (2, 3):
         review(ctx, call_id, reviewer, {"added:existing_supplier@11.0": False})
+    # Drafts read the calls as reviewed: the added objections are there; calibration from outcomes
+    # reads the machine's reports and the verdicts apart.
+    from storage.drafts import analysed_calls as stored
+
+    with ctx.sessions() as db:
+        typed = {c.call_id: [o["type"] for o in c.report["objections"]] for c in stored(db, "b2b_outbound")}
+        machine = {c.call_id: c.report["objections"] for c in stored(db, "b2b_outbound", reviewed=False)}
+    assert typed == {1: ["existing_supplier"], 2: ["existing_supplier"], 3: ["existing_supplier"], 4: []}
+    assert not any(machine.values())
 
     result = run_callqa(env, "calibrate", "--script", "b2b_outbound", "--objections", "--json")
     assert result.returncode == 0, result.stderr
