@@ -66,13 +66,13 @@ def _at(units: Sequence[Unit], clients: Sequence[int], seconds: float) -> int:
 
 
 def with_verdicts(
-    objections: Sequence[ObjectionResult], added: Sequence[Added], units: Sequence[Unit]
+    objections: Sequence[ObjectionResult], added: Sequence[Added], pins: Sequence[Match], units: Sequence[Unit]
 ) -> tuple[ObjectionResult, ...]:
-    """``objections`` with the reviewers' verdicts on the ones they added."""
-    clients = [i for i, u in enumerate(units) if u.speaker == "client"]
+    """``objections`` with the reviewers' verdicts on the ones they added (``pins``: as ``pinned``
+    placed them)."""
     told = list(objections)
-    for a in added:
-        start = units[_at(units, clients, a.at)].start
+    for a, pin in zip(added, pins, strict=True):
+        start = units[pin.unit].start
         for k, o in enumerate(told):
             if o.type == a.type and o.start <= start <= o.end:
                 told[k] = o.model_copy(update={"handled": a.handled, "unsure": False, "confidence": 1.0})

@@ -17,7 +17,14 @@ from analysis.matching import Match, Phrase, compile_phrases, match
 from analysis.meaning import CUT, UNSURE, CompiledFamily, Item, compile_family, features, share_of
 from analysis.meaning import matches as family_matches
 from analysis.metrics import INTERRUPTION, conversation_metrics, silences
-from analysis.objection_types import Resistance, pack_types, resistance, unfitted, unprofiled
+from analysis.objection_types import (
+    PackTypes,
+    Resistance,
+    pack_types,
+    resistance,
+    unfitted,
+    unprofiled,
+)
 from analysis.objections import find_objections
 from analysis.pushback import PushbackModel, said_in_call, shipped_model
 from analysis.report import CallReport, CheckpointResult, ForbiddenHit, ObjectionResult, ScriptRef
@@ -166,10 +173,9 @@ def analyze(
         # Pushback the model is sure of that fits no type: a possible objection ("other") to hear.
         said += unfitted(resisting, found, [m for m in said if m.confidence >= CUT], CUT + UNSURE, pack.language)
         refusing = [i for i, u in enumerate(found) if u.speaker == "client" and resisting.probability[i] >= CUT]
-    objections, possible, stuck = find_objections(
-        pack, found, said + pinned(added, found), verdicts(compiled.techniques), refusing
-    )
-    objections = with_verdicts(objections, added, found)
+    pins = pinned(added, found)
+    objections, possible, stuck = find_objections(pack, found, said + pins, verdicts(compiled.techniques), refusing)
+    objections = with_verdicts(objections, added, pins, found)
     severity = {f.phrase: f.severity for f in pack.forbidden}
     forbidden = tuple(
         ForbiddenHit(
@@ -228,8 +234,7 @@ def pack_warnings(pack: ScriptPack) -> list[str]:
     encoder, reason = sentence_encoder(pack.language)
     if encoder is None:
         return [reason] if reason else []
-    family = compile_pack(pack, encoder).objections
-    types = pack_types(shipped_model(), [item.id for item in family.items], family.vectors)
+    types = types_of(compile_pack(pack, encoder).objections, shipped_model())
     return [
         f"objection {id}: its phrases fit no kind of pushback the model knows (price, timing, "
         "status quo, no need, authority, send information, trust, contract lock-in); it is found "
@@ -254,8 +259,12 @@ def pushback_of(
         if s.before is not None:
             befores[i] = turns[u.turn - 1]
     own = turns[[u.turn for u in found]] if found else np.zeros_like(sentences)
-    types = pack_types(model, [item.id for item in family.items], family.vectors)
-    return resistance(model, types, found, said, (sentences, own, befores))
+    return resistance(model, types_of(family, model), found, said, (sentences, own, befores))
+
+
+def types_of(family: CompiledFamily, model: PushbackModel) -> PackTypes:
+    """The objection ``family``'s types as ``model`` sees them (their phrases' and titles' vectors)."""
+    return pack_types(model, [item.id for item in family.items], family.vectors)
 
 
 # What a recording heard as one voice leaves unchecked.

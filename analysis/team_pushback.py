@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from analysis.objection_types import pack_types
+from analysis.analyze import compile_pack, types_of
 from analysis.pushback import NONE, Example, PushbackModel, Said, fit, read_corpus
 from analysis.semantic import SentenceEncoder
 from scripts_lib.schema import ScriptPack
@@ -76,8 +76,8 @@ def refit(
             f"{len(sentences)} reviewed objection sentences in calls of {pack.id}; a refit needs "
             f"{MIN_EXAMPLES} or more (add, confirm or take out objections on the call pages)"
         )
-    vectors = [encoder.encode([*o.phrases, o.title]) for o in pack.objections]
-    nearest = dict(zip([o.id for o in pack.objections], pack_types(base, [o.id for o in pack.objections], vectors).nearest))
+    types = types_of(compile_pack(pack, encoder).objections, base)
+    nearest = dict(zip(types.ids, types.nearest, strict=True))
     extra = [Example(h.said, NONE if h.type is None else nearest.get(h.type) or "other", pack.id, "reviewed")
              for h in sentences]  # fmt: skip
     # The sentences a reviewer pinned join their type's phrases; a confirmed objection's evidence

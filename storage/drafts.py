@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from analysis.calibrate import Labelled
 from scripts_lib.draft import Analysed, Group, mine
 from storage.days import after
-from storage.models import Call, Manager, Report, Review, Script
+from storage.models import Call, Manager, Report, Script
+from storage.reviews import latest_verdicts
 
 
 def analysed_calls(
@@ -42,13 +43,6 @@ def labelled_calls(db: Session, pack_id: str, since: date | None = None) -> list
     """The pack's analysed calls with their outcome and their reviewers' latest verdicts."""
     calls = analysed_calls(db, pack_id, since, reviewed=False)  # the reviewers' verdicts are read apart
     reports = {c.call_id: db.scalar(select(Call.report_id).where(Call.id == c.call_id)) for c in calls}
-    reviewed: dict[int, dict[str, bool]] = {}
-    rows = db.execute(
-        select(Review.report_id, Review.target, Review.verdict)
-        .where(Review.kind == "review", Review.report_id.in_([r for r in reports.values() if r]))
-        .order_by(Review.id)
-    )
-    for report_id, target, verdict in rows:
-        reviewed.setdefault(report_id, {})[target] = bool(verdict)  # the latest wins
+    reviewed = latest_verdicts(db, [r for r in reports.values() if r])
     won = {"won": True, "lost": False}
     return [Labelled(c.report, won.get(c.outcome or ""), reviewed.get(reports[c.call_id] or 0, {})) for c in calls]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Literal, NamedTuple
 
 from sqlalchemy import func, select
@@ -17,6 +18,19 @@ WAITING = ("none", "disputed")  # the states of the review queue
 
 def reviews_of(db: Session, call_id: int) -> list[Review]:
     return list(db.scalars(select(Review).where(Review.call_id == call_id).order_by(Review.id)))
+
+
+def latest_verdicts(db: Session, report_ids: Collection[int]) -> dict[int, dict[str, bool]]:
+    """Per report, the reviewers' latest verdict on each target they gave one on."""
+    found: dict[int, dict[str, bool]] = {}
+    rows = db.execute(
+        select(Review.report_id, Review.target, Review.verdict)
+        .where(Review.kind == "review", Review.report_id.in_(report_ids))
+        .order_by(Review.id)
+    )  # fmt: skip
+    for report_id, target, verdict in rows:
+        found.setdefault(report_id, {})[target] = bool(verdict)  # the latest wins
+    return found
 
 
 def open_disputes(entries: list[Review]) -> list[Review]:

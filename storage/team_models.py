@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.team_pushback import ReviewedCall
-from storage.models import Call, Report, Review, Script, TeamModel, Transcript
+from storage.models import Call, Report, Script, TeamModel, Transcript
+from storage.reviews import latest_verdicts
 
 
 def reviewed_calls(db: Session, pack_id: str, since: date | None = None) -> list[ReviewedCall]:
@@ -22,21 +23,12 @@ def reviewed_calls(db: Session, pack_id: str, since: date | None = None) -> list
     )
     if since:
         query = query.where(Call.at >= datetime.combine(since, datetime.min.time()))
-    found = []
-    for report_id, data, reviewed, transcript in db.execute(query).all():
-        verdicts: dict[str, bool] = {}
-        rows = db.execute(
-            select(Review.target, Review.verdict)
-            .where(Review.report_id == report_id, Review.kind == "review")
-            .order_by(Review.id)
-        )  # fmt: skip
-        for target, verdict in rows:
-            verdicts[target] = bool(verdict)  # the latest wins
-        found.append(ReviewedCall(data, reviewed, verdicts, transcript.get("utterances", [])))
-    return found
+    rows = db.execute(query).all()
+    verdicts = latest_verdicts(db, [report_id for report_id, *_ in rows])
+    return [ReviewedCall(data, reviewed, verdicts.get(report_id, {}), transcript.get("utterances", []))
+            for report_id, data, reviewed, transcript in rows]  # fmt: skip
 
 
 def newest_model(db: Session, pack_id: str) -> TeamModel | None:
     """The team's newest pushback model for the pack, if it has one."""
-    newest = db.scalar(select(func.max(TeamModel.id)).where(TeamModel.pack_id == pack_id))
-    return db.get(TeamModel, newest) if newest is not None else None
+    return db.scalar(select(TeamModel).where(TeamModel.pack_id == pack_id).order_by(TeamModel.id.desc()).limit(1))

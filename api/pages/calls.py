@@ -41,10 +41,10 @@ from storage.calls import (
     verdict_chips,
 )
 from storage.managers import manager_named, manager_names
-from storage.models import Call, Job, Report
+from storage.models import Call, Job, Report, Script
 from storage.reviews import disputes, reviews_of
 from storage.sampling import sample as draw
-from storage.scripts import script_sources, stored_pack
+from storage.scripts import script_sources
 from storage.search import words
 
 router = APIRouter()
@@ -175,7 +175,7 @@ def call_page(
                              if verdicts.get(mistake_target(m["code"], m["start"])[0]) is False and is_penalty(m["code"])],
                   targets=targets(report.data) if report else {}, searched=_searched(q),
                   heard_again=heard_again,
-                  objection_types={o.id: o.title for o in stored_pack(db, report.script_id).objections}
+                  objection_types=_titles(report.script_id, db.get_one(Script, report.script_id).source)[2]
                   if report else {},
                   added_types={t.removeprefix("added:").partition("@")[0] for t in verdicts if t.startswith("added:")})  # fmt: skip
 
