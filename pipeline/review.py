@@ -16,7 +16,7 @@ from callqa.errors import InputError
 from pipeline.context import Context
 from pipeline.process import analysed, report_items, unsure_targets
 from storage.models import Call, Report, Review, User
-from storage.reviews import open_disputes, reviews_of, update_state
+from storage.reviews import latest_verdicts, locked_report, open_disputes, reviews_of, update_state
 
 
 def latest_report(ctx: Context, call_id: int) -> Report:
@@ -86,20 +86,17 @@ def review(
     if not verdicts:
         raise InputError("verdicts: give at least one")
     report = _report_with(ctx, call_id, verdicts, adding=True)
-    with ctx.sessions() as db:
-        earlier = db.scalars(
-            select(Review).where(Review.report_id == report.id, Review.kind == "review").order_by(Review.id)
-        )
-        overrides = {r.target: bool(r.verdict) for r in earlier} | dict(verdicts)
-        disputes = {d.id: d for d in open_disputes(reviews_of(db, call_id))}
-    if answers is not None and answers not in disputes:
-        raise InputError(f"answers: {answers} is not an open dispute of call {call_id}")
-    before = report.reviewed_score if report.reviewed_score is not None else report.score
-    reviewed = analysed(ctx, call_id, report.script_id, overrides)
-    after = float(reviewed["score"])
     entries: list[Review] = []
     with ctx.sessions.begin() as db:
-        stored = db.get_one(Report, report.id)
+        # The call's other reviews wait here, so each starts from the verdicts before it.
+        stored = locked_report(db, report.id)
+        overrides = latest_verdicts(db, [report.id]).get(report.id, {}) | dict(verdicts)
+        disputes = {d.id: d for d in open_disputes(reviews_of(db, call_id))}
+        if answers is not None and answers not in disputes:
+            raise InputError(f"answers: {answers} is not an open dispute of call {call_id}")
+        before = stored.reviewed_score if stored.reviewed_score is not None else stored.score
+        reviewed = analysed(ctx, call_id, report.script_id, overrides)
+        after = float(reviewed["score"])
         stored.reviewed_score, stored.reviewed = after, reviewed
         stored.items = report_items(reviewed)  # list filters and chips follow the report as reviewed
         for target, verdict in verdicts.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Literal, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage import daily
@@ -18,6 +18,15 @@ WAITING = ("none", "disputed")  # the states of the review queue
 
 def reviews_of(db: Session, call_id: int) -> list[Review]:
     return list(db.scalars(select(Review).where(Review.call_id == call_id).order_by(Review.id)))
+
+
+def locked_report(db: Session, report_id: int) -> Report:
+    """The report, locked until the transaction ends, so that the reviews of a call are given one
+    after another, each from the verdicts before it: a row lock on PostgreSQL; on SQLite, its one
+    writer's lock, taken now by a write that changes nothing rather than at the first real write."""
+    if db.get_bind().dialect.name == "sqlite":
+        db.execute(update(Report).where(Report.id == report_id).values(id=Report.id))
+    return db.get_one(Report, report_id, with_for_update=True, populate_existing=True)
 
 
 def latest_verdicts(db: Session, report_ids: Collection[int]) -> dict[int, dict[str, bool]]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -156,6 +158,31 @@ def test_a_review_overrides_a_verdict_and_both_scores_are_kept(api: tuple[TestCl
     assert bad.status_code == 422 and "checkpoint:nonsense" in bad.json()["error"]
     malformed = client.post(f"/api/calls/{call['id']}/reviews", headers=auth(tokens["quality"]), json={"target": "x"})
     assert malformed.status_code == 422 and malformed.json()["error"].startswith("body.")
+
+
+def test_two_verdicts_given_at_once_on_one_call_both_count(api: tuple[TestClient, dict[str, str]]) -> None:
+    """Two reviewers (or two quick clicks) on one call at the same moment: the reviewed report
+    holds both verdicts, and the second starts from the score the first left."""
+    client, tokens = api
+    call = client.get("/api/calls", params={"manager": "Emma"}, headers=auth(tokens["quality"])).json()["items"][0]
+    machine = call["score"]
+    start = threading.Barrier(2)
+
+    def give(target: str) -> dict:
+        start.wait()
+        answer = client.post(f"/api/calls/{call['id']}/reviews", headers=auth(tokens["quality"]),
+                             json={"target": target, "verdict": True})  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    with ThreadPoolExecutor(2) as pool:
+        entries = list(pool.map(give, ["objection:timing", "checkpoint:next_step"]))
+    first, second = sorted(entries, key=lambda e: e["id"])
+    assert first["score_before"] == machine < first["score_after"] == second["score_before"] < second["score_after"]
+    [report] = client.get(f"/api/calls/{call['id']}", headers=auth(tokens["quality"])).json()["reports"]
+    assert report["reviewed_score"] == second["score_after"]
+    assert {"unhandled_objection:timing", "missed_checkpoint:next_step"}.isdisjoint(
+        m["code"] for m in report["reviewed"]["mistakes"])
 
 
 def test_a_reviewer_adds_an_objection_the_machine_missed(api: tuple[TestClient, dict[str, str]]) -> None:
