@@ -3,7 +3,7 @@ disputes one, and a review of that verdict answers the dispute."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
@@ -86,16 +86,49 @@ def review(
     if not verdicts:
         raise InputError("verdicts: give at least one")
     report = _report_with(ctx, call_id, verdicts, adding=True)
+    return _record(ctx, call_id, report, user, lambda given, disputed: verdicts, comment, answers)
+
+
+FINISHED = "Review finished: the machine's other verdicts confirmed."
+
+
+def finish(ctx: Context, call_id: int, user: User) -> list[Review]:
+    """End a call's review: each of the machine's verdicts that no reviewer has given on its
+    newest report is confirmed as it stands (a verdict each, counted in the agreement rate), so
+    that a clean call needs one action. The call is reviewed; the confirmations, none when every
+    verdict was given already. A dispute still open must be answered first."""
+    report = latest_report(ctx, call_id)
+    machine = machine_verdicts(report.data)
+
+    def untouched(given: Mapping[str, bool], disputed: Collection[str]) -> dict[str, bool]:
+        if disputed:
+            raise InputError(f"call {call_id}: a dispute on {min(disputed)!r} is open; answer it before finishing")
+        return {t: v for t, v in machine.items() if t not in given}
+
+    return _record(ctx, call_id, report, user, untouched, FINISHED)
+
+
+def _record(
+    ctx: Context, call_id: int, report: Report, user: User,
+    choose: Callable[[Mapping[str, bool], Collection[str]], Mapping[str, bool]], comment: str,
+    answers: int | None = None,
+) -> list[Review]:  # fmt: skip
+    """Store the verdicts that ``choose`` picks, given those given so far on ``report`` and the
+    targets of the open disputes, one call's reviews at a time; keep the report as reviewed with
+    all of them."""
     entries: list[Review] = []
     with ctx.sessions.begin() as db:
         # The call's other reviews wait here, so each starts from the verdicts before it.
         stored = locked_report(db, report.id)
-        overrides = latest_verdicts(db, [report.id]).get(report.id, {}) | dict(verdicts)
+        given = latest_verdicts(db, [report.id]).get(report.id, {})
         disputes = {d.id: d for d in open_disputes(reviews_of(db, call_id))}
+        verdicts = choose(given, {d.target for d in disputes.values()})
+        if not verdicts:
+            return entries
         if answers is not None and answers not in disputes:
             raise InputError(f"answers: {answers} is not an open dispute of call {call_id}")
         before = stored.reviewed_score if stored.reviewed_score is not None else stored.score
-        reviewed = analysed(ctx, call_id, report.script_id, overrides)
+        reviewed = analysed(ctx, call_id, report.script_id, {**given, **verdicts})
         after = float(reviewed["score"])
         stored.reviewed_score, stored.reviewed = after, reviewed
         stored.items = report_items(reviewed)  # list filters and chips follow the report as reviewed

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -33,9 +33,11 @@ class CallQuery(BaseModel):
     score_max: float | None = Field(default=None, ge=0, le=100)
     outcome: str | None = None
     failed_checkpoint: str | None = Field(
-        default=None, description="a checkpoint id that was missed"
+        default=None, description="a checkpoint id that was missed; SCRIPT:ID sets the script too"
     )
-    objection: str | None = Field(default=None, description="an objection type the client raised")
+    objection: str | None = Field(
+        default=None, description="an objection type the client raised; SCRIPT:ID sets the script too"
+    )
     handled: bool | None = Field(default=None, description="with objection: handled or not")
     unsure: bool | None = Field(
         default=None, description="true: only calls with verdicts marked unsure that no reviewer has given"
@@ -60,6 +62,19 @@ class CallQuery(BaseModel):
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
 
+    @model_validator(mode="after")
+    def _item_of_a_script(self) -> CallQuery:
+        """An item named with its script (``fleettrack:greeting``, as the pages' filters send it):
+        two scripts may share an id."""
+        for name in ("failed_checkpoint", "objection"):
+            script, _, item = (getattr(self, name) or "").rpartition(":")
+            if script:
+                if self.script not in (None, script):
+                    raise ValueError(f"{name}: {script!r}'s item, but script {self.script!r} is chosen")
+                self.script = script
+                setattr(self, name, item)
+        return self
+
     def args(self, **changes: Any) -> dict[str, Any]:
         """The set filters as query arguments, with ``changes`` (for links to other pages or sorts)."""
         values = self.model_dump(mode="json", exclude_defaults=True) | changes
@@ -71,6 +86,7 @@ class ListRow(NamedTuple):
     manager: str | None
     pack: str | None  # the script of its current report
     version: int | None
+    script_id: int | None  # that script version's row
 
 
 class CallPage(NamedTuple):
@@ -82,11 +98,11 @@ def search_calls(
     db: Session, f: CallQuery, manager_id: int | None = None, limit: int | None = None,
     only: Collection[int] | None = None,
 ) -> CallPage:  # fmt: skip
-    """(call, manager name, script pack id, script version) rows of one page, and the total.
+    """(call, manager name, script pack id, script version, its id) rows of one page, and the total.
     ``manager_id``: only that manager's calls (what a manager may see); ``limit``: this many rows
     from the first instead of the query's page; ``only``: among these calls (a sample)."""
     query = (
-        select(Call, Manager.name, Script.pack_id, Script.version)
+        select(Call, Manager.name, Script.pack_id, Script.version, Script.id)
         .outerjoin(Manager, Call.manager_id == Manager.id)
         .outerjoin(Report, Report.id == Call.report_id)
         .outerjoin(Script, Script.id == Report.script_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -199,6 +200,45 @@ def test_the_queue_and_a_disputes_round_trip_in_chromium(server: str) -> None:
 
         emma.goto(f"{server}/disputes?state=answered")  # the manager sees the answer
         expect(emma.locator(".disputes .answer")).to_contain_text("Yes: a call back on a day is handling it.")
+        browser.close()
+
+
+def test_two_quick_verdicts_both_count_and_enter_never_picks_one_in_chromium(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{server}/login")
+        page.get_by_label("User name").fill("quality-user")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("link", name="lost_timing_ended.wav").click()
+        machine = float(page.locator("#score .score").inner_text())
+
+        # Enter in a comment box ends the line; it gives no verdict.
+        greeting = page.locator("#checkpoint-greeting")
+        greeting.get_by_role("textbox").fill("Clear and friendly.")
+        greeting.get_by_role("textbox").press("Enter")
+        page.wait_for_timeout(700)
+        expect(page.locator(".history li")).to_have_count(0)
+
+        # Two verdicts on two items, the second clicked before the first is saved.
+        page.locator("#checkpoint-next_step").get_by_role("button", name="Said", exact=True).click()
+        page.locator("#objection-timing").get_by_role("button", name="Handled", exact=True).click(force=True)
+        wait_until(page, "document.querySelectorAll('.history li').length === 2")
+        expect(page.locator("#checkpoint-next_step")).to_have_class("ok")
+        expect(page.locator("#objection-timing .saved")).to_contain_text("Saved. Score")
+        page.reload()
+        expect(page.locator(".history li")).to_have_count(2)
+        steps = [(float(a), float(b)) for a, b in re.findall(r"score ([0-9.]+) → ([0-9.]+)", page.locator(".history").inner_text())]
+        assert len(steps) == 2 and abs(steps[0][0] - machine) <= 0.5  # the first started from the machine's score,
+        assert steps[1][0] == steps[0][1] < steps[1][1]  # the second where the first ended
+        second = steps[1][1]
+        assert abs(float(page.locator("#score .score").inner_text()) - second) <= 0.5
+        assert not errors, errors
         browser.close()
 
 

@@ -265,6 +265,58 @@ def test_calls_with_unsure_verdicts_are_listed_until_a_reviewer_gives_them(tmp_p
         assert 'class="tag unsure"' not in client.get("/calls/1").text
 
 
+def test_two_scripts_that_share_item_ids_each_show_their_own_titles(tmp_path: Path) -> None:
+    """A team with two products: their packs share ids ("next_step") but not titles. Each call's
+    chips name its own script's items, the filters offer each script's items apart, and a filter
+    on one script's item lists only that script's calls."""
+    from datetime import datetime
+
+    from conftest import analysed_calls
+    from test_analysis import transcript
+
+    from api import create_app
+    from callqa.settings import Settings
+    from pipeline.process import analyse_call
+    from pipeline.scripts import store_script
+    from scripts_lib import find_pack
+    from storage.users import add_user
+
+    wrong_number = transcript([("manager", 0.5, 3.0, "Good morning, this is Daniel from Brightline Logistics."),
+                               ("client", 3.5, 5.0, "Sorry, wrong number."), ("manager", 5.5, 6.5, "Goodbye.")]).to_dict()
+    env = analysed_calls(tmp_path, [("Daniel", datetime(2026, 11, 23, 9), "lost", wrong_number),
+                                    ("Olga", datetime(2026, 11, 23, 10), "lost", wrong_number)], analyse=False)  # fmt: skip
+    app = create_app(Settings.from_env(env))
+    ctx = app.state.context
+    source = find_pack("b2b_outbound").read_text(encoding="utf-8")
+    solar = source.replace("id: b2b_outbound", "id: solar_inbound").replace(
+        "Agreed next step with a date", "Book the free home assessment").replace("title: Purpose of the call", "title: Ask what brought them")
+    analyse_call(ctx, 1, store_script(ctx.sessions, source))
+    analyse_call(ctx, 2, store_script(ctx.sessions, solar))
+    add_user(ctx.sessions, "quality-user", "quality", PASSWORD)
+    with TestClient(app, follow_redirects=False) as client:
+        sign_in(client, "quality-user")
+
+        def chips(page: str, call: int) -> list[str]:
+            row = page.partition(f'href="/calls/{call}"')[2].partition("</tr>")[0]
+            return re.findall(r'class="chip" href="[^"]*"[^>]*>([^<]+)</a>', row)
+
+        listed = client.get("/calls").text
+        assert {"Agreed next step with a date", "Purpose of the call"} <= set(chips(listed, 1))
+        assert {"Book the free home assessment", "Ask what brought them"}.isdisjoint(chips(listed, 1))
+        assert {"Book the free home assessment", "Ask what brought them"} <= set(chips(listed, 2))
+        assert {"Agreed next step with a date", "Purpose of the call"}.isdisjoint(chips(listed, 2))
+        assert html.unescape(listed).count('<optgroup label="solar_inbound">') == 2  # checkpoints, objections
+        only_solar = client.get("/calls", params={"script": "solar_inbound"}).text
+        assert "Book the free home assessment" in only_solar and '<optgroup label="b2b_outbound">' not in only_solar
+        picked = client.get("/calls", params={"failed_checkpoint": "solar_inbound:next_step"}).text
+        assert 'href="/calls/2"' in picked and 'href="/calls/1"' not in picked
+        assert 'value="solar_inbound:next_step" selected' in picked
+        clash = client.get("/calls", params={"script": "b2b_outbound", "failed_checkpoint": "solar_inbound:next_step"})
+        assert clash.status_code == 422 and "solar_inbound" in clash.text
+        team = client.get("/managers").text  # counted across scripts: both names, never one for the other
+        assert "Agreed next step with a date / Book the free home assessment" in html.unescape(team)
+
+
 def test_calls_heard_as_one_voice_say_so_and_are_listed_apart(tmp_path: Path) -> None:
     """A voicemail scores low for want of a client: the quality department sees why on its page
     and filters such calls in or out of a list (the review queue, worst first, included)."""
@@ -453,6 +505,40 @@ def test_the_review_queue_and_a_disputes_round_trip(browser: TestClient) -> None
     assert "Answered by <strong>quality-user</strong>" in mine and "Agreed: a call back was offered." in mine
     page = browser.get(f"/calls/{emmas}").text
     assert "dispute answered" in page and "answered the dispute" in page
+
+
+def test_finishing_a_review_confirms_the_rest_and_moves_the_queue_on(browser: TestClient) -> None:
+    """One action ends a call's review: the verdicts left as they are count as kept in the
+    agreement rate, the call leaves the queue and the next one opens. Only the quality
+    department has a queue."""
+    csrf = sign_in(browser, "quality-user")
+    emmas, daniels = call_id(browser, "Emma"), call_id(browser, "Daniel")
+    page = browser.get(f"/calls/{emmas}").text
+    assert f'action="/calls/{emmas}/finish"' in page and "Finish review" in page
+    # The machine's verdict comes first on every item: a missed stage's "A mistake" before "Not a mistake".
+    mistakes = page.partition('id="mistakes-h"')[2]
+    assert mistakes.index(">A mistake</button>") < mistakes.index(">Not a mistake</button>")
+    browser.post(f"/calls/{emmas}/review", data={"target": "objection:timing", "verdict": "true", "csrf": csrf})
+    finished = browser.post(f"/calls/{emmas}/finish", data={"csrf": csrf})
+    assert finished.status_code == 303 and finished.headers["location"] == f"/calls/{daniels}?finished={emmas}"
+    assert f"Review of call {emmas} finished" in browser.get(finished.headers["location"]).text
+    assert "lost_timing_ended.wav" not in browser.get("/review").text
+    today = browser.get(f"/calls/{emmas}").text
+    assert '<span class="state reviewed">reviewed</span>' in today and 'action="/calls/{emmas}/finish"' not in today
+    sample = browser.get("/review", params={"sample": "5"}).text  # today's calls
+    kept = re.search(r"kept the machine's verdict (\d+) times of (\d+)", sample)
+    assert kept and int(kept.group(2)) > 1 and int(kept.group(1)) == int(kept.group(2)) - 1  # all but the override
+    browser.post("/logout", data={"csrf": csrf})
+
+    csrf = sign_in(browser, "Emma")
+    assert browser.get("/review").status_code == 403
+    page = browser.get(f"/calls/{emmas}").text
+    assert 'rel="next"' not in page and "Finish review" not in page
+    browser.post(f"/calls/{emmas}/dispute", data={"target": "checkpoint:greeting", "comment": "I did greet.", "csrf": csrf})
+    browser.post("/logout", data={"csrf": csrf})
+    csrf = sign_in(browser, "quality-user")
+    refused = browser.post(f"/calls/{emmas}/finish", data={"csrf": csrf})
+    assert refused.status_code == 422 and "answer it before finishing" in html.unescape(refused.text)
 
 
 def test_a_random_sample_shows_how_often_reviewers_agree_and_the_list_exports(browser: TestClient) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
@@ -15,11 +14,13 @@ from sqlalchemy.orm import Session
 
 from analysis.scoring import is_penalty
 from api.deps import (
+    QUALITY,
     ContextDep,
     DbDep,
     ManagerForm,
     PageDep,
     QualityForm,
+    QualityPage,
     RowId,
     audit,
     deferred,
@@ -30,8 +31,15 @@ from api.pages.templating import anchor, render
 from callqa.errors import InputError
 from pipeline.process import ask_two_voices
 from pipeline.retention import hold
-from pipeline.review import agreement, dispute, machine_verdicts, mistake_target, review, targets
-from scripts_lib import parse_pack
+from pipeline.review import (
+    agreement,
+    dispute,
+    finish,
+    machine_verdicts,
+    mistake_target,
+    review,
+    targets,
+)
 from storage.calls import (
     EXPORT_ROWS,
     CallQuery,
@@ -41,10 +49,10 @@ from storage.calls import (
     verdict_chips,
 )
 from storage.managers import manager_named, manager_names
-from storage.models import Call, Job, Report, Script
+from storage.models import Call, Job, Report
 from storage.reviews import disputes, reviews_of
 from storage.sampling import sample as draw
-from storage.scripts import script_sources
+from storage.scripts import newest_titles, version_titles
 from storage.search import words
 
 router = APIRouter()
@@ -59,7 +67,7 @@ def calls_page(
 
 @router.get("/review", response_class=HTMLResponse)
 def review_queue(
-    request: Request, db: DbDep, session: PageDep, filters: Annotated[CallQuery, Query()],
+    request: Request, db: DbDep, session: QualityPage, filters: Annotated[CallQuery, Query()],
     sample: Annotated[int | None, Query(ge=1, le=20)] = None,
 ) -> HTMLResponse:  # fmt: skip
     """The calls that wait for a reviewer (not reviewed, or disputed), worst first. ``sample``: that
@@ -90,12 +98,15 @@ def _list(
     else:
         total = len(found)
     chips = verdict_chips(db, [c.report_id for c, *_ in found if c.report_id])
-    rows = [{"id": c.id, "file": c.original_name, "manager": name, "score": c.score, "at": c.at,
-             "duration": c.duration, "outcome": c.outcome, "failed": chips.failed.get(c.report_id or 0, []),
-             "unsure": chips.unsure.get(c.report_id or 0, 0), "one_voice": c.report_id in chips.one_voice,
-             "review": c.review} for c, name, *_ in found]  # fmt: skip
-    return render(request, "calls.html", session, section=section, rows=rows, total=total,
-                  filters=filters, pages=pages, choices=filter_choices(db), action=f"/{section}", **extra)  # fmt: skip
+    titles = version_titles(db, {r.script_id for r in found if r.script_id is not None})
+    rows = [{"id": r.call.id, "file": r.call.original_name, "manager": r.manager, "score": r.call.score,
+             "at": r.call.at, "duration": r.call.duration, "outcome": r.call.outcome, "script": r.pack,
+             "failed": [(key, titles[r.script_id].checkpoints.get(key, key) if r.script_id else key)
+                        for key in chips.failed.get(r.call.report_id or 0, [])],
+             "unsure": chips.unsure.get(r.call.report_id or 0, 0), "one_voice": r.call.report_id in chips.one_voice,
+             "review": r.call.review} for r in found]  # fmt: skip
+    return render(request, "calls.html", session, section=section, rows=rows, total=total, filters=filters,
+                  pages=pages, choices=filter_choices(db, filters.script), action=f"/{section}", **extra)  # fmt: skip
 
 
 @router.get("/disputes", response_class=HTMLResponse)
@@ -116,25 +127,26 @@ def disputes_page(
                   titles=titles, manager=manager, managers=manager_names(db))  # fmt: skip
 
 
-def filter_choices(db: Session) -> dict[str, Any]:
-    """What the filters offer: managers, script packs, and their checkpoints and objection types."""
-    checkpoints: dict[str, str] = {}
-    objections: dict[str, str] = {}
-    packs = []
-    for script_id, source in script_sources(db):
-        pack_id, points, kinds = _titles(script_id, source)
-        packs.append(pack_id)
-        checkpoints |= points
-        objections |= kinds
-    return {"managers": manager_names(db),
-            "scripts": sorted(set(packs)), "checkpoints": checkpoints, "objections": objections}  # fmt: skip
+def filter_choices(db: Session, script: str | None = None) -> dict[str, Any]:
+    """What the filters offer: managers, script packs, and per pack (only ``script``'s when one is
+    chosen) the checkpoints and objection types of its newest version."""
+    packs = newest_titles(db)
+    shown = {script: packs[script]} if script in packs else packs
+    return {"managers": manager_names(db), "scripts": sorted(packs),
+            "checkpoints": {p: t.checkpoints for p, t in sorted(shown.items())},
+            "objections": {p: t.objections for p, t in sorted(shown.items())}}  # fmt: skip
 
 
-@lru_cache(maxsize=256)
-def _titles(script_id: int, source: str) -> tuple[str, dict[str, str], dict[str, str]]:
-    pack = parse_pack(source)
-    return (pack.id, {c.id: c.title for c in pack.checkpoints},
-            {o.id: o.title for o in pack.objections})  # fmt: skip
+def merged_titles(db: Session, kind: Literal["checkpoints", "objections"]) -> dict[str, str]:
+    """Every pack's titles of its ``kind`` of item by id, for the pages that count an id across
+    scripts: an id that two packs name differently shows both names ("Greeting / Greet and thank")."""
+    names: dict[str, list[str]] = {}
+    for titles in newest_titles(db).values():
+        for key, title in getattr(titles, kind).items():
+            found = names.setdefault(key, [])
+            if title not in found:
+                found.append(title)
+    return {key: " / ".join(found) for key, found in names.items()}
 
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
@@ -144,9 +156,11 @@ def call_page(
     db: DbDep,
     session: PageDep,
     done: Literal["review", "dispute"] | None = None,
+    finished: RowId | None = None,
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
-    """One call; ``q``: the words a transcript search looked for, marked where they were said."""
+    """One call; ``q``: the words a transcript search looked for, marked where they were said;
+    ``finished``: the call whose review was just finished, from which the queue moved on here."""
     call = own_call(session.user, db.get(Call, call_id))
     audit(db, session.user, "open", call.id)
     report = db.get(Report, call.report_id) if call.report_id else None
@@ -160,6 +174,8 @@ def call_page(
         notice = f"Saved. Score {reviews[-1].score_before:.1f} → {reviews[-1].score_after:.1f}"
     elif done:
         notice = "Dispute sent to the quality department"
+    elif finished:
+        notice = f"Review of call {finished} finished. Next in the queue:"
     answers = {r.answers: r for r in reviews if r.answers is not None}
     heard_again = db.scalar(select(Job).where(Job.call_id == call.id, Job.kind == "two_voices").order_by(Job.id.desc()))
     return render(request, "call.html", session, section="calls", call=call,
@@ -169,13 +185,13 @@ def call_page(
                   transcript=transcript, duration=call.duration or (transcript or {}).get("duration"),
                   verdicts=verdicts, reviews=reviews, notice=notice, answers=answers,
                   open_disputes={r.target: r for r in reviews if r.kind == "dispute" and r.id not in answers},
-                  next_call=next_to_review(db, call.id, own_manager(session.user)),
+                  next_call=next_to_review(db, call.id) if session.user.role in QUALITY else None,
                   machine_score=report.score if report else None, mistake_target=mistake_target,
                   dismissed=[m for m in (report.data["mistakes"] if report else [])  # a reviewer can restore them
                              if verdicts.get(mistake_target(m["code"], m["start"])[0]) is False and is_penalty(m["code"])],
                   targets=targets(report.data) if report else {}, searched=_searched(q),
                   heard_again=heard_again,
-                  objection_types=_titles(report.script_id, db.get_one(Script, report.script_id).source)[2]
+                  objection_types=version_titles(db, [report.script_id])[report.script_id].objections
                   if report else {},
                   added_types={t.removeprefix("added:").partition("@")[0] for t in verdicts if t.startswith("added:")})  # fmt: skip
 
@@ -201,6 +217,15 @@ def review_form(
     own_call(session.user, db.get(Call, call_id))
     review(ctx, call_id, session.user, {target: verdict}, comment, answers)
     return RedirectResponse(f"/calls/{call_id}?done=review#{anchor(target)}", status_code=303)
+
+
+@router.post("/calls/{call_id}/finish")
+def finish_form(call_id: RowId, db: DbDep, session: QualityForm, ctx: ContextDep) -> RedirectResponse:
+    """End the call's review (the verdicts not given confirmed); on to the next call to review."""
+    own_call(session.user, db.get(Call, call_id))
+    finish(ctx, call_id, session.user)
+    following = next_to_review(db, call_id)
+    return RedirectResponse(f"/calls/{following}?finished={call_id}" if following else "/review", status_code=303)
 
 
 @router.post("/calls/{call_id}/objections")

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from analysis.kpi import neighbours
 from api.deps import DbDep, PageDep, own_manager
-from api.pages.calls import filter_choices
+from api.pages.calls import merged_titles
 from api.pages.templating import render
 from storage.kpis import kpi_table, latest_week
 
@@ -24,4 +24,4 @@ def kpi_page(
     stages = sorted({k for r in rows for k in r["pass_rate"]})
     before, later = neighbours(period)
     return render(request, "kpis.html", session, section="kpis", period=period, rows=rows, stages=stages,
-                  titles=filter_choices(db)["checkpoints"], before=before, later=later)  # fmt: skip
+                  titles=merged_titles(db, "checkpoints"), before=before, later=later)  # fmt: skip

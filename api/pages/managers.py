@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from api.deps import DbDep, PageDep, StaffPage, own_manager, visible_manager
 from api.pages import charts
-from api.pages.calls import filter_choices
+from api.pages.calls import merged_titles
 from api.pages.templating import render
 from storage.calls import CallQuery, search_calls
 from storage.managers import summary, team, team_rates
@@ -31,15 +31,14 @@ def team_page(
     trends = {m["name"]: charts.sparkline([s / 100 for s in m["weekly_scores"]], f"Average score by week, {m['name']}")
               for m in members}  # fmt: skip
     return render(request, "managers.html", session, section="managers", team=members, weeks=weeks, trends=trends,
-                  rates=team_rates(members), titles=filter_choices(db)["checkpoints"])  # fmt: skip
+                  rates=team_rates(members), titles=merged_titles(db, "checkpoints"))  # fmt: skip
 
 
 @router.get("/managers/{name:path}", response_class=HTMLResponse)
 def manager_page(name: str, request: Request, db: DbDep, session: PageDep) -> HTMLResponse:
     manager = visible_manager(db, session.user, name)
     numbers = summary(db, manager)
-    choices = filter_choices(db)
-    titles = choices["checkpoints"]
+    titles = merged_titles(db, "checkpoints")
     days = [
         (d["date"], d["average_score"]) for d in numbers["days"] if d["average_score"] is not None
     ]
@@ -59,4 +58,4 @@ def manager_page(name: str, request: Request, db: DbDep, session: PageDep) -> HT
                   rate_chart=charts.rate_bars(rates, f"Checkpoint pass rates, {manager.name}"),
                   weeks=weeks, recent=recent, total=total, kpi_weeks=kpi_weeks,
                   handled_chart=per_week("handled_share", "Objections handled"),
-                  conversion_chart=per_week("conversion", "Deals won"), objection_titles=choices["objections"])  # fmt: skip
+                  conversion_chart=per_week("conversion", "Deals won"), objection_titles=merged_titles(db, "objections"))  # fmt: skip

@@ -86,7 +86,7 @@ def list_calls(
             "deal_id": call.deal_id,
             "review": call.review,
         }
-        for call, name, pack, version in rows
+        for call, name, pack, version, _ in rows
     ]
     return {"items": items, "total": total, "page": filters.page, "per_page": filters.per_page}
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.deps import ContextDep, DbDep, ManagerUser, Quality, RowId, own_call
-from pipeline.review import dispute, review
+from pipeline.review import dispute, finish, review
 from storage.models import Call, Review
 from storage.reviews import reviews_of
 
@@ -52,6 +52,15 @@ def review_call(
     own_call(user, db.get(Call, call_id))
     [entry] = review(ctx, call_id, user, {body.target: body.verdict}, body.comment, body.answers)
     return _out(entry)
+
+
+@router.post("/calls/{call_id}/reviews/finish", status_code=201)
+def finish_review(call_id: RowId, db: DbDep, user: Quality, ctx: ContextDep) -> list[dict[str, Any]]:
+    """End the call's review: every verdict of the machine that no reviewer gave is confirmed as it
+    stands, and the call is reviewed. The confirmations (none when every verdict was given). A
+    dispute still open must be answered first (422)."""
+    own_call(user, db.get(Call, call_id))
+    return [_out(entry) for entry in finish(ctx, call_id, user)]
 
 
 @router.post("/calls/{call_id}/disputes", status_code=201)

@@ -106,17 +106,32 @@
     else if (event.key === "ArrowRight") { event.preventDefault(); skip(5); }
     else if (event.key === "j") mistake(1);
     else if (event.key === "k") mistake(-1);
+    else if (event.key === "f") document.querySelector("form.finish")?.requestSubmit();
+  });
+
+  // Enter in a verdict's comment box would send the form with its first button: never a verdict
+  // picked by a key meant to end a line.
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target.matches("form.verdict input[name=comment]")) event.preventDefault();
   });
 
   // A verdict is saved without leaving the page: the form is sent as it would be, and the parts
   // it changes (score, checklist, objections, mistakes, history) come from the page sent back.
-  document.addEventListener("submit", async (event) => {
+  // Verdicts are sent one after another, in the order given: a second click while the first is
+  // saved waits for it, and both count. The item's own buttons wait meanwhile (no double verdict).
+  let sending = Promise.resolve();
+  document.addEventListener("submit", (event) => {
     const form = event.target.closest("form.verdict");
     if (!form) return;
     event.preventDefault();
     const body = new URLSearchParams(new FormData(form, event.submitter));
-    const buttons = form.querySelectorAll("button");
-    buttons.forEach((b) => { b.disabled = true; });
+    const target = form.querySelector("input[name=target]").value;
+    form.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+    form.setAttribute("aria-busy", "true");
+    sending = sending.then(() => save(form, body, target));
+  });
+
+  async function save(form, body, target) {
     try {
       const response = await fetch(form.action, { method: "POST", body, credentials: "same-origin" });
       const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
@@ -130,12 +145,23 @@
       });
       const history = fresh.querySelector('aside.side > section[aria-labelledby="history-h"]');
       if (history && !document.getElementById("history-h")) document.querySelector("aside.side").append(history);
-      say(fresh.querySelector(".notice")?.textContent || "Saved");
+      // "Saved" beside the item, where the reviewer is looking, not at the top of the page.
+      const saved = fresh.querySelector(".notice")?.textContent || "Saved";
+      const item = [...document.querySelectorAll("form.verdict input[name=target]")].find((i) => i.value === target);
+      document.querySelectorAll(".saved").forEach((old) => old.remove());
+      if (item) {
+        const note = document.createElement("span");
+        note.className = "saved";
+        note.setAttribute("role", "status");
+        note.textContent = saved;
+        item.closest("form").append(note);
+      } else say(saved);
     } catch (error) {
       say(String(error.message || error), true);
-      buttons.forEach((b) => { b.disabled = false; });
+      form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+      form.removeAttribute("aria-busy");
     }
-  });
+  }
 
   function say(text, failed) {
     let notice = document.querySelector("main > .notice, main > .error");
