@@ -146,13 +146,19 @@ def _checkpoint_mistakes(
 
 
 def _expected_at(pack: ScriptPack, results: Sequence[CheckpointResult], cid: str, default: float) -> float:
-    """Where a missed checkpoint belonged: after the last earlier stage that was said."""
+    """Where a missed checkpoint belonged in the script's order: the moment the call went past it
+    (the first later stage that was said: a presentation with no questions before it, a goodbye
+    with no next step), or, where no later stage was said, the end of the last earlier one;
+    ``default`` (the start of its time window) for a checkpoint of no order, or when no stage
+    around it was said."""
     order = {c.id: c.order for c in pack.checkpoints}
     mine = order[cid]
     if mine is None:
         return default
-    before = [r.evidence[0].end for r in results if r.passed and (order[r.id] or 0) < mine and r.evidence]
-    return max(before, default=default)
+    said = [(rank, r) for r in results if r.passed and r.evidence and (rank := order[r.id]) is not None]
+    later = [r.evidence[0].start for rank, r in said if rank > mine]
+    earlier = [r.evidence[0].end for rank, r in said if rank < mine]
+    return min(later) if later else max(earlier, default=default)
 
 
 def _behaviour_mistakes(pack: ScriptPack, forbidden: Sequence[ForbiddenHit], m: Metrics) -> list[Mistake]:

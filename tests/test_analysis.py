@@ -88,6 +88,21 @@ def test_missed_and_misplaced_stages_are_mistakes_pinned_to_their_moment() -> No
     assert report.score == pytest.approx(100 - sum(m.points for m in report.mistakes), abs=0.2)
 
 
+def test_a_missed_stage_is_pinned_where_the_call_went_past_it() -> None:
+    """A reviewer who clicks a missed stage hears the moment the script moved on without it: the
+    next step proposed with no presentation before it, the first words with no greeting."""
+    report = report_of([
+        ("client", 0.5, 2.0, "Hello?"),
+        ("manager", 3.0, 8.0, "How do you ship your orders today?"),
+        ("client", 8.5, 12.0, "With a local courier."),
+        ("manager", 12.5, 18.0, "Could we meet on Thursday at ten?"),
+        ("client", 18.5, 20.0, "Fine."),
+        ("manager", 20.5, 22.0, "Thank you, goodbye."),
+    ])  # fmt: skip
+    pins = {m.code.partition(":")[2]: m.start for m in report.mistakes if m.code.startswith("missed_checkpoint")}
+    assert pins == {"greeting": 3.0, "introduction": 3.0, "purpose": 3.0, "presentation": 12.5}
+
+
 def test_a_repeated_objection_is_unhandled_until_answered() -> None:
     turns = [
         ("manager", 0.5, 3.0, "Good morning, this is Daniel from Brightline."),
