@@ -21,6 +21,9 @@ import yaml
 from scripts_lib.schema import ScriptPack
 
 MIN_CALLS = 2  # a group must come from at least this many calls to be proposed
+# Words an answer needs to teach anything: "Bye." or "Okay, yes." passes a stage in every call
+# and is no phrase to learn.
+MIN_WORDS = 3
 DISTANCE = 0.75  # cosine distance under which two answers are one group
 
 
@@ -94,7 +97,10 @@ def mine(calls: Sequence[Analysed]) -> dict[str, list[Group]]:
             everyone.setdefault(target, {})[call.call_id] = won
     rank = {c.call_id: i for i, c in enumerate(best_calls(calls, share=1.0))}
     groups = {}
-    for target, answers in found.items():
+    for target, said_anyhow in found.items():
+        answers = [a for a in said_anyhow if _teaches(a.text)]
+        if not answers:
+            continue
         answers.sort(key=lambda said: rank[said.call_id])  # the best calls' words first
         outcomes = [w for w in everyone[target].values() if w is not None]
         team = sum(outcomes) / len(outcomes) if outcomes else None
@@ -111,9 +117,12 @@ def gaps(calls: Sequence[Analysed], groups: Mapping[str, list[Group]], targets: 
     never answered, or answered in too few calls, or too differently, to group."""
     met: Counter[str] = Counter()
     answered: Counter[str] = Counter()
+    briefly: Counter[str] = Counter()
     for call in calls:
         met.update(_targets(call.report))
-        answered.update({target for target, _ in _answers(call, None)})
+        found = _answers(call, None)
+        answered.update({target for target, said in found if _teaches(said.text)})
+        briefly.update({target for target, said in found if not _teaches(said.text)})
     reasons = {}
     for target in targets:
         if target in groups:
@@ -121,6 +130,9 @@ def gaps(calls: Sequence[Analysed], groups: Mapping[str, list[Group]], targets: 
         stage = target.startswith("checkpoint:")
         if not met[target]:
             reasons[target] = "no call passed this stage" if stage else "no call raised this objection"
+        elif not answered[target] and briefly[target]:
+            reasons[target] = (f"{'passed' if stage else 'answered'} in {briefly[target]} call(s), only in words too "
+                               f"short to teach (under {MIN_WORDS} words, such as a bare goodbye)")  # fmt: skip
         elif not answered[target]:
             reasons[target] = (f"passed in {met[target]} call(s), none with the words that passed it" if stage else
                                f"raised in {met[target]} call(s), answered in none before the client moved on")  # fmt: skip
@@ -175,23 +187,24 @@ def _cluster(target: str, answers: list[Said]) -> list[Group]:
     return groups
 
 
-def draft_pack(pack: ScriptPack, groups: dict[str, list[Group]], per_target: int = 3) -> str:
+def draft_pack(pack: ScriptPack, groups: dict[str, list[Group]], per_target: int = 3, chosen: bool = False) -> str:
     """The pack as a new version's YAML: the best groups (those won more often than the team's
-    average) added as example phrases of their stage, or as proven responses of their objection;
-    each new line carries its evidence as a comment."""
+    average, ``per_target`` at most) added as example phrases of their stage, or as proven
+    responses of their objection; with ``chosen`` (a trainer picked them), every group given.
+    Each new line carries its evidence as a comment."""
     dumped = pack.model_dump(mode="json", exclude_defaults=True)
     data: dict[str, Any] = {"id": pack.id, "version": pack.version + 1} | dumped
     notes: dict[str, str] = {}
     for target, found in groups.items():
         kind, _, key = target.partition(":")
-        chosen = [g for g in found if g.lift > 0][:per_target]
+        taken = found if chosen else [g for g in found if g.lift > 0][:per_target]
         items = data["checkpoints"] if kind == "checkpoint" else data.get("objections", [])
         item = next((i for i in items if i["id"] == key), None)
-        if item is None or not chosen:
+        if item is None or not taken:
             continue
         slot = "phrases" if kind == "checkpoint" else "responses"
         existing = {_key(p) for p in item.get(slot, [])}
-        for group in chosen:
+        for group in taken:
             if _key(group.representative) not in existing:
                 item[slot] = [*item.get(slot, []), group.representative]
                 notes[group.representative] = group.evidence()
@@ -225,6 +238,11 @@ def markdown(pack: ScriptPack, groups: dict[str, list[Group]], base_url: str = "
                 out.append(f"   - [{m.manager or 'call'} at {int(m.start) // 60:02d}:{int(m.start) % 60:02d}]({link}): {_clean(m.text)}")
         out.append("")
     return "\n".join(out)
+
+
+def _teaches(text: str) -> bool:
+    """Whether an answer says enough to be a phrase worth learning (not a filler or a bare goodbye)."""
+    return len(re.findall(r"\w+", text)) >= MIN_WORDS
 
 
 def _key(phrase: str) -> str:

@@ -103,7 +103,7 @@ def test_a_trainer_stores_the_mined_draft_from_the_page(env: dict[str, str]) -> 
         assert client.get("/api/scripts/1/draft", headers={"Authorization": f"Bearer {token}"}).status_code == 403
         client.post("/login", data={"name": "trainer", "password": "long-password"})
         page = client.get("/scripts/1/draft").text
-        assert "Objection: Price" in page and "Anna" in page and "The draft of version 2" in page
+        assert "Objection: Price" in page and "Anna" in page and "edit the draft of version 2" in page
         gaps = page.split('id="gaps-h"')[1].split("</section>")[0]  # what has no group, and why
         assert "Objection: Not the decision maker: no call raised this objection" in gaps
         assert "Objection: Price" not in gaps
@@ -115,3 +115,55 @@ def test_a_trainer_stores_the_mined_draft_from_the_page(env: dict[str, str]) -> 
         assert "Stored b2b_outbound version 2" in client.get(stored.headers["location"]).text
         yaml_text = client.get("/api/scripts/1/draft", params={"format": "yaml"}).text
         assert yaml_text.startswith("# Draft of b2b_outbound v2")
+
+
+def test_a_trainer_takes_the_groups_they_tick_as_the_next_version(env: dict[str, str]) -> None:
+    """Accept or reject each group, then store: only the ticked ones go into the new version,
+    whatever the machine would have ranked first."""
+    import html
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+    from callqa.settings import Settings
+    from storage.scripts import stored_pack
+    from storage.users import add_user
+
+    app = create_app(Settings.from_env(env))
+    add_user(app.state.context.sessions, "second-trainer", "trainer", "long-password")
+    with TestClient(app, follow_redirects=False) as client:
+        client.post("/login", data={"name": "second-trainer", "password": "long-password"})
+        page = client.get("/scripts/1/draft").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        boxes = {html.unescape(v): checked for v, checked in
+                 re.findall(r'name="chosen" value="([^"]+)" (checked)?', page)}  # fmt: skip
+        budget = next(v for v in boxes if v.startswith("objection:price\n") and "budget" in v)
+        planted = next(v for v in boxes if v.startswith("objection:price\n") and "pays for itself" in v)
+        assert boxes[planted] and not boxes[budget]  # ticked: the groups won more often than the team
+        stored = client.post("/scripts/1/draft", data={"chosen": [budget], "csrf": csrf})
+        assert stored.status_code == 303, stored.text
+        with app.state.context.sessions() as db:  # the next version (another test may have stored one)
+            version = stored_pack(db, int(stored.headers["location"].split("/")[2].split("?")[0]))
+        assert version.version >= 2 and f"Stored b2b_outbound version {version.version}" in client.get(stored.headers["location"]).text
+        [price] = [o for o in version.objections if o.id == "price"]
+        assert any("budget" in r for r in price.responses) and not any("pays for itself" in r for r in price.responses)
+        nothing = client.post("/scripts/1/draft", data={"csrf": csrf})
+        assert nothing.status_code == 422 and "accept at least one group" in html.unescape(nothing.text)
+
+
+def test_fillers_and_bare_goodbyes_are_no_group() -> None:
+    """"Bye." passes the farewell in every call and teaches nothing: it is left out, and the page
+    says why there is nothing to propose."""
+    from scripts_lib.draft import Analysed, gaps, mine
+
+    def call(n: int, goodbye: str) -> Analysed:
+        farewell = {"id": "farewell", "passed": True, "evidence": [{"start": 30.0, "text": goodbye}]}
+        return Analysed(n, "Anna", "won", 80.0, {"checkpoints": [farewell], "objections": []})
+
+    calls = [call(n, "Bye.") for n in range(4)]
+    groups = mine(calls)
+    assert "checkpoint:farewell" not in groups
+    assert "too short to teach" in gaps(calls, groups, ["checkpoint:farewell"])["checkpoint:farewell"]
+    said = mine([call(n, "Thank you for your time, have a good day.") for n in range(4)])
+    assert said["checkpoint:farewell"][0].calls == 4

@@ -112,5 +112,30 @@ def draft_page(
     calls = analysed_calls(db, pack.id, since)
     groups, named = mine(calls), titles(pack)
     return render(request, "draft.html", session, section="scripts", script=script, since=since,
-                  groups=[(named.get(t, t), g) for t, g in groups.items()], draft=draft_pack(pack, groups),
+                  groups=[(t, named.get(t, t), g) for t, g in groups.items()], draft=draft_pack(pack, groups),
+                  next_version=newest_version(db, pack.id) + 1,
                   gaps=[(named[t], why) for t, why in gaps(calls, groups, named).items()] if calls else [])  # fmt: skip
+
+
+@router.post("/scripts/{script_id}/draft")
+def store_draft(
+    script_id: RowId, db: DbDep, session: TrainerForm, ctx: ContextDep,
+    chosen: Annotated[list[str], Form(max_length=500)] = [],
+    since: Annotated[Day | None, Form()] = None,
+) -> RedirectResponse:  # fmt: skip
+    """The groups a trainer accepted (``TARGET\nPHRASE`` each), added to the pack as its next
+    version: validated and stored like any upload, and rescored from its page on request."""
+    script = db.get(Script, script_id)
+    if script is None:
+        raise HTTPException(404, f"script {script_id}: no such script version")
+    wanted = {tuple(c.split("\n", 1)) for c in chosen}
+    if not wanted:
+        raise InputError("chosen: accept at least one group")
+    pack = parse_pack(script.source)
+    groups = mine(analysed_calls(db, pack.id, since))
+    picked = {t: [g for g in found if (t, g.representative) in wanted] for t, found in groups.items()}
+    if len(wanted) > sum(map(len, picked.values())):
+        raise InputError("chosen: the calls changed since the page was opened; reload it and choose again")
+    text = _with_version(draft_pack(pack, picked, chosen=True), newest_version(db, pack.id) + 1)
+    stored = store_script(ctx.sessions, text, f"the draft of {pack.id}")
+    return RedirectResponse(f"/scripts/{stored}?done=saved", status_code=303)
