@@ -49,6 +49,16 @@ class Drop(TypedDict):
     z: float
 
 
+class Unflagged(TypedDict):
+    """A fall as large as a flagged drop's that is not flagged, and why."""
+
+    what: str
+    before: float
+    now: float
+    z: float | None  # None: too few calls for one
+    why: str
+
+
 class Row(Figures):
     """A manager's line of the table: this period, their trailing average, the rest of the team."""
 
@@ -57,6 +67,7 @@ class Row(Figures):
     trailing: Figures | None
     team: Figures | None
     drops: list[Drop]
+    unflagged: list[Unflagged]
     # Why no drop can be flagged yet (too few calls now or before), or None.
     too_little: str | None
 
@@ -198,7 +209,8 @@ def table(by: Mapping[str, Mapping[str, Numbers]], when: str) -> list[Row]:
         rows.append({**now.row(), "manager": manager, "period": when,
                      "trailing": trailing.row() if trailing.calls else None,
                      "team": others.row() if others.calls else None,
-                     "drops": drops(now, trailing), "too_little": too_little(now, trailing, len(past))})  # fmt: skip
+                     "drops": drops(now, trailing), "unflagged": unflagged(now, trailing),
+                     "too_little": too_little(now, trailing, len(past))})  # fmt: skip
     return rows
 
 
@@ -223,12 +235,29 @@ def neighbours(when: str) -> tuple[str, str]:
 
 def drops(now: Numbers, before: Numbers) -> list[Drop]:
     """The numbers that fell significantly below ``before``: what, from, to, and z."""
-    found = []
-    if now.scored >= 2 and before.scored >= 2:
-        z = _z_means(now, before)
-        fall = before.score_sum / before.scored - now.score_sum / now.scored
-        if z < -2 and fall >= MARGINS["average_score"]:
-            found.append(_drop("average_score", before.score_sum / before.scored, now.score_sum / now.scored, z))
+    return [_drop(what, was, is_, z) for what, was, is_, z, why in _falls(now, before) if why is None and z is not None]
+
+
+def unflagged(now: Numbers, before: Numbers) -> list[Unflagged]:
+    """The numbers that fell below ``before`` by a flagged drop's margin or more but are not
+    flagged, each with why: too few calls to tell, or within the spread of the calls."""
+    return [{"what": what, "before": round(was, 3), "now": round(is_, 3), "z": None if z is None else round(z, 2), "why": why}
+            for what, was, is_, z, why in _falls(now, before) if why]
+
+
+def _falls(now: Numbers, before: Numbers) -> list[tuple[str, float, float, float | None, str | None]]:
+    """Each number that fell by its margin or more: what, from, to, z, and why it is not flagged
+    (None: it is)."""
+    found: list[tuple[str, float, float, float | None, str | None]] = []
+    if now.scored and before.scored:
+        was, is_ = before.score_sum / before.scored, now.score_sum / now.scored
+        if was - is_ >= MARGINS["average_score"]:
+            counts = f"{now.scored} scored call(s) now, {before.scored} before"
+            if now.scored < 2 or before.scored < 2:
+                found.append(("average_score", was, is_, None, f"too few calls to be sure ({counts}; 2 needed in each)"))
+            else:
+                z = _z_means(now, before)
+                found.append(("average_score", was, is_, z, None if z < -2 else _within(z, counts)))
     pairs = [("handled_share", (now.handled, now.objections), (before.handled, before.objections)),
              ("conversion", (now.won, now.decided), (before.won, before.decided))]  # fmt: skip
     for k in sorted(now.passed):
@@ -236,17 +265,21 @@ def drops(now: Numbers, before: Numbers) -> list[Drop]:
             (ok, n), (ok0, n0) = now.passed[k], before.passed[k]
             pairs.append((f"pass_rate:{k}", (ok, n), (ok0, n0)))
     for name, (ok, n), (ok0, n0) in pairs:
-        if not n or not n0:
+        margin = MARGINS["pass_rate" if name.startswith("pass_rate") else name]
+        if not n or not n0 or ok0 / n0 - ok / n < margin:
             continue
         z = _z_proportions(ok, n, ok0, n0)
-        margin = MARGINS["pass_rate" if name.startswith("pass_rate") else name]
-        if z < -2 and ok0 / n0 - ok / n >= margin:
-            found.append(_drop(name, ok0 / n0, ok / n, z))
+        found.append((name, ok0 / n0, ok / n, z, None if z < -2 else _within(z, f"{n} call(s) now, {n0} before")))
     return found
 
 
+def _within(z: float, counts: str) -> str:
+    return f"within what chance gives over so few calls (z {z:.1f}, a drop is flagged under −2; {counts})"
+
+
 def _drop(what: str, before: float, now: float, z: float) -> Drop:
-    return {"what": what, "before": round(before, 3), "now": round(now, 3), "z": round(z, 2)}
+    # z is infinite where neither period's calls vary: kept finite for JSON
+    return {"what": what, "before": round(before, 3), "now": round(now, 3), "z": round(max(-99.0, min(99.0, z)), 2)}
 
 
 def _z_means(now: Numbers, before: Numbers) -> float:

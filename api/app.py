@@ -14,11 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import pages
-from api.deps import SignIn
+from api.deps import SignIn, get_context, web_session
 from api.pages.auth import Throttle
 from api.pages.templating import render
 from api.routes import access, calls, health, jobs, kpis, leads, managers, reviews, scripts
@@ -99,4 +100,8 @@ def _error(
         body = {"error": message} | ({"details": details} if details is not None else {})
         return JSONResponse(body, status_code=status, headers=headers)
     title = _TITLES.get(status, "Error")
-    return render(request, "error.html", None, status, title=title, message=message)
+    try:
+        with get_context(request).sessions() as db:  # signed in, the page keeps its navigation
+            return render(request, "error.html", web_session(db, request), status, title=title, message=message)
+    except SQLAlchemyError:  # the database itself failed: the page without it
+        return render(request, "error.html", None, status, title=title, message=message)

@@ -45,7 +45,8 @@ class SignIn(Exception):
         self.next_url = next_url
 
 
-def _session(db: Session, request: Request) -> WebSession | None:
+def web_session(db: Session, request: Request) -> WebSession | None:
+    """The signed-in browser's session, if any."""
     key = request.cookies.get(COOKIE)
     return session_by_key(db, key) if key else None
 
@@ -58,7 +59,7 @@ def current_user(
     """A machine's API token, or a signed-in browser's cookie for reading (the pages' player and
     scripts); a browser changes things through the pages' forms, which carry a CSRF token."""
     if credentials is None:
-        found = _session(db, request) if request.method in ("GET", "HEAD") else None
+        found = web_session(db, request) if request.method in ("GET", "HEAD") else None
         if found is not None:
             return found.user
         raise HTTPException(401, NO_TOKEN,
@@ -71,7 +72,7 @@ def current_user(
 
 def page_session(request: Request, db: DbDep) -> WebSession:
     """The signed-in browser of a page; without one, the login page (and back here after)."""
-    found = _session(db, request)
+    found = web_session(db, request)
     if found is None:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignIn(here if request.method == "GET" else "/calls")  # a form's target is no page

@@ -90,17 +90,19 @@ def revive(
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the table as CSV here ('-': stdout instead of the table).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per manager on stdout.")
-def report(week: str | None, day: datetime | None, csv_path: Path | None, as_json: bool) -> None:
+@click.option("--script", help="Only the calls scored against this script pack (with two products, one each).")
+def report(week: str | None, day: datetime | None, csv_path: Path | None, as_json: bool, script: str | None) -> None:
     """Each manager's key numbers for a week or a day, against their own last four periods and the
     team; significant drops are flagged. Exits 1 when any number dropped.
 
     \b
     callqa report --week 2026-W48
     callqa report --day 2026-11-27 --json
+    callqa report --week 2026-W48 --script fleettrack
     """
     with connect(Settings.from_env().database)() as db:
         period = day.strftime("%Y-%m-%d") if day else week or latest_week(db)
-        rows = kpi_table(db, period)
+        rows = kpi_table(db, period, pack=script)
     if csv_path is not None and _csv(kpi_csv(rows), csv_path):
         return
     if as_json:

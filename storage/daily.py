@@ -1,4 +1,4 @@
-"""Each manager's numbers per day, kept in step with the calls.
+"""Each manager's numbers per day and script pack, kept in step with the calls.
 
 The Numbers and team pages add up a few rows per manager and day (``manager_days``) instead of
 reading every report of the period. Whatever changes a call's numbers (its analysis, a review, a
@@ -12,15 +12,16 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from analysis.kpi import CallFacts, Numbers
-from storage.models import Call, Manager, ManagerDay, Report
+from storage.models import Call, Manager, ManagerDay, Report, Script
 
 
 def refresh(db: Session, manager_id: int | None, at: datetime) -> None:
-    """Count the manager's day of ``at`` again from its analysed calls (none: the row goes)."""
+    """Count the manager's day of ``at`` again from its analysed calls, per script pack (none:
+    the rows go)."""
     if manager_id is None:
         return
     # One refresh of a manager at a time (PostgreSQL): the second counts after the first commits.
@@ -29,51 +30,74 @@ def refresh(db: Session, manager_id: int | None, at: datetime) -> None:
     day = at.date()
     start = datetime.combine(day, datetime.min.time())
     query = _calls().where(Call.manager_id == manager_id, Call.at >= start, Call.at < start + timedelta(days=1))
-    numbers, latest = Numbers(), None
-    for _, call in _facts(db, query):
-        numbers.add(call)
-        latest = max(latest or call.at, call.at)
     db.execute(delete(ManagerDay).where(ManagerDay.manager_id == manager_id, ManagerDay.day == day))
-    if latest is not None:
-        db.add(ManagerDay(manager_id=manager_id, day=day, numbers=numbers.to_json(), latest=latest))
-    db.flush()
+    _store(db, _count(db, query))
 
 
 def rebuild(db: Session) -> int:
     """Count every manager's every day again (after a bulk load, or a migration): the rows written."""
     db.execute(delete(ManagerDay))
-    by: dict[tuple[int, date], tuple[Numbers, datetime]] = {}
-    for manager_id, call in _facts(db, _calls()):
-        numbers, latest = by.get((manager_id, call.at.date()), (Numbers(), call.at))
+    return _store(db, _count(db, _calls()))
+
+
+Counted = dict[tuple[int, date, str], tuple[Numbers, datetime]]
+
+
+def _count(db: Session, query: Select[Any]) -> Counted:
+    by: Counted = {}
+    for manager_id, pack, call in _facts(db, query):
+        numbers, latest = by.get((manager_id, call.at.date(), pack), (Numbers(), call.at))
         numbers.add(call)
-        by[manager_id, call.at.date()] = numbers, max(latest, call.at)
-    db.add_all(ManagerDay(manager_id=m, day=d, numbers=n.to_json(), latest=latest) for (m, d), (n, latest) in by.items())
+        by[manager_id, call.at.date(), pack] = numbers, max(latest, call.at)
+    return by
+
+
+def _store(db: Session, counted: Counted) -> int:
+    db.add_all(ManagerDay(manager_id=m, day=d, pack=p, numbers=n.to_json(), latest=latest)
+               for (m, d, p), (n, latest) in counted.items())  # fmt: skip
     db.flush()
-    return len(by)
+    return len(counted)
 
 
-def days(db: Session, first: date, last: date) -> Iterator[tuple[int, str, date, Numbers, datetime]]:
-    """Each manager's stored days from ``first`` to ``last``: id, name, day, numbers, last call."""
-    rows = db.execute(
+def days(
+    db: Session, first: date, last: date, pack: str | None = None
+) -> Iterator[tuple[int, str, date, Numbers, datetime]]:
+    """Each manager's stored days from ``first`` to ``last`` (of script ``pack`` only; None: every
+    script's, a day once per script): id, name, day, numbers, last call."""
+    query = (
         select(ManagerDay.manager_id, Manager.name, ManagerDay.day, ManagerDay.numbers, ManagerDay.latest)
         .join(Manager, Manager.id == ManagerDay.manager_id)
         .where(ManagerDay.day >= first, ManagerDay.day <= last)
     )  # fmt: skip
-    for manager_id, name, day, numbers, latest in rows:
+    if pack is not None:
+        query = query.where(ManagerDay.pack == pack)
+    for manager_id, name, day, numbers, latest in db.execute(query):
         yield manager_id, name, day, Numbers.from_json(numbers), latest
 
 
+def packs(db: Session, manager_id: int | None = None) -> list[str]:
+    """The script packs that have numbers (of ``manager_id``'s calls only), the most used first
+    (by days of a manager's calls: one row each, counted without reading the numbers)."""
+    used = func.count()
+    query = select(ManagerDay.pack, used).group_by(ManagerDay.pack).order_by(used.desc(), ManagerDay.pack)
+    if manager_id is not None:
+        query = query.where(ManagerDay.manager_id == manager_id)
+    return list(db.scalars(query))
+
+
 def _calls() -> Select[Any]:
-    """Every analysed call of a manager, with what its numbers need (the report as reviewed)."""
+    """Every analysed call of a manager, with what its numbers need (the report as reviewed) and
+    the script pack it was scored against."""
     return (
-        select(Call.manager_id, Manager.name, Call.at, Call.duration, Call.score, Call.outcome, Call.review,
-               Report.reviewed, Report.data)
+        select(Call.manager_id, Script.pack_id, Manager.name, Call.at, Call.duration, Call.score, Call.outcome,
+               Call.review, Report.reviewed, Report.data)
         .join(Manager, Manager.id == Call.manager_id)
         .join(Report, Report.id == Call.report_id)
+        .join(Script, Script.id == Report.script_id)
         .where(Call.score.is_not(None))
     )  # fmt: skip
 
 
-def _facts(db: Session, query: Select[Any]) -> Iterator[tuple[int, CallFacts]]:
-    for manager_id, name, at, duration, score, outcome, review, reviewed, data in db.execute(query):
-        yield manager_id, CallFacts(name, at, duration or 0.0, score, outcome, reviewed or data, review != "none")
+def _facts(db: Session, query: Select[Any]) -> Iterator[tuple[int, str, CallFacts]]:
+    for manager_id, pack, name, at, duration, score, outcome, review, reviewed, data in db.execute(query):
+        yield manager_id, pack, CallFacts(name, at, duration or 0.0, score, outcome, reviewed or data, review != "none")

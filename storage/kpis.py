@@ -34,12 +34,13 @@ def bounds(period: str) -> tuple[str, date, date]:
     return "day", check_day(day, "period"), day
 
 
-def kpi_table(db: Session, period: str, manager_id: int | None = None) -> list[Row]:
-    """Every manager's numbers for ``period``, their trailing average, the team's, and drops."""
+def kpi_table(db: Session, period: str, manager_id: int | None = None, pack: str | None = None) -> list[Row]:
+    """Every manager's numbers for ``period``, their trailing average, the team's, and drops; of the
+    calls scored against script ``pack`` (None: every script's)."""
     kind, first, last = bounds(period)
     since = first - timedelta(weeks=TRAILING) if kind == "week" else first - timedelta(days=3 * TRAILING)
     by: dict[str, dict[str, Numbers]] = defaultdict(lambda: defaultdict(Numbers))
-    for _, name, day, numbers, _ in daily.days(db, since, last):
+    for _, name, day, numbers, _ in daily.days(db, since, last, pack):
         by[name][period_of(day, kind)].merge(numbers)
     rows = table(by, period)
     if manager_id is not None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from analysis.kpi import Numbers
 from storage import daily
 from storage.calls import heard_alone
-from storage.models import Call, Manager, ReportItem
+from storage.models import Call, Manager, ManagerDay, Report, ReportItem, Script
 
 
 class Member(TypedDict):
@@ -82,22 +82,28 @@ def manager_names(db: Session) -> list[str]:
     return list(db.scalars(select(Manager.name).order_by(Manager.name)))
 
 
-def summary(db: Session, manager: Manager) -> Summary:
-    """Calls heard as one voice count as calls, but not in the scores or the rates (``analysis.kpi``)."""
+def summary(db: Session, manager: Manager, pack: str | None = None) -> Summary:
+    """The manager's numbers per day and week, of the calls scored against script ``pack`` (None:
+    every script's). Calls heard as one voice count as calls, but not in the scores or the rates
+    (``analysis.kpi``)."""
     day = func.date(func.coalesce(Call.started_at, Call.created_at))  # SQLite and PostgreSQL alike
     won = func.sum(case((Call.outcome == "won", 1), else_=0))
     decided = func.sum(case((Call.outcome.in_(("won", "lost")), 1), else_=0))
     alone = heard_alone(Call.report_id)
     score = case((alone, None), else_=Call.score)
+    mine = [Call.manager_id == manager.id, Call.report_id.is_not(None)]
+    if pack is not None:
+        mine.append(Call.report_id.in_(select(Report.id).join(Script, Script.id == Report.script_id)
+                                       .where(Script.pack_id == pack)))  # fmt: skip
     days = list(db.execute(
         select(day, func.count(), func.avg(score), func.sum(Call.duration), won, decided, func.count(score))
-        .where(Call.manager_id == manager.id, Call.report_id.is_not(None))
+        .where(*mine)
         .group_by(day).order_by(day)
     ))  # fmt: skip
     items = db.execute(  # the verdicts of each call's current report, per day
         select(day, ReportItem.kind, ReportItem.key, func.count(), func.sum(cast(ReportItem.ok, Integer)))
         .join(Call, Call.report_id == ReportItem.report_id)
-        .where(Call.manager_id == manager.id, ReportItem.kind.in_(("checkpoint", "objection")), ~alone)
+        .where(*mine, ReportItem.kind.in_(("checkpoint", "objection")), ~alone)
         .group_by(day, ReportItem.kind, ReportItem.key)
     )  # fmt: skip
     totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -151,14 +157,18 @@ def _weeks(days: list[Any], objections: dict[str, list[int]], next_steps: dict[s
             for w, (n, seconds, score, won, decided, scored) in sorted(sums.items())]  # fmt: skip
 
 
-def team(db: Session, since: date = date.min) -> list[Member]:
-    """Every manager side by side, over the days from ``since``: calls scored, average score and
+def team(db: Session, since: date = date.min, pack: str | None = None) -> list[Member]:
+    """Every manager side by side, over the days from ``since`` (of the calls scored against script
+    ``pack``; None: every script's): calls scored, average score and
     its weekly averages, pass rate per checkpoint, objection types handled (each counted once per
     call, as the score does), deals won of those decided, calls reviewed."""
-    names = dict(db.execute(select(Manager.id, Manager.name).order_by(Manager.name)).all())
+    managers = select(Manager.id, Manager.name).order_by(Manager.name)
+    if pack is not None:  # those who sell it
+        managers = managers.where(Manager.id.in_(select(ManagerDay.manager_id).where(ManagerDay.pack == pack)))
+    names = dict(db.execute(managers).all())
     weeks: dict[int, dict[str, Numbers]] = {manager_id: defaultdict(Numbers) for manager_id in names}
     latest: dict[int, datetime] = {}
-    for manager_id, _, day, numbers, last in daily.days(db, since, date.max):
+    for manager_id, _, day, numbers, last in daily.days(db, since, date.max, pack):
         weeks[manager_id][_week(day)].merge(numbers)
         latest[manager_id] = max(latest.get(manager_id, last), last)
     members = []

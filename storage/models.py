@@ -109,12 +109,14 @@ class Call(Base):
 
 
 class ManagerDay(Base):
-    """One manager's numbers over one day (``analysis.kpi.Numbers`` as JSON), kept in step with the
-    calls by ``storage.daily``: the Numbers and team pages add up days, not reports."""
+    """One manager's numbers over one day and one script pack (``analysis.kpi.Numbers`` as JSON),
+    kept in step with the calls by ``storage.daily``: the Numbers and team pages add up days, not
+    reports, and compare managers within a script, never across."""
 
     __tablename__ = "manager_days"
     manager_id: Mapped[int] = mapped_column(ForeignKey("managers.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True, index=True)
+    pack: Mapped[str] = mapped_column(String(100), primary_key=True)  # the calls' script: numbers are per script
     numbers: Mapped[dict[str, Any]] = mapped_column(JSON)
     latest: Mapped[datetime]  # the day's last call
 

@@ -64,6 +64,25 @@ def test_a_manager_whose_numbers_fall_is_flagged(team: dict[str, str]) -> None:
     assert bad.returncode == 2 and "week 2026-W60: no such ISO week" in bad.stderr
 
 
+def test_a_large_fall_that_is_not_flagged_says_why() -> None:
+    """Dave's 57 against his own 95: with two calls far apart (20 and 94) the fall is within
+    what chance gives; with one call there is too little to tell. Either way the table says so."""
+    from analysis.kpi import Numbers, drops, unflagged
+
+    def scored(*scores: float) -> Numbers:
+        return Numbers(calls=len(scores), scored=len(scores), score_sum=sum(scores), score_squares=sum(x * x for x in scores))
+
+    before = scored(93, 95, 97, 95)
+    [why] = unflagged(scored(20, 94), before)
+    assert drops(scored(20, 94), before) == []
+    assert why["what"] == "average_score" and (why["before"], why["now"]) == (95, 57)
+    assert why["z"] is not None and -2 < why["z"] and "within what chance gives" in why["why"]
+    [alone] = unflagged(scored(57), before)
+    assert alone["z"] is None and alone["why"].startswith("too few calls to be sure (1 scored call(s) now, 4 before")
+    assert unflagged(scored(94, 96), before) == []  # no fall worth a word
+    assert [d["what"] for d in drops(scored(50, 52), before)] == ["average_score"] and unflagged(scored(50, 52), before) == []
+
+
 def test_the_kpi_table_over_the_api_and_the_page(team: dict[str, str]) -> None:
     from api import create_app
     from callqa.settings import Settings
@@ -81,8 +100,10 @@ def test_the_kpi_table_over_the_api_and_the_page(team: dict[str, str]) -> None:
         assert sheet.headers["content-type"].startswith("text/csv") and sheet.text.count("\n") == 4
         client.post("/login", data={"name": "head-of-sales", "password": "long-password"})
         page = client.get("/kpis", params={"period": "2026-W48"}).text
-        assert 'role="alert"' in page and "Boris: average_score fell from" in page and page.count('class="drop"') >= 4
-        assert client.get("/kpis", params={"period": "nonsense"}).status_code == 422
+        assert 'role="alert"' in page and "Boris: average score fell from" in page and page.count('class="drop"') >= 4
+        assert 'type="week" id="week" name="period" value="2026-W48"' in page and 'type="date" id="day"' in page
+        nonsense = client.get("/kpis", params={"period": "nonsense"})  # said on the page, beside the pickers
+        assert nonsense.status_code == 422 and 'aria-label="Main"' in nonsense.text and 'type="week"' in nonsense.text
         assert 'href="/kpis?period=2026-W47" rel="prev"' in page and 'href="/kpis?period=2026-W49" rel="next"' in page
         first = client.get("/kpis", params={"period": "2026-W44"}).text  # nothing before it to compare with
         assert "Boris: too little history to flag a drop: 6 scored call(s) now, 0 in the 0 period(s) before" in first

@@ -313,8 +313,21 @@ def test_two_scripts_that_share_item_ids_each_show_their_own_titles(tmp_path: Pa
         assert 'value="solar_inbound:next_step" selected' in picked
         clash = client.get("/calls", params={"script": "b2b_outbound", "failed_checkpoint": "solar_inbound:next_step"})
         assert clash.status_code == 422 and "solar_inbound" in clash.text
-        team = client.get("/managers").text  # counted across scripts: both names, never one for the other
-        assert "Agreed next step with a date / Book the free home assessment" in html.unescape(team)
+        # The team and Numbers pages compare managers within one script, with the script to choose.
+        team = client.get("/managers").text  # the script with the most calls (a tie: the first by name)
+        assert '<option selected>b2b_outbound</option>' in team and "<option>solar_inbound</option>" in team
+        assert 'href="/managers/Daniel"' in team and 'href="/managers/Olga"' not in team
+        assert "Agreed next step with a date" in team and "Book the free home assessment" not in team
+        solar = client.get("/managers", params={"script": "solar_inbound"}).text
+        assert 'href="/managers/Olga"' in solar and 'href="/managers/Daniel"' not in solar
+        assert "Book the free home assessment" in solar and "Agreed next step with a date" not in solar
+        numbers = client.get("/kpis", params={"period": "2026-W48", "script": "solar_inbound"}).text
+        assert 'href="/managers/Olga"' in numbers and 'href="/managers/Daniel"' not in numbers
+        assert "Book the free home assessment" in numbers and "script=solar_inbound" in numbers  # the periods keep it
+        olga = client.get("/managers/Olga").text  # her own script's numbers
+        assert "Book the free home assessment" in olga and "Agreed next step" not in olga
+        unknown = client.get("/managers", params={"script": "nothing"})
+        assert unknown.status_code == 422 and "no call is scored against it" in unknown.text
 
 
 def test_calls_heard_as_one_voice_say_so_and_are_listed_apart(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -40,6 +40,7 @@ from pipeline.review import (
     review,
     targets,
 )
+from storage import daily
 from storage.calls import (
     EXPORT_ROWS,
     CallQuery,
@@ -137,16 +138,23 @@ def filter_choices(db: Session, script: str | None = None) -> dict[str, Any]:
             "objections": {p: t.objections for p, t in sorted(shown.items())}}  # fmt: skip
 
 
-def merged_titles(db: Session, kind: Literal["checkpoints", "objections"]) -> dict[str, str]:
-    """Every pack's titles of its ``kind`` of item by id, for the pages that count an id across
-    scripts: an id that two packs name differently shows both names ("Greeting / Greet and thank")."""
-    names: dict[str, list[str]] = {}
-    for titles in newest_titles(db).values():
-        for key, title in getattr(titles, kind).items():
-            found = names.setdefault(key, [])
-            if title not in found:
-                found.append(title)
-    return {key: " / ".join(found) for key, found in names.items()}
+class ScriptChoice(NamedTuple):
+    """The script whose calls a numbers page counts: managers are compared within one, never across."""
+
+    pack: str | None  # None: no call is scored yet
+    packs: list[str]  # to choose from, the one with the most calls first
+    checkpoints: dict[str, str]  # its newest version's titles
+    objections: dict[str, str]
+
+
+def script_choice(db: Session, script: str | None, manager_id: int | None = None) -> ScriptChoice:
+    """``script``, or else the one with the most calls (of ``manager_id``'s, for one manager's page)."""
+    packs = daily.packs(db, manager_id)
+    if script and script not in packs:
+        raise InputError(f"script {script!r}: no call is scored against it" + (f"; one of {', '.join(packs)}" if packs else ""))
+    pack = script or (packs[0] if packs else None)
+    titles = newest_titles(db).get(pack) if pack else None
+    return ScriptChoice(pack, packs, titles.checkpoints if titles else {}, titles.objections if titles else {})
 
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
@@ -271,7 +279,7 @@ def dispute_form(
 ) -> RedirectResponse:
     own_call(session.user, db.get(Call, call_id))
     dispute(ctx, call_id, session.user, target, comment)
-    return RedirectResponse(f"/calls/{call_id}?done=dispute", status_code=303)
+    return RedirectResponse(f"/calls/{call_id}?done=dispute#{anchor(target)}", status_code=303)
 
 
 @router.post("/calls/{call_id}/two-voices")

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from api.deps import DbDep, PageDep, StaffPage, own_manager, visible_manager
 from api.pages import charts
-from api.pages.calls import merged_titles
+from api.pages.calls import script_choice
 from api.pages.templating import render
 from storage.calls import CallQuery, search_calls
 from storage.managers import summary, team, team_rates
@@ -23,22 +23,30 @@ router = APIRouter()
 
 @router.get("/managers", response_class=HTMLResponse)
 def team_page(
-    request: Request, db: DbDep, session: StaffPage, weeks: Annotated[int, Query(ge=1, le=104)] = 4
-) -> HTMLResponse:
-    """The managers side by side over the last ``weeks`` weeks (to the newest call)."""
+    request: Request, db: DbDep, session: StaffPage, weeks: Annotated[int, Query(ge=1, le=104)] = 4,
+    script: Annotated[str | None, Query(max_length=100)] = None,
+) -> HTMLResponse:  # fmt: skip
+    """The managers side by side over the last ``weeks`` weeks (to the newest call), within one
+    script: ``script``, or the one with the most calls."""
+    choice = script_choice(db, script)
     newest = db.scalar(select(func.max(Call.at))) or datetime.now()
-    members = team(db, (newest - timedelta(weeks=weeks)).date())
+    members = team(db, (newest - timedelta(weeks=weeks)).date(), choice.pack)
     trends = {m["name"]: charts.sparkline([s / 100 for s in m["weekly_scores"]], f"Average score by week, {m['name']}")
               for m in members}  # fmt: skip
     return render(request, "managers.html", session, section="managers", team=members, weeks=weeks, trends=trends,
-                  rates=team_rates(members), titles=merged_titles(db, "checkpoints"))  # fmt: skip
+                  rates=team_rates(members), titles=choice.checkpoints, choice=choice)  # fmt: skip
 
 
 @router.get("/managers/{name:path}", response_class=HTMLResponse)
-def manager_page(name: str, request: Request, db: DbDep, session: PageDep) -> HTMLResponse:
+def manager_page(
+    name: str, request: Request, db: DbDep, session: PageDep, script: Annotated[str | None, Query(max_length=100)] = None
+) -> HTMLResponse:
+    """One manager's numbers over time, of one script's calls (``script``, or the one with the most
+    of theirs), and their recent calls."""
     manager = visible_manager(db, session.user, name)
-    numbers = summary(db, manager)
-    titles = merged_titles(db, "checkpoints")
+    choice = script_choice(db, script, manager.id)
+    numbers = summary(db, manager, choice.pack)
+    titles = choice.checkpoints
     days = [
         (d["date"], d["average_score"]) for d in numbers["days"] if d["average_score"] is not None
     ]
@@ -58,4 +66,4 @@ def manager_page(name: str, request: Request, db: DbDep, session: PageDep) -> HT
                   rate_chart=charts.rate_bars(rates, f"Checkpoint pass rates, {manager.name}"),
                   weeks=weeks, recent=recent, total=total, kpi_weeks=kpi_weeks,
                   handled_chart=per_week("handled_share", "Objections handled"),
-                  conversion_chart=per_week("conversion", "Deals won"), objection_titles=merged_titles(db, "objections"))  # fmt: skip
+                  conversion_chart=per_week("conversion", "Deals won"), objection_titles=choice.objections, choice=choice)  # fmt: skip

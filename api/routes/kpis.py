@@ -23,11 +23,13 @@ def kpis(
         None, max_length=10, description="2026-W48 or 2026-11-27 [default: the newest call's week]"
     ),
     format: Literal["json", "csv"] = "json",
+    script: str | None = Query(None, max_length=100, description="only the calls scored against this script pack"),
 ) -> dict[str, Any] | Response:
     """Each manager's calls, talk time, score, pass rates, objections handled, time stuck, next
-    steps and conversion, against their last four periods and the team. Managers get their own."""
+    steps and conversion, against their last four periods and the team. Managers get their own.
+    With two products, ask per ``script``: a team's average across scripts mixes their checkpoints."""
     period = period or latest_week(db)
-    rows = kpi_table(db, period, own_manager(user))
+    rows = kpi_table(db, period, own_manager(user), script)
     if format == "csv":
         audit(db, user, "export", request=request)
         return attachment(to_csv(rows), "text/csv", f"kpis-{period}.csv")

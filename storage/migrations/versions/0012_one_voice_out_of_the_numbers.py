@@ -6,7 +6,6 @@ Revises: 0011
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision = "0012"
 down_revision = "0011"
@@ -15,11 +14,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from storage import daily  # the stored days counted again, as the code now counts them
-
-    with Session(bind=op.get_bind(), join_transaction_mode="create_savepoint") as db:
-        daily.rebuild(db)
-        db.commit()
+    """The days are counted again by 0014, as the code counts them now."""
 
 
 def downgrade() -> None:
