@@ -178,9 +178,10 @@ def test_the_queue_and_a_disputes_round_trip_in_chromium(server: str) -> None:
         emma = browser.new_context().new_page()  # the manager disputes a verdict on her call
         sign_in(emma, "Emma")
         emma.get_by_role("link", name="lost_timing_ended.wav").click()
-        emma.get_by_label("Verdict", exact=True).select_option("objection:timing")
-        emma.get_by_label("Why it is wrong").fill("I offered to call back on Tuesday.")
-        emma.get_by_role("button", name="Send the dispute").click()
+        disputed = emma.locator("#objection-timing details.dispute").first  # beside the item, not at the page's end
+        disputed.locator("summary").click()
+        disputed.get_by_label("Why the verdict on Not now is wrong", exact=True).fill("I offered to call back on Tuesday.")
+        disputed.get_by_role("button", name="Send the dispute").click()
         expect(emma.get_by_role("status")).to_contain_text("Dispute sent")
 
         reviewer = browser.new_context().new_page()
@@ -239,6 +240,46 @@ def test_two_quick_verdicts_both_count_and_enter_never_picks_one_in_chromium(ser
         second = steps[1][1]
         assert abs(float(page.locator("#score .score").inner_text()) - second) <= 0.5
         assert not errors, errors
+        browser.close()
+
+
+def test_the_review_pages_fit_a_phone_in_chromium(server: str) -> None:
+    """At 390×844 no page is wider than the screen, the navigation folds behind "Menu", the
+    filters fold away, buttons are at least 44 px tall, and the player stays at the top while
+    the verdicts scroll."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(f"{server}/login")
+        page.get_by_label("User name").fill("quality-user")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(f"{server}/review")
+        call = page.locator("table.calls a[href^='/calls/']").first.get_attribute("href")
+        for path in ("/review", call, "/disputes", "/kpis"):
+            page.goto(f"{server}{path}")
+            width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            assert width[0] <= width[1], (path, width)
+            short = page.evaluate("""[...document.querySelectorAll('button, select, summary, .fold-label, nav a')]
+                .filter(e => e.getClientRects().length && e.getBoundingClientRect().height < 44)
+                .map(e => e.outerHTML.slice(0, 80))""")  # fmt: skip
+            assert not short, (path, short)
+
+        page.goto(f"{server}/review")
+        numbers = page.get_by_role("link", name="Numbers")
+        expect(numbers).to_be_hidden()
+        page.get_by_text("Menu", exact=True).click()
+        expect(numbers).to_be_visible()
+        expect(page.get_by_label("Manager", exact=True)).to_be_hidden()  # the filters, folded
+        page.locator("label[for=filters-shown]").click()
+        expect(page.get_by_label("Manager", exact=True)).to_be_visible()
+
+        page.goto(f"{server}{call}")
+        page.locator("#mistakes-h").scroll_into_view_if_needed()
+        top = page.evaluate("document.querySelector('.player').getBoundingClientRect().top")
+        assert page.evaluate("window.scrollY") > 500 and abs(top) < 1
         browser.close()
 
 
