@@ -86,7 +86,9 @@ def fill(app, n: int) -> None:  # type: ignore[no-untyped-def]
                 db.execute(update(Call).where(Call.id == call_id).values(report_id=report_id, score=score))
             states = dict(db.execute(select(Call.id, Call.review).where(Call.id.in_(ids))).all())
             entries = []
-            for report_id, call_id in db.execute(select(Report.id, Report.call_id).where(Report.call_id.in_(ids))):
+            for report_id, call_id, score in db.execute(
+                select(Report.id, Report.call_id, Report.score).where(Report.call_id.in_(ids))
+            ):
                 if states[call_id] in ("disputed", "answered"):
                     entries.append({"call_id": call_id, "report_id": report_id, "user_id": manager_user,
                                     "kind": "dispute", "target": "checkpoint:next_step", "comment": "I did agree a call back.",
@@ -94,7 +96,7 @@ def fill(app, n: int) -> None:  # type: ignore[no-untyped-def]
                 if states[call_id] in ("reviewed", "answered"):
                     entries.append({"call_id": call_id, "report_id": report_id, "user_id": manager_user,
                                     "kind": "review", "target": "checkpoint:greeting", "verdict": True,
-                                    "created_at": start})  # fmt: skip
+                                    "score_before": score, "score_after": score, "created_at": start})  # fmt: skip
             if entries:
                 db.execute(insert(Review), entries)
     with ctx.sessions.begin() as db:  # the rows were written in bulk, past the numbers per day

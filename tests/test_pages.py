@@ -314,7 +314,7 @@ def test_two_scripts_that_share_item_ids_each_show_their_own_titles(tmp_path: Pa
         clash = client.get("/calls", params={"script": "b2b_outbound", "failed_checkpoint": "solar_inbound:next_step"})
         assert clash.status_code == 422 and "solar_inbound" in clash.text
         # The team and Numbers pages compare managers within one script, with the script to choose.
-        team = client.get("/managers").text  # the script with the most calls (a tie: the first by name)
+        team = client.get("/managers").text  # the most used script (a tie: the first by name)
         assert '<option selected>b2b_outbound</option>' in team and "<option>solar_inbound</option>" in team
         assert 'href="/managers/Daniel"' in team and 'href="/managers/Olga"' not in team
         assert "Agreed next step with a date" in team and "Book the free home assessment" not in team

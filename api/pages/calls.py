@@ -142,13 +142,13 @@ class ScriptChoice(NamedTuple):
     """The script whose calls a numbers page counts: managers are compared within one, never across."""
 
     pack: str | None  # None: no call is scored yet
-    packs: list[str]  # to choose from, the one with the most calls first
+    packs: list[str]  # to choose from, the most used first
     checkpoints: dict[str, str]  # its newest version's titles
     objections: dict[str, str]
 
 
 def script_choice(db: Session, script: str | None, manager_id: int | None = None) -> ScriptChoice:
-    """``script``, or else the one with the most calls (of ``manager_id``'s, for one manager's page)."""
+    """``script``, or else the most used one (of ``manager_id``'s calls, for one manager's page)."""
     packs = daily.packs(db, manager_id)
     if script and script not in packs:
         raise InputError(f"script {script!r}: no call is scored against it" + (f"; one of {', '.join(packs)}" if packs else ""))

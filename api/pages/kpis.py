@@ -20,7 +20,7 @@ def kpi_page(
     request: Request, db: DbDep, session: PageDep, period: str | None = Query(None, max_length=10),
     script: str | None = Query(None, max_length=100),
 ) -> HTMLResponse:  # fmt: skip
-    """The numbers of one script's calls (``script``, or the one with the most calls). A bad period
+    """The numbers of one script's calls (``script``, or the most used). A bad period
     is said above the period pickers, on the page itself (422)."""
     user = session.user
     choice = script_choice(db, script, own_manager(user))

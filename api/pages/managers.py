@@ -27,7 +27,7 @@ def team_page(
     script: Annotated[str | None, Query(max_length=100)] = None,
 ) -> HTMLResponse:  # fmt: skip
     """The managers side by side over the last ``weeks`` weeks (to the newest call), within one
-    script: ``script``, or the one with the most calls."""
+    script: ``script``, or the most used (by days of calls)."""
     choice = script_choice(db, script)
     newest = db.scalar(select(func.max(Call.at))) or datetime.now()
     members = team(db, (newest - timedelta(weeks=weeks)).date(), choice.pack)
@@ -41,11 +41,11 @@ def team_page(
 def manager_page(
     name: str, request: Request, db: DbDep, session: PageDep, script: Annotated[str | None, Query(max_length=100)] = None
 ) -> HTMLResponse:
-    """One manager's numbers over time, of one script's calls (``script``, or the one with the most
-    of theirs), and their recent calls."""
+    """One manager's numbers over time, of one script's calls (``script``, or the one they used on
+    the most days), and their recent calls."""
     manager = visible_manager(db, session.user, name)
     choice = script_choice(db, script, manager.id)
-    numbers = summary(db, manager, choice.pack)
+    numbers = summary(db, manager, choice.pack if len(choice.packs) > 1 else None)  # one: no filter to pay for
     titles = choice.checkpoints
     days = [
         (d["date"], d["average_score"]) for d in numbers["days"] if d["average_score"] is not None

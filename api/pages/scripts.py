@@ -120,7 +120,7 @@ def draft_page(
 @router.post("/scripts/{script_id}/draft")
 def store_draft(
     script_id: RowId, db: DbDep, session: TrainerForm, ctx: ContextDep,
-    chosen: Annotated[list[str], Form(max_length=500)] = [],
+    chosen: Annotated[list[str] | None, Form(max_length=500)] = None,
     since: Annotated[Day | None, Form()] = None,
 ) -> RedirectResponse:  # fmt: skip
     """The groups a trainer accepted (``TARGET\nPHRASE`` each), added to the pack as its next
@@ -128,7 +128,7 @@ def store_draft(
     script = db.get(Script, script_id)
     if script is None:
         raise HTTPException(404, f"script {script_id}: no such script version")
-    wanted = {tuple(c.split("\n", 1)) for c in chosen}
+    wanted = {tuple(c.split("\n", 1)) for c in chosen or []}
     if not wanted:
         raise InputError("chosen: accept at least one group")
     pack = parse_pack(script.source)
