@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import select
@@ -53,25 +54,40 @@ def store_script(sessions: sessionmaker[Session], source: str, name: str = "<pac
         return stored.id
 
 
-def resolve_script(sessions: sessionmaker[Session], name: str) -> int:
-    """``ID@VERSION``: a stored version; a stored ``ID`` that is no bundled pack or file: its
-    newest stored version; anything else: a pack to store (see ``register_script``)."""
-    if "@" not in name and not Path(name).exists() and name not in bundled_packs():
-        with sessions() as db:
-            newest = db.scalar(
-                select(Script.id).where(Script.pack_id == name).order_by(Script.version.desc()).limit(1)
-            )
+# How a client names a script: a pack id, or ID@VERSION (a path is for the server's own settings).
+_NAMED = re.compile(r"^[a-z][a-z0-9_]*(@[0-9]{1,9})?$")
+
+
+def resolve_script(sessions: sessionmaker[Session], name: str, paths: bool = True) -> int:
+    """``ID@VERSION``: a stored version; ``ID``: its newest stored version, or else the bundled
+    pack of that id, stored now; with ``paths`` (the server's own settings and command line, never
+    a client's field), a YAML file too, stored now (see ``register_script``). Without ``paths``
+    anything else is refused in the same words, whatever is on the server's disk."""
+    if not paths:
+        if not _NAMED.match(name):
+            raise InputError(f"script {name}: give a script pack's id, or ID@VERSION, not a path")
+        if "@" not in name and name in bundled_packs() and _newest(sessions, name) is None:
+            return register_script(sessions, str(bundled_packs()[name]))
+    is_file = paths and Path(name).exists()
+    if "@" not in name and not is_file and (not paths or name not in bundled_packs()):
+        newest = _newest(sessions, name)
         if newest is not None:
             return newest
-    if "@" in name and not Path(name).exists():
+        if not paths:
+            raise InputError(f"script {name}: no such script pack (stored, or bundled: {', '.join(bundled_packs())})")
+    if "@" in name and not is_file:
         pack_id, _, version = name.rpartition("@")
         with sessions() as db:
             found = db.scalar(
                 select(Script.id).where(Script.pack_id == pack_id, Script.version == int(version))
             ) if version.isdigit() else None  # fmt: skip
         if found is None:
-            raise InputError(
-                f"script {name}: no such stored version (give ID@VERSION, or a pack file)"
-            )
+            raise InputError(f"script {name}: no such stored version (give ID@VERSION{', or a pack file' if paths else ''})")
         return found
     return register_script(sessions, name)
+
+
+def _newest(sessions: sessionmaker[Session], pack_id: str) -> int | None:
+    with sessions() as db:
+        query = select(Script.id).where(Script.pack_id == pack_id).order_by(Script.version.desc()).limit(1)
+        return db.scalar(query)

@@ -82,6 +82,30 @@ def test_call_detail_and_audio_with_range(api: tuple[TestClient, dict[str, str]]
     assert part.headers["content-range"] == f"bytes 100-199/{len(whole)}" and part.headers["content-type"] == "audio/wav"
 
 
+def test_the_script_field_names_a_pack_never_a_path_on_the_server(
+    api: tuple[TestClient, dict[str, str]], tmp_path: Path
+) -> None:
+    """A client names a stored or bundled pack (ID or ID@VERSION); a path would open any file the
+    server can read, and the answers would tell which paths exist."""
+    client, tokens = api
+    private = tmp_path / "private.yaml"  # a valid pack the server can read, nobody sent it
+    private.write_text((Path(__file__).parents[1] / "scripts_lib" / "packs" / "b2b_outbound.yaml").read_text().replace(
+        "id: b2b_outbound", "id: private_pack"))  # fmt: skip
+    private.chmod(0o600)
+    audio = (CALLS / "won_honest.8k.wav").read_bytes()
+    answers = set()
+    for path in ("/etc/shadow", "/etc", "/no/such/file.yaml", str(private), "../scripts_lib/packs/inbound_en.yaml"):
+        sent = client.post("/api/calls", headers=auth(tokens["quality"]), data={"script": path},
+                           files={"file": ("p.wav", audio, "audio/wav")})  # fmt: skip
+        assert sent.status_code == 422, (path, sent.text)
+        answers.add(sent.json()["error"].replace(path, "PATH"))
+    assert answers == {"script PATH: give a script pack's id, or ID@VERSION, not a path"}  # the same, whatever exists
+    assert "private_pack" not in client.get("/api/scripts", headers=auth(tokens["quality"])).text
+    bundled = client.post("/api/calls", headers=auth(tokens["quality"]), data={"script": "inbound_en"},
+                          files={"file": ("p.wav", audio, "audio/wav")})  # fmt: skip
+    assert bundled.status_code == 202, bundled.text
+
+
 def test_upload_checks_the_file_before_storing_and_processes_it(api: tuple[TestClient, dict[str, str]]) -> None:
     client, tokens = api
     before = client.get("/api/calls", headers=auth(tokens["admin"])).json()["total"]

@@ -224,7 +224,8 @@ def _accept(
             check_decodable(upload, max_duration=ctx.settings.max_duration)
         except InputError as error:
             raise InputError(str(error).replace(str(upload), name)) from None
-        script_id = resolve_script(ctx.sessions, script_name)
+        # The client's field names a pack; a path is only ever the server's own CALLQA_SCRIPT.
+        script_id = resolve_script(ctx.sessions, script_name, paths=script is None)
         call_id, job_id = accept_recording(
             ctx, upload, name, info, script_id, deferred(background, ctx)
         )
