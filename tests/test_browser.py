@@ -49,6 +49,14 @@ def wait_until(page: Any, expression: str, timeout: float = 15.0) -> None:
         page.wait_for_timeout(100)
 
 
+def sign_in(page: Any, url: str, name: str = "quality-user") -> None:
+    """Sign in as ``name`` at ``url`` (a login page, maybe with its ``next``)."""
+    page.goto(url)
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
 def test_review_a_call_in_chromium(server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -167,16 +175,10 @@ def test_review_a_call_in_chromium(server: str) -> None:
 def test_the_queue_and_a_disputes_round_trip_in_chromium(server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    def sign_in(page: Any, name: str) -> None:
-        page.goto(f"{server}/login")
-        page.get_by_label("User name").fill(name)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         emma = browser.new_context().new_page()  # the manager disputes a verdict on her call
-        sign_in(emma, "Emma")
+        sign_in(emma, f"{server}/login", "Emma")
         emma.get_by_role("link", name="lost_timing_ended.wav").click()
         disputed = emma.locator("#objection-timing details.dispute").first  # beside the item, not at the page's end
         disputed.locator("summary").click()
@@ -185,7 +187,7 @@ def test_the_queue_and_a_disputes_round_trip_in_chromium(server: str) -> None:
         expect(emma.get_by_role("status")).to_contain_text("Dispute sent")
 
         reviewer = browser.new_context().new_page()
-        sign_in(reviewer, "quality-user")
+        sign_in(reviewer, f"{server}/login")
         expect(reviewer).to_have_url(f"{server}/review")  # the queue, worst first: one click to the worst call
         expect(reviewer.get_by_role("link", name="Disputes")).to_contain_text("1")
         worst = reviewer.locator("table.calls tbody tr").first
@@ -212,10 +214,7 @@ def test_two_quick_verdicts_both_count_and_enter_never_picks_one_in_chromium(ser
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(f"{server}/login")
-        page.get_by_label("User name").fill("quality-user")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, f"{server}/login")
         page.get_by_role("link", name="lost_timing_ended.wav").click()
         machine = float(page.locator("#score .score").inner_text())
 
@@ -252,10 +251,7 @@ def test_the_review_pages_fit_a_phone_in_chromium(server: str) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 390, "height": 844})
-        page.goto(f"{server}/login")
-        page.get_by_label("User name").fill("quality-user")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, f"{server}/login")
         expect(page).to_have_url(f"{server}/review")
         call = page.locator("table.calls a[href^='/calls/']").first.get_attribute("href")
         for path in ("/review", call, "/disputes", "/kpis"):
@@ -295,10 +291,7 @@ def test_a_gsm_recording_plays_in_chromium(tmp_path: Path, cache_dir: Path) -> N
     with in_thread(app) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page()
-        page.goto(f"{url}/login?next=/calls")
-        page.get_by_label("User name").fill("quality-user")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, f"{url}/login?next=/calls")
         page.get_by_role("link", name="outbound_en.gsm.wav").click()
         page.locator("#player").evaluate("audio => { audio.play(); }")
         wait_until(page, "document.getElementById('player').currentTime > 0.5")
@@ -320,10 +313,7 @@ def test_a_reviewer_hears_a_one_voice_call_as_two_in_chromium(tmp_path: Path, ca
         page = browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(f"{url}/login?next=/calls/1")
-        page.get_by_label("User name").fill("quality-user")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, f"{url}/login?next=/calls/1")
         expect(page.get_by_text("one voice was heard")).to_be_visible()
         expect(page.locator("li.utt.client")).to_have_count(0)
         page.get_by_role("button", name="Two voices: hear it again").click()
