@@ -50,6 +50,7 @@ def load_pack(name: str | os.PathLike[str]) -> ScriptPack:
 def parse_pack(text: str, source: str = "<pack>") -> ScriptPack:
     """A pack from its YAML text; ScriptError names ``source``, the line and what is wrong."""
     try:
+        _no_aliases(text, source)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -67,6 +68,15 @@ def parse_pack(text: str, source: str = "<pack>") -> ScriptPack:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"
         raise ScriptError(f"{source}:{_line(root, first['loc'])}: {where}: {_message(first)}") from None
+
+
+def _no_aliases(text: str, source: str) -> None:
+    """Refuse anchors and aliases (``&name``, ``*name``): one used many times is expanded wherever
+    the pack is written out again (a draft), a few kilobytes becoming gigabytes."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise ScriptError(f"{source}:{event.start_mark.line + 1}: YAML anchors and aliases (&name, *name) are "
+                              "not allowed in a script pack: write each phrase out")  # fmt: skip
 
 
 def _message(error: Any) -> str:

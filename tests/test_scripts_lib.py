@@ -73,6 +73,10 @@ def test_a_trainers_file_loads_with_defaults(tmp_path: Path) -> None:
         (("id: next_step", "id: greeting"), 4, "checkpoints: id 'greeting' is used more than once"),
         (("language: en", "language: de"), 3, "language: Input should be 'en' or 'ru'"),
         (("phrases: [hello]", "phrases: [hello"), 8, "not valid YAML"),
+        # An anchor used many times is expanded wherever the pack is written out again (a draft):
+        # 46 KB became 20 MB. A pack writes each phrase out.
+        (("    phrases: [hello]\n", "    phrases: &many [hello, hi]\n"), 7, "YAML anchors and aliases"),
+        (("    patterns: [\"meet on *\"]\n", "    phrases: *many\n"), 11, "YAML anchors and aliases"),
     ],
 )
 def test_bad_pack_names_file_line_and_reason(
