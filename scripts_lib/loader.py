@@ -47,12 +47,31 @@ def load_pack(name: str | os.PathLike[str]) -> ScriptPack:
     return parse_pack(text, str(path))
 
 
+class _Alias(yaml.YAMLError):  # type: ignore[misc]  # (PyYAML ships no types)
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+class _PackLoader(yaml.SafeLoader):  # type: ignore[misc]  # (PyYAML ships no types)
+    """The safe loader, refusing anchors and aliases (``&name``, ``*name``): one used many times is
+    expanded wherever the pack is written out again (a draft), a few kilobytes becoming gigabytes."""
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Alias(event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
 def parse_pack(text: str, source: str = "<pack>") -> ScriptPack:
     """A pack from its YAML text; ScriptError names ``source``, the line and what is wrong."""
+    loader = _PackLoader(text)
     try:
-        _no_aliases(text, source)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = loader.get_single_node()  # the nodes, for the lines of errors; then the data from them
+        data = loader.construct_document(root) if root is not None else None
+    except _Alias as alias:
+        raise ScriptError(f"{source}:{alias.line}: YAML anchors and aliases (&name, *name) are not allowed in a "
+                          "script pack: write each phrase out") from None  # fmt: skip
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
@@ -60,6 +79,8 @@ def parse_pack(text: str, source: str = "<pack>") -> ScriptPack:
         raise ScriptError(f"{source}{line}: not valid YAML ({problem})") from None
     except RecursionError:
         raise ScriptError(f"{source}: nested too deeply to be a script pack") from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise ScriptError(f"{source}:1: a script pack is a mapping of keys such as id, checkpoints")
     try:
@@ -68,15 +89,6 @@ def parse_pack(text: str, source: str = "<pack>") -> ScriptPack:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"
         raise ScriptError(f"{source}:{_line(root, first['loc'])}: {where}: {_message(first)}") from None
-
-
-def _no_aliases(text: str, source: str) -> None:
-    """Refuse anchors and aliases (``&name``, ``*name``): one used many times is expanded wherever
-    the pack is written out again (a draft), a few kilobytes becoming gigabytes."""
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise ScriptError(f"{source}:{event.start_mark.line + 1}: YAML anchors and aliases (&name, *name) are "
-                              "not allowed in a script pack: write each phrase out")  # fmt: skip
 
 
 def _message(error: Any) -> str:
