@@ -59,22 +59,21 @@ _NAMED = re.compile(r"^[a-z][a-z0-9_]*(@[0-9]{1,9})?$")
 
 
 def resolve_script(sessions: sessionmaker[Session], name: str, paths: bool = True) -> int:
-    """``ID@VERSION``: a stored version; ``ID``: its newest stored version, or else the bundled
-    pack of that id, stored now; with ``paths`` (the server's own settings and command line, never
-    a client's field), a YAML file too, stored now (see ``register_script``). Without ``paths``
-    anything else is refused in the same words, whatever is on the server's disk."""
-    if not paths:
-        if not _NAMED.match(name):
-            raise InputError(f"script {name}: give a script pack's id, or ID@VERSION, not a path")
-        if "@" not in name and name in bundled_packs() and _newest(sessions, name) is None:
-            return register_script(sessions, str(bundled_packs()[name]))
+    """``ID@VERSION``: a stored version; a stored ``ID`` that is no bundled pack (or file): its
+    newest stored version; a bundled pack's id: that pack, stored now; with ``paths`` (the server's
+    own settings and command line, never a client's field), a YAML file too, stored now (see
+    ``register_script``). Without ``paths`` anything else is refused in the same words, whatever
+    is on the server's disk."""
+    if not paths and not _NAMED.match(name):
+        raise InputError(f"script {name}: give a script pack's id, or ID@VERSION, not a path")
     is_file = paths and Path(name).exists()
-    if "@" not in name and not is_file and (not paths or name not in bundled_packs()):
+    bundled = bundled_packs()
+    if "@" not in name and not is_file and name not in bundled:
         newest = _newest(sessions, name)
         if newest is not None:
             return newest
         if not paths:
-            raise InputError(f"script {name}: no such script pack (stored, or bundled: {', '.join(bundled_packs())})")
+            raise InputError(f"script {name}: no such script pack (stored, or bundled: {', '.join(bundled)})")
     if "@" in name and not is_file:
         pack_id, _, version = name.rpartition("@")
         with sessions() as db:
@@ -84,7 +83,8 @@ def resolve_script(sessions: sessionmaker[Session], name: str, paths: bool = Tru
         if found is None:
             raise InputError(f"script {name}: no such stored version (give ID@VERSION{', or a pack file' if paths else ''})")
         return found
-    return register_script(sessions, name)
+    # A client's bundled id is read from the package, never from a file of that name beside the server.
+    return register_script(sessions, name if paths else str(bundled[name]))
 
 
 def _newest(sessions: sessionmaker[Session], pack_id: str) -> int | None:
