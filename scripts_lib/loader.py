@@ -65,10 +65,13 @@ class _PackLoader(yaml.SafeLoader):  # type: ignore[misc]  # (PyYAML ships no ty
 
 def parse_pack(text: str, source: str = "<pack>") -> ScriptPack:
     """A pack from its YAML text; ScriptError names ``source``, the line and what is wrong."""
-    loader = _PackLoader(text)
     try:
-        root = loader.get_single_node()  # the nodes, for the lines of errors; then the data from them
-        data = loader.construct_document(root) if root is not None else None
+        loader = _PackLoader(text)  # reading starts here: a character YAML refuses is an error already
+        try:
+            root = loader.get_single_node()  # the nodes, for the lines of errors; then the data from them
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except _Alias as alias:
         raise ScriptError(f"{source}:{alias.line}: YAML anchors and aliases (&name, *name) are not allowed in a "
                           "script pack: write each phrase out") from None  # fmt: skip
@@ -79,8 +82,6 @@ def parse_pack(text: str, source: str = "<pack>") -> ScriptPack:
         raise ScriptError(f"{source}{line}: not valid YAML ({problem})") from None
     except RecursionError:
         raise ScriptError(f"{source}: nested too deeply to be a script pack") from None
-    finally:
-        loader.dispose()
     if not isinstance(data, dict):
         raise ScriptError(f"{source}:1: a script pack is a mapping of keys such as id, checkpoints")
     try:

@@ -89,6 +89,13 @@ def test_bad_pack_names_file_line_and_reason(
     assert message in str(error.value)
 
 
+def test_a_character_yaml_refuses_is_a_bad_pack_not_a_crash(tmp_path: Path) -> None:
+    """YAML refuses some characters before it reads any node: still the one error of a bad pack."""
+    path = write(tmp_path, GOOD.replace("id: mini", "id: mi\x08ni"))
+    with pytest.raises(ScriptError, match=r"pack\.yaml: not valid YAML \(unacceptable character #x0008"):
+        load_pack(path)
+
+
 def test_unknown_pack_name_lists_the_bundled_ones() -> None:
     with pytest.raises(ScriptError, match="no such script pack.*b2b_outbound"):
         load_pack("b2b_outbund")
