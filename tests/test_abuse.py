@@ -349,3 +349,31 @@ def test_a_request_body_is_refused_before_it_is_read(
             **auth(tokens["trainer"]), "Content-Type": "multipart/form-data; boundary=b"})  # fmt: skip
         assert sent.status_code == 413 and "larger than 2 MiB" in sent.json()["error"]
     assert list(spool.iterdir()) == []  # nothing written for any of them
+
+
+def test_sign_in_guesses_sent_at_once_are_counted_before_the_password_is_checked(tmp_path: Path) -> None:
+    """Forty wrong passwords for one name sent together: only the first five are checked, and the
+    right password after them is held like any other try; a sprayer trying many names from one
+    address is held too, while the colleague at another desk signs in."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api import create_app
+    from callqa.settings import Settings
+    from storage.users import add_user
+
+    application = create_app(Settings.from_env({"CALLQA_DATA_DIR": str(tmp_path)}))
+    for name in ("quality-user", *(f"user-{i}" for i in range(30))):
+        add_user(application.state.context.sessions, name, "quality", PASSWORD)
+    with in_thread(application) as url, ThreadPoolExecutor(max_workers=40) as pool:
+
+        def attempt(name: str, password: str, address: str = "192.0.2.1") -> int:
+            return httpx.post(f"{url}/login", data={"name": name, "password": password}, timeout=60,
+                              headers={"X-Forwarded-For": address}).status_code  # fmt: skip
+
+        guesses = list(pool.map(lambda i: attempt("quality-user", f"guess-{i}"), range(40)))
+        assert sorted(guesses) == [401] * 5 + [429] * 35
+        assert attempt("quality-user", PASSWORD) == 429
+        sprayed = list(pool.map(lambda i: attempt(f"user-{i}", "guess", "192.0.2.2"), range(30)))
+        assert sorted(sprayed) == [401] * 20 + [429] * 10  # one address, many names
+        assert attempt("user-29", PASSWORD, "192.0.2.2") == 429
+        assert attempt("user-29", PASSWORD, "192.0.2.3") == 303  # the colleague at another desk
