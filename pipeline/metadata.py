@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import String
 
+from storage import days
 from storage.models import Call, Manager
 
 LOGS = ("calls.csv", "calls.jsonl")
@@ -62,10 +63,22 @@ class CallInfo:
     outcome: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "started_at", _started(self.started_at))
         for name, most in LENGTHS.items():
             value = getattr(self, name)
             if value is not None and len(value) > most:
                 raise MetadataError(f"{name}: {len(value)} characters, longer than the {most} allowed")
+
+
+def _started(moment: datetime | str | None) -> datetime | None:
+    """``storage.days.started_at``, its complaint naming the field."""
+    if moment is None:
+        return None
+    try:
+        return days.started_at(moment)
+    except ValueError as error:
+        shown = moment if isinstance(moment, str) else moment.isoformat()
+        raise MetadataError(f"started_at: {shown}: {error}") from None
 
 
 _FIELDS = {f.name for f in fields(CallInfo)}
@@ -133,17 +146,10 @@ def parse(row: dict[str, Any], exclude: set[str] = frozenset()) -> CallInfo:  # 
     direction = values.get("direction")
     if direction is not None and direction.lower() not in DIRECTIONS:
         raise MetadataError(f"direction: {direction!r} is not inbound or outbound")
-    started = values.get("started_at")
-    try:
-        started_at = datetime.fromisoformat(started) if started else None
-    except ValueError:
-        raise MetadataError(f"started_at: {started!r} is not a date and time (ISO 8601)") from None
-    if started_at is not None and started_at.tzinfo is not None:
-        started_at = started_at.astimezone(tz=None).replace(tzinfo=None)
     return CallInfo(
         manager=values.get("manager"),
         direction=direction.lower() if direction else None,
-        started_at=started_at,
+        started_at=_started(values.get("started_at")),
         client_phone=values.get("client_phone"),
         deal_id=values.get("deal_id"),
         outcome=(values.get("outcome") or "").lower() or None,

@@ -13,7 +13,7 @@ from analysis.kpi import TRAILING, Numbers, Row, period_of, table
 from callqa.errors import InputError
 from storage import daily
 from storage.csvtext import csv_text
-from storage.days import check_day
+from storage.days import AHEAD, check_day
 from storage.models import Call, Manager
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -49,10 +49,16 @@ def kpi_table(db: Session, period: str, manager_id: int | None = None, pack: str
     return rows
 
 
+def newest_call(db: Session) -> datetime:
+    """When the newest call took place (now when there is none). A call stamped further ahead
+    than a start may lie (one stored before starts were checked) is passed over."""
+    newest = db.scalar(select(func.max(Call.at)).where(Call.at <= datetime.now() + AHEAD))
+    return newest or datetime.now()
+
+
 def latest_week(db: Session) -> str:
     """The ISO week of the newest call (this week when there is none)."""
-    newest = db.scalar(select(func.max(Call.at)))
-    iso = (newest or datetime.now()).isocalendar()
+    iso = newest_call(db).isocalendar()
     return f"{iso.year}-W{iso.week:02d}"
 
 

@@ -377,3 +377,42 @@ def test_sign_in_guesses_sent_at_once_are_counted_before_the_password_is_checked
         assert sorted(sprayed) == [401] * 20 + [429] * 10  # one address, many names
         assert attempt("user-29", PASSWORD, "192.0.2.2") == 429
         assert attempt("user-29", PASSWORD, "192.0.2.3") == 303  # the colleague at another desk
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+def test_a_call_dated_off_the_calendar_is_refused_at_every_door(database: str, tmp_path: Path, cache_dir: Path) -> None:
+    """A far-future or out-of-range ``started_at`` is one clear 422 naming the field, from the
+    upload form, the webhook and a metadata file alike; and a call stored so before this check
+    does not take the numbers' default period off the calendar for everyone."""
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import update
+
+    from pipeline.metadata import MetadataError, parse
+    from storage.models import Call
+
+    application, tokens = site(database, tmp_path / "data", cache_dir)
+    audio = (CALLS / "won_quick.8k.wav").read_bytes()
+    soon = (datetime.now() + timedelta(days=3)).isoformat(timespec="seconds")
+    with TestClient(application, follow_redirects=False) as client:
+        headers = auth(tokens["quality"])
+        for started in ("9999-12-31T23:00:00", "1899-12-31T23:59:00", soon):
+            sent = client.post("/api/calls", files={"file": ("call.wav", audio)}, headers=headers,
+                               data={"script": "b2b_outbound", "started_at": started})  # fmt: skip
+            assert sent.status_code == 422 and sent.json()["error"].startswith(f"started_at: {started}"), sent.text
+        for started in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", soon):
+            sent = client.post("/api/webhook/recording", files={"file": ("call.wav", audio)}, headers=headers,
+                               data={"script": "b2b_outbound", "metadata": f'{{"started_at": "{started}"}}'})  # fmt: skip
+            assert sent.status_code == 422 and sent.json()["error"].startswith(f"metadata: started_at: {started}")
+        assert client.get("/api/calls", headers=headers).json()["total"] == 2  # nothing refused was stored
+        with pytest.raises(MetadataError, match="^started_at: 9999-12-31T23:00:00: "):
+            parse({"started_at": "9999-12-31T23:00:00"})  # a call log's row or a sidecar, in a batch
+        # Stored before the check: the numbers still open on the newest call of the calendar.
+        period = client.get("/api/kpis", headers=auth(tokens["admin"])).json()["period"]
+        with application.state.context.sessions.begin() as db:
+            far = datetime(9999, 12, 31, 23)
+            db.execute(update(Call).where(Call.id == 1).values(started_at=far, at=far))
+        numbers = client.get("/api/kpis", headers=auth(tokens["admin"]))
+        assert numbers.status_code == 200 and numbers.json()["period"] == period
+        client.post("/login", data={"name": "admin-user", "password": PASSWORD})
+        assert client.get("/kpis").status_code == 200 and client.get("/managers").status_code == 200

@@ -58,7 +58,7 @@ def test_batch_stores_every_good_call_records_the_bad_one_and_reruns_skip(
     assert summary["failed"] == [{"file": "broken.wav", "reason": summary["failed"][0]["reason"]}]
     assert "not a readable audio file" in summary["failed"][0]["reason"]
     assert summary["warnings"] == [
-        f"{day / 'calls.csv'}:3: started_at: '27/11/2026' is not a date and time (ISO 8601)",
+        f"{day / 'calls.csv'}:3: started_at: 27/11/2026: not a date and time (ISO 8601)",
         f"outside.wav: a link to {CALLS / 'won_honest.8k.wav'}, outside the folder: not followed",
     ]
     assert [w["file"] for w in summary["worst"]] == ["office-b/lost_timing_ended.8k.wav", "won_quick.8k.wav"]

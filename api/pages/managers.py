@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
-from sqlalchemy import func, select
 
 from api.deps import DbDep, PageDep, StaffPage, own_manager, visible_manager
 from api.pages import charts
 from api.pages.calls import script_choice
 from api.pages.templating import render
 from storage.calls import CallQuery, search_calls
+from storage.kpis import newest_call
 from storage.managers import summary, team, team_rates
-from storage.models import Call
 
 router = APIRouter()
 
@@ -29,7 +28,7 @@ def team_page(
     """The managers side by side over the last ``weeks`` weeks (to the newest call), within one
     script: ``script``, or the most used (by days of calls)."""
     choice = script_choice(db, script)
-    newest = db.scalar(select(func.max(Call.at))) or datetime.now()
+    newest = newest_call(db)
     members = team(db, (newest - timedelta(weeks=weeks)).date(), choice.pack)
     trends = {m["name"]: charts.sparkline([s / 100 for s in m["weekly_scores"]], f"Average score by week, {m['name']}")
               for m in members}  # fmt: skip
