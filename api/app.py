@@ -79,7 +79,9 @@ def create_app(
     async def _invalid(request: Request, error: RequestValidationError) -> Response:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        return _error(request, 422, f"{where}: {first['msg']}", details=error.errors())
+        # Not the input (which may not even be encodable) nor the context (exceptions): where and why.
+        details = [{k: e[k] for k in ("type", "loc", "msg")} for e in error.errors()]
+        return _error(request, 422, f"{where}: {first['msg']}", details=details)
 
     return app
 

@@ -45,6 +45,7 @@ def _length(column: Any) -> int:
     return int(column.type.length)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # The most characters each text field may hold: those of the database's columns.
 LENGTHS = {"manager": _length(Manager.__table__.c.name)} | {
     name: _length(Call.__table__.c[name]) for name in ("client_phone", "deal_id", "outcome")
@@ -63,6 +64,10 @@ class CallInfo:
     outcome: str | None = None
 
     def __post_init__(self) -> None:
+        for name in ("manager", "direction", "client_phone", "deal_id", "outcome"):
+            value = getattr(self, name)
+            if value is not None and _SURROGATE.search(value):  # a JSON escape such as \ud800 gives one
+                raise MetadataError(f"{name}: not valid Unicode (it holds a lone surrogate, which no database holds)")
         object.__setattr__(self, "started_at", _started(self.started_at))
         for name, most in LENGTHS.items():
             value = getattr(self, name)
@@ -82,6 +87,16 @@ def _started(moment: datetime | str | None) -> datetime | None:
 
 
 _FIELDS = {f.name for f in fields(CallInfo)}
+
+
+def loads(text: str) -> Any:
+    """JSON text as Python; MetadataError says why it is not JSON, or is nested past reason."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MetadataError(f"not JSON ({error.msg})") from None
+    except RecursionError:
+        raise MetadataError("nested too deeply to be metadata") from None
 
 
 def read_call_log(folder: Path) -> tuple[dict[str, CallInfo], list[str]]:
@@ -116,9 +131,11 @@ def read_sidecar(recording: Path) -> CallInfo | None:
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
         raise MetadataError(f"{path}: not a JSON object ({error})") from None
+    except MetadataError as error:
+        raise MetadataError(f"{path}: {error}") from None
     if not isinstance(data, dict):
         raise MetadataError(f"{path}: not a JSON object")
     try:
@@ -172,9 +189,9 @@ def _rows(path: Path) -> list[tuple[int, dict[str, Any] | str]]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            rows.append((i, f"not JSON ({error.msg})"))
+            row = loads(line)
+        except MetadataError as error:
+            rows.append((i, str(error)))
             continue
         rows.append((i, row if isinstance(row, dict) else "not a JSON object"))
     return rows

@@ -115,7 +115,7 @@ class Scoring(_Model):
 
 class ScriptPack(_Model):
     id: str = Id
-    version: int = Field(default=1, ge=1)
+    version: int = Field(default=1, ge=1, le=2**31 - 1)  # what a database integer holds
     title: str
     language: Literal["en", "ru"]
     # Names the recogniser should expect: products, the company.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import socket
@@ -416,3 +417,52 @@ def test_a_call_dated_off_the_calendar_is_refused_at_every_door(database: str, t
         assert numbers.status_code == 200 and numbers.json()["period"] == period
         client.post("/login", data={"name": "admin-user", "password": PASSWORD})
         assert client.get("/kpis").status_code == 200 and client.get("/managers").status_code == 200
+
+
+def _wav(format_tag: int, bits: int) -> bytes:
+    """A WAV file's header of ``format_tag`` and ``bits`` per sample, and a second of bytes."""
+    import struct
+
+    data = bytes(16000)
+    fmt = struct.pack("<HHIIHH", format_tag, 1, 8000, 8000 * max(bits, 8) // 8, max(bits, 8) // 8, bits)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def test_malformed_input_gets_a_clear_422_never_a_500(app: tuple[TestClient, dict[str, str], Path]) -> None:
+    """Recordings whose header makes no sense, metadata nested past any reason, text that is not
+    Unicode (a lone surrogate, which no page or database can hold) and a pack version past what a
+    database integer holds: each refused in one line naming the file or the field."""
+    client, tokens, _ = app
+    quality, before = auth(tokens["quality"]), client.get("/api/calls", headers=auth(tokens["quality"])).json()["total"]
+    for name, body in [("zero-bits.wav", _wav(1, 0)), ("odd-format.wav", _wav(0x1234, 16))]:
+        sent = client.post("/api/calls", files={"file": (name, body)}, data={"script": "b2b_outbound"}, headers=quality)
+        assert sent.status_code == 422 and sent.json()["error"].startswith(f"{name}: "), sent.text
+    recording = (CALLS / "won_quick.8k.wav").read_bytes()
+    for metadata, field in [("[" * 100_000 + "]" * 100_000, "metadata: nested too deeply"),
+                            ('{"manager": "An\\ud800na"}', "metadata: manager: not valid Unicode"),
+                            ('{"manager": "Anna", "deal_id": "\\udfff"}', "metadata: deal_id: not valid Unicode")]:  # fmt: skip
+        sent = client.post("/api/webhook/recording", files={"file": ("call.wav", recording)}, headers=quality,
+                           data={"script": "b2b_outbound", "metadata": metadata})  # fmt: skip
+        assert sent.status_code == 422 and sent.json()["error"].startswith(field), sent.text
+    assert client.get("/api/calls", headers=quality).json()["total"] == before  # nothing refused was stored
+    call = client.get("/api/calls", headers=quality).json()["items"][0]["id"]
+    manager = auth(tokens["manager"])
+    for method, path, body, who, why in [
+        ("POST", f"/api/calls/{call}/reviews", {"target": "checkpoint:greeting", "verdict": True, "comment": "ok \ud800"},
+         quality, "body.comment: Input should be a valid string, unable to parse raw data as a unicode string"),
+        ("POST", f"/api/calls/{call}/reviews", {"target": "checkpoint:\udfff", "verdict": True}, quality,
+         "body.target: Input should be a valid string"),
+        ("POST", f"/api/calls/{call}/disputes", {"target": "checkpoint:greeting", "comment": "\ud800"}, manager,
+         "body.comment: Input should be a valid string, unable to parse raw data as a unicode string"),
+        ("PUT", f"/api/calls/{call}/hold", {"reason": "\ud800 dispute"}, quality, "body.reason: Input should be a valid string"),
+    ]:  # fmt: skip
+        content = json.dumps(body).encode()  # ASCII: the surrogate as an escape, as any client may send it
+        sent = client.request(method, path, content=content, headers={**who, "Content-Type": "application/json"})
+        assert sent.status_code == 422 and sent.json()["error"].startswith(why), (path, sent.text)
+    assert client.get(f"/api/calls/{call}", headers=quality).json()["reviews"] == []
+    pack = (Path(__file__).parents[1] / "scripts_lib" / "packs" / "b2b_outbound.yaml").read_text()
+    for version in (2**63, -1):
+        huge = pack.replace("version: 1", f"version: {version}")
+        sent = client.post("/api/scripts", files={"file": ("huge.yaml", huge.encode())}, headers=auth(tokens["trainer"]))
+        assert sent.status_code == 422 and sent.json()["error"].startswith("huge.yaml:4: version: "), sent.text

@@ -169,7 +169,10 @@ def _open(name: str) -> Any:
 def _audio_stream(name: str, container: Any) -> Any:
     if not container.streams.audio:
         raise AudioError(name, "the file has no audio stream")
-    return container.streams.audio[0]
+    stream = container.streams.audio[0]
+    if stream.codec_context is None:
+        raise AudioError(name, "its audio is in a form no decoder knows (the header may be corrupt)")
+    return stream
 
 
 def _decoded_chunks(name: str, max_duration: float | None) -> Iterator[np.ndarray]:

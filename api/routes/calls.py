@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from datetime import datetime, timedelta
@@ -37,7 +36,7 @@ from api.routes import attachment
 from api.routes.reviews import history
 from callqa.errors import InputError
 from pipeline.context import Context
-from pipeline.metadata import CallInfo, MetadataError, parse
+from pipeline.metadata import CallInfo, MetadataError, loads, parse
 from pipeline.process import accept_recording, ask_two_voices
 from pipeline.retention import hold as hold_call_for
 from pipeline.scripts import resolve_script
@@ -193,11 +192,11 @@ def webhook(
 ) -> dict[str, Any]:
     """For a PBX or CRM: a recording plus its metadata as one JSON field (the call-log fields)."""
     try:
-        data = json.loads(metadata)
+        data = loads(metadata)
         if not isinstance(data, dict):
             raise MetadataError("not a JSON object")
         info = parse(data)
-    except (json.JSONDecodeError, MetadataError) as error:
+    except MetadataError as error:
         raise InputError(f"metadata: {error}") from None
     return _accept(ctx, background, file, info, script)
 
