@@ -1,5 +1,6 @@
-"""The access log: who opened a call, played its audio, exported data, held a call; what retention
-purged. Rows are only ever added (the database refuses updates and deletes)."""
+"""The access log: who opened a call, played its audio, viewed a page of what calls hold (the
+revivable leads, a draft's quotes), searched the calls' words (the query, not what it found),
+exported data, held a call; what retention purged. Rows are only ever added (the database refuses updates and deletes)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from storage.days import Day
 from storage.models import AccessEntry, User, now
 
-Action = Literal["open", "play", "export", "hold", "release", "purge"]
+Action = Literal["open", "play", "view", "search", "export", "hold", "release", "purge"]
 ACTIONS: tuple[str, ...] = get_args(Action)
 
 

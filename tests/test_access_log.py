@@ -66,3 +66,26 @@ def test_opening_playing_exporting_and_holding_are_recorded_for_admins_to_read(
         with pytest.raises(Exception, match="append-only"), ctx.sessions.begin() as db:
             db.execute(text(statement))
     assert len(api.get("/api/access-log", headers=as_["admin"]).json()["items"]) == len(log)
+
+
+def test_pages_of_call_content_and_searches_are_recorded(database: str, tmp_path: Path, cache_dir: Path) -> None:
+    """The leads page (clients' phones and words), a draft's page (quotes from calls) and a search
+    of the calls' words (which calls hold a word) each leave an entry: a search its query, not
+    what it found."""
+    app, tokens = site(database, tmp_path / "data", cache_dir)
+    api = TestClient(app)
+    trainer = TestClient(app)
+    trainer.post("/login", data={"name": "trainer-user", "password": PASSWORD, "next": "/calls"})
+    assert trainer.get("/leads", params={"since": "2020-01-01"}).status_code == 200
+    assert trainer.get("/scripts/1/draft").status_code == 200
+    assert trainer.get("/calls", params={"q": "price"}).status_code == 200
+    assert trainer.get("/calls").status_code == 200  # a list with no words searched: no entry
+    found = api.get("/api/calls", params={"q": "delivery"}, headers={"Authorization": f"Bearer {tokens['quality']}"})
+    assert found.status_code == 200
+    log = api.get("/api/access-log", headers={"Authorization": f"Bearer {tokens['admin']}"}).json()["items"]
+    assert [(e["user"], e["action"], e["detail"]) for e in log] == [
+        ("quality-user", "search", "/api/calls?q=delivery"),
+        ("trainer-user", "search", "/calls?q=price"),
+        ("trainer-user", "view", "/scripts/1/draft"),
+        ("trainer-user", "view", "/leads?since=2020-01-01"),
+    ]

@@ -94,6 +94,8 @@ def _list(
 ) -> HTMLResponse:  # fmt: skip
     pages = 1  # a sample is shown whole
     if found is None:
+        if filters.q:  # which calls hold a word: the query is logged, not what it found
+            audit(db, session.user, "search", request=request)
         found, total = search_calls(db, filters, own_manager(session.user))
         pages = max(1, math.ceil(total / filters.per_page))
     else:

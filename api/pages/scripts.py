@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import ContextDep, DbDep, PageDep, RowId, StaffPage, TrainerForm
+from api.deps import ContextDep, DbDep, PageDep, RowId, StaffPage, TrainerForm, audit
 from api.pages.templating import render
 from callqa.errors import InputError, TooLarge
 from pipeline.process import rescore_all
@@ -108,6 +108,7 @@ def draft_page(
     script = db.get(Script, script_id)
     if script is None:
         raise HTTPException(404, f"script {script_id}: no such script version")
+    audit(db, session.user, "view", request=request)
     pack = parse_pack(script.source)
     calls = analysed_calls(db, pack.id, since)
     groups, named = mine(calls), titles(pack)

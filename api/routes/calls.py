@@ -69,6 +69,8 @@ def list_calls(
         found, _ = search_calls(db, filters, own_manager(user), limit=EXPORT_ROWS)
         base = str(request.base_url).rstrip("/")
         return attachment(calls_csv(db, found, base), "text/csv", "calls.csv")
+    if filters.q:  # which calls hold a word: the query is logged, not what it found
+        audit(db, user, "search", request=request)
     rows, total = search_calls(db, filters, own_manager(user))
     items = [
         {
