@@ -518,6 +518,10 @@ def test_the_review_queue_and_a_disputes_round_trip(browser: TestClient) -> None
     assert "Answered by <strong>quality-user</strong>" in mine and "Agreed: a call back was offered." in mine
     page = browser.get(f"/calls/{emmas}").text
     assert "dispute answered" in page and "answered the dispute" in page
+    # A manager's filter is their own: no name tells whether a colleague exists.
+    colleague, nobody = (browser.get("/disputes", params={"state": "answered", "manager": name}) for name in ("Daniel", "Zed"))
+    assert colleague.status_code == nobody.status_code == 200
+    assert "Agreed: a call back was offered." in colleague.text and "Agreed: a call back was offered." in nobody.text
 
 
 def test_finishing_a_review_confirms_the_rest_and_moves_the_queue_on(browser: TestClient) -> None:

@@ -118,11 +118,15 @@ def disputes_page(
     manager: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:  # fmt: skip
     """Managers' disputes with their calls and answers: open ones first in a reviewer's day;
-    ``manager``: only on that manager's calls (a manager sees only their own)."""
-    chosen = manager_named(db, manager) if manager else None
-    if manager and chosen is None:
-        raise InputError(f"manager {manager!r}: no such manager")
-    found = disputes(db, state or None, own_manager(session.user) or (chosen.id if chosen else None))
+    ``manager``: only on that manager's calls. A manager sees only their own, whatever name is
+    asked for: no answer tells whether a colleague of that name exists."""
+    whose = own_manager(session.user)
+    if whose is None and manager:
+        chosen = manager_named(db, manager)
+        if chosen is None:
+            raise InputError(f"manager {manager!r}: no such manager")
+        whose = chosen.id
+    found = disputes(db, state or None, whose)
     ids = {d.dispute.report_id for d in found}
     names = {r.id: targets(r.data) for r in db.scalars(select(Report).where(Report.id.in_(ids)))}
     titles = {d.dispute.id: names[d.dispute.report_id].get(d.dispute.target, d.dispute.target) for d in found}
