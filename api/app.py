@@ -13,13 +13,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import pages
 from api.deps import SignIn, get_context, web_session
+from api.docs import add_docs
 from api.pages.auth import Throttle
 from api.pages.templating import render
 from api.routes import access, calls, health, jobs, kpis, leads, managers, reviews, scripts
@@ -41,14 +41,15 @@ def create_app(
     for uploads when one answers (``callqa serve`` passes it); without it, uploads are processed
     in this process after the response."""
     settings = settings or Settings.from_env()
-    # The OpenAPI pages (/docs, /redoc) with their scripts served from here, not from a CDN.
-    app = FastAPIOffline(title="callqa", version="0.1.0", description="Sales-call quality analysis")
+    app = FastAPI(title="callqa", version="0.1.0", description="Sales-call quality analysis",
+                  openapi_url=None, docs_url=None, redoc_url=None)  # api.docs: for those signed in
     app.state.context = Context.from_settings(settings, queue)
     app.state.throttle = Throttle()  # failed sign-ins
     app.include_router(health.router)
     for module in (calls, reviews, scripts, jobs, managers, kpis, leads, access):
         app.include_router(module.router, prefix="/api")
     app.include_router(pages.router())
+    add_docs(app)
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
     app.add_middleware(BodyGuard, token_ok=lambda token: _token_ok(app.state.context, token))
     app.add_middleware(SecurityHeaders)

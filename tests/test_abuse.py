@@ -128,7 +128,9 @@ def test_security_headers_on_pages_and_the_api(app: tuple[TestClient, dict[str, 
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "same-origin"
         assert response.headers["content-security-policy"].startswith("default-src 'self'")
-    docs = client.get("/docs")  # Swagger UI starts with an inline script: no policy there
+    browser = TestClient(client.app)
+    browser.post("/login", data={"name": "quality-user", "password": PASSWORD})
+    docs = browser.get("/docs")  # Swagger UI starts with an inline script: no policy there
     assert docs.status_code == 200 and "content-security-policy" not in docs.headers
 
 

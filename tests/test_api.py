@@ -27,9 +27,15 @@ def auth(token: str) -> dict[str, str]:
 
 
 def test_every_route_but_health_needs_a_valid_token(api: tuple[TestClient, dict[str, str]]) -> None:
-    client, _ = api
+    client, tokens = api
     assert client.get("/health").json() == {"status": "ok"}
-    schema = client.get("/openapi.json").json()  # every route the API documents
+    # The schema and its pages too: a token, or a signed-in browser (sent to sign in first).
+    assert client.get("/openapi.json").status_code == 401
+    assert client.get("/openapi.json", headers=auth("wrong")).status_code == 401
+    for page in ("/docs", "/redoc"):
+        away = client.get(page, follow_redirects=False)
+        assert away.status_code == 303 and away.headers["location"] == f"/login?next=%2F{page[1:]}"
+    schema = client.get("/openapi.json", headers=auth(tokens["manager"])).json()  # every route the API documents
     routes = [(method, re.sub(r"\{[^}]+\}", "1", path)) for path, methods in schema["paths"].items()
               if path.startswith("/api/") for method in methods]  # fmt: skip
     assert len(routes) >= 12

@@ -19,7 +19,7 @@ from storage.users import add_user
 def test_no_server_errors_for_any_documented_request(tmp_path: Path) -> None:
     app = create_app(Settings.from_env({"CALLQA_DATA_DIR": str(tmp_path), "CALLQA_SCRIPT": "b2b_outbound"}))
     headers = {"Authorization": f"Bearer {add_user(app.state.context.sessions, 'fuzzer', 'admin')}"}
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, headers=headers)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 14
 
