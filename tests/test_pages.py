@@ -638,3 +638,36 @@ def test_a_call_heard_as_one_voice_is_heard_again_as_two_when_a_reviewer_says_so
     with ctx.sessions() as db:
         job = db.scalars(select(Job).where(Job.kind == "two_voices")).one()
     assert hear_as_two(ctx, 1, job.script_id) == report["score"]
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_names_that_could_mislead_a_reviewer_are_marked(browser: TestClient, tmp_path: Path) -> None:
+    """A manager "Аlice" whose first letter is Cyrillic, beside the real Alice, and a file name
+    whose right-to-left override makes "invoice\u202egpj.wav" read as "invoicevaw.jpg": each is
+    shown with a visible mark saying why, the override as a code, on every page that names them."""
+    import shutil
+
+    from conftest import CALLS
+
+    from pipeline.metadata import CallInfo
+    from pipeline.process import ingest
+
+    context = browser.app.state.context  # type: ignore[attr-defined]
+    for name, manager in (("alice.wav", "Alice"), ("invoice\u202egpj.wav", "\u0410lice")):
+        copy = tmp_path / "copy.wav"
+        shutil.copy(CALLS / "won_quick.8k.wav", copy)
+        with copy.open("ab") as f:
+            f.write(name.encode())  # another recording, not the same one again
+        ingest(context, copy, name, CallInfo(manager=manager))
+    sign_in(browser, "quality-user")
+    listed = browser.get("/calls").text
+    mark = '<span class="odd-name" title="{}">⚠ {}</span>'
+    assert mark.format("its letters mix scripts (Cyrillic and Latin) in one word", "\u0410lice") in listed
+    assert mark.format("it holds invisible control characters, shown as codes", "invoice⟨U+202E⟩gpj.wav") in listed
+    assert ">Alice<" in listed and "alice.wav" in listed  # the real ones unmarked
+    assert "\u202e" not in listed
+    odd = int(re.search(r'href="/calls/(\d+)">[^<]*<span class="odd-name"', listed).group(1))  # type: ignore[union-attr]
+    page = browser.get(f"/calls/{odd}").text
+    assert "<title>⚠ invoice⟨U+202E⟩gpj.wav" in page and "\u202e" not in page
+    assert mark.format("its letters mix scripts (Cyrillic and Latin) in one word", "\u0410lice") in page
+    assert "value=\"\u0410lice\">⚠ \u0410lice</option>" in listed  # the filter's choices

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -54,12 +55,56 @@ def anchor(target: str) -> str:
     return re.sub(r"[^\w-]", "-", target)
 
 
+def odd(name: str) -> str | None:
+    """Why a name (a manager's, a file's) could mislead a reviewer, if it could: invisible
+    control characters (a right-to-left override turns "invoice\u202egpj.wav" into what reads as
+    "invoicevaw.jpg"), or one word mixing scripts (a Cyrillic "А" in "Аlice" beside the real one)."""
+    if any(unicodedata.category(c) == "Cf" for c in name):
+        return "it holds invisible control characters, shown as codes"
+    for word in re.findall(r"[^\W_]+", name):
+        scripts = {_script(c) for c in word if c.isalpha()}
+        if len(scripts) > 1:
+            return f"its letters mix scripts ({' and '.join(sorted(scripts))}) in one word"
+    return None
+
+
+# Scripts that one word of one language writes together.
+_TOGETHER = {"Hiragana": "Japanese", "Katakana": "Japanese", "Cjk": "Japanese"}
+
+
+def _script(letter: str) -> str:
+    script = unicodedata.name(letter, "?").split()[0].title()
+    return _TOGETHER.get(script, script)
+
+
+def visible(name: str) -> str:
+    """``name`` with every invisible control character written as its code, ⟨U+202E⟩."""
+    return "".join(f"⟨U+{ord(c):04X}⟩" if unicodedata.category(c) == "Cf" else c for c in name)
+
+
+def name_text(name: str | None) -> str:
+    """A name for plain text (a title, a choice in a list): marked with ⚠ where it could mislead."""
+    if not name:
+        return ""
+    return f"⚠ {visible(name)}" if odd(name) else name
+
+
+def shown_name(name: str | None) -> Markup:
+    """A name in a page: marked, with why in its title, where it could mislead."""
+    if not name:
+        return Markup("")
+    why = odd(name)
+    if why is None:
+        return Markup("{}").format(name)
+    return Markup('<span class="odd-name" title="{}">⚠ {}</span>').format(why, visible(name))
+
+
 templates.env.globals["badge"] = badge
 # How a call's review state (storage.reviews.STATES) reads.
 templates.env.globals["states"] = {
     "none": "not reviewed", "reviewed": "reviewed", "disputed": "disputed", "answered": "dispute answered"
 }
-templates.env.filters.update(clock=clock, when=when, anchor=anchor)
+templates.env.filters.update(clock=clock, when=when, anchor=anchor, name=shown_name, name_text=name_text)
 
 
 def render(
