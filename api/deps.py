@@ -10,7 +10,7 @@ from fastapi import BackgroundTasks, Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from api.security import BAD_TOKEN, NO_TOKEN
+from api.security import BAD_TOKEN, NO_TOKEN, asked_here
 from pipeline.context import Context, Dispatch, JobKind
 from pipeline.process import hear_as_two, process_call
 from storage import access
@@ -104,6 +104,14 @@ def audit(
         detail = f"{request.url.path}{'?' + request.url.query if request.url.query else ''}"
     access.record(db, user, action, call_id, detail)
     db.commit()
+
+
+def exported(db: Session, user: User, request: Request) -> None:
+    """Log an export. A signed-in browser that asks for one from another site (a link there, which
+    would run it and log it under this user's name) is refused; a token is never sent by itself."""
+    if "authorization" not in request.headers and not asked_here(request):
+        raise HTTPException(403, "export refused: it was asked for from another site; export from callqa's own pages")
+    audit(db, user, "export", request=request)
 
 
 def own_manager(user: User) -> int | None:

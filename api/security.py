@@ -57,6 +57,15 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+def asked_here(request: Request) -> bool:
+    """Whether a browser asked for this from a page of this site, or the user typed it in: by
+    ``Sec-Fetch-Site`` (every current browser sends it), else as ``from_this_site``."""
+    fetched_from = request.headers.get("sec-fetch-site")
+    if fetched_from is not None:
+        return fetched_from in ("same-origin", "none")
+    return from_this_site(request)
+
+
 def from_this_site(request: Request) -> bool:
     """Whether a form was posted from a page of this site, by the Origin header (every current
     browser sends it with a POST), else the Referer; a client that sends neither is no browser."""

@@ -89,3 +89,31 @@ def test_pages_of_call_content_and_searches_are_recorded(database: str, tmp_path
         ("trainer-user", "view", "/scripts/1/draft"),
         ("trainer-user", "view", "/leads?since=2020-01-01"),
     ]
+
+
+def test_an_export_asked_from_another_site_is_refused_and_not_logged(
+    database: str, tmp_path: Path, cache_dir: Path
+) -> None:
+    """A link on another site that a signed-in admin follows (the browser says ``Sec-Fetch-Site:
+    cross-site``, or names the other site as its Referer) runs no export and logs none under the
+    admin's name; the same export from callqa's own pages, typed in, or with a token still works."""
+    app, tokens = site(database, tmp_path / "data", cache_dir)
+    admin = TestClient(app)
+    admin.post("/login", data={"name": "admin-user", "password": PASSWORD, "next": "/calls"})
+    exports = ["/api/calls?format=csv", "/api/kpis?format=csv", "/api/leads/revivable?format=csv",
+               "/api/scripts/1/draft?format=yaml"]  # fmt: skip
+    for path in exports:
+        for away in ({"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+                     {"Referer": "https://evil.example/page"}):  # fmt: skip
+            refused = admin.get(path, headers=away)
+            assert refused.status_code == 403 and "from another site" in refused.json()["error"], (path, away)
+    token = {"Authorization": f"Bearer {tokens['admin']}"}
+    assert api_log(app, token) == []
+    assert admin.get(exports[0], headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+    assert admin.get(exports[1], headers={"Sec-Fetch-Site": "none"}).status_code == 200  # typed in
+    assert TestClient(app).get(exports[2], headers=token | {"Sec-Fetch-Site": "cross-site"}).status_code == 200
+    assert [e["detail"] for e in api_log(app, token)] == exports[2::-1]
+
+
+def api_log(app: object, token: dict[str, str]) -> list[dict[str, object]]:
+    return TestClient(app).get("/api/access-log", params={"action": "export"}, headers=token).json()["items"]  # type: ignore[arg-type]

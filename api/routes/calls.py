@@ -29,6 +29,7 @@ from api.deps import (
     UserDep,
     audit,
     deferred,
+    exported,
     own_call,
     own_manager,
 )
@@ -65,7 +66,7 @@ def list_calls(
     """Calls with their newest report's score (the reviewed one once reviewed); filters, sorting, pages.
     ``format=csv``: every call that matches (up to EXPORT_ROWS), not one page, for a spreadsheet."""
     if format == "csv":
-        audit(db, user, "export", request=request)
+        exported(db, user, request)
         found, _ = search_calls(db, filters, own_manager(user), limit=EXPORT_ROWS)
         base = str(request.base_url).rstrip("/")
         return attachment(calls_csv(db, found, base), "text/csv", "calls.csv")

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import DbDep, UserDep, audit, own_manager
+from api.deps import DbDep, UserDep, exported, own_manager
 from api.routes import attachment
 from storage.kpis import kpi_table, latest_week, to_csv
 
@@ -31,6 +31,6 @@ def kpis(
     period = period or latest_week(db)
     rows = kpi_table(db, period, own_manager(user), script)
     if format == "csv":
-        audit(db, user, "export", request=request)
+        exported(db, user, request)
         return attachment(to_csv(rows), "text/csv", f"kpis-{period}.csv")
     return {"period": period, "managers": rows}

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import DbDep, UserDep, audit, own_manager
+from api.deps import DbDep, UserDep, exported, own_manager
 from api.routes import attachment
 from storage.days import Day
 from storage.leads import revivable, row, to_csv
@@ -28,7 +28,7 @@ def revivable_leads(
     revivable first; ``format=csv`` for the CRM. Managers get their own."""
     leads = revivable(db, since, until, own_manager(user))
     base = str(request.base_url).rstrip("/")
-    audit(db, user, "export", request=request)
+    exported(db, user, request)
     if format == "csv":
         return attachment(to_csv(leads, base), "text/csv", f"revivable-leads-{since or 'all'}.csv")
     return {"items": [row(lead, base) for lead in leads], "total": len(leads)}

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, File, Request, UploadFile
 from fastapi.responses import Response
 
-from api.deps import ContextDep, DbDep, RowId, Staff, Trainer, UserDep, audit
+from api.deps import ContextDep, DbDep, RowId, Staff, Trainer, UserDep, exported
 from api.routes import attachment
 from callqa.errors import InputError
 from pipeline.process import rescore_all
@@ -85,7 +85,7 @@ def draft(
         raise InputError(f"script {script_id}: no such script version")
     pack = parse_pack(script.source)
     groups = mined(db, pack.id, since, until)
-    audit(db, user, "export", request=request)
+    exported(db, user, request)
     if format == "yaml":
         return attachment(draft_pack(pack, groups), "application/yaml", f"{pack.id}-v{pack.version + 1}-draft.yaml")
     if format == "markdown":
