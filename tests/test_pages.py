@@ -640,7 +640,6 @@ def test_a_call_heard_as_one_voice_is_heard_again_as_two_when_a_reviewer_says_so
     assert hear_as_two(ctx, 1, job.script_id) == report["score"]
 
 
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_names_that_could_mislead_a_reviewer_are_marked(browser: TestClient, tmp_path: Path) -> None:
     """A manager "Аlice" whose first letter is Cyrillic, beside the real Alice, and a file name
     whose right-to-left override makes "invoice\u202egpj.wav" read as "invoicevaw.jpg": each is
