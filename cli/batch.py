@@ -50,16 +50,16 @@ def batch(folder: Path, script_name: str | None, queue: bool, no_wait: bool, as_
         raise click.UsageError("which script? pass --script or set CALLQA_SCRIPT")
     if not folder.is_dir():
         raise CallqaError(f"{folder}: no such folder")
+    outside: list[Path] = []
+    total = sum(1 for _ in find_recordings(folder, outside))
+    if total == 0:  # before anything is made: a mistyped folder leaves no database behind
+        why = "; ".join(links_out(folder, outside))
+        _fail(f"{folder}: no recordings found" + (f" (links are followed only inside it: {why})" if why else ""))
+        sys.exit(1)
     ctx = Context.from_settings(settings)
     script_id = resolve_script(ctx.sessions, name)
     if queue:
         _check_redis(settings.redis_url)
-    outside: list[Path] = []
-    total = sum(1 for _ in find_recordings(folder, outside))
-    if total == 0:
-        why = "; ".join(links_out(folder, outside))
-        _fail(f"{folder}: no recordings found" + (f" (links are followed only inside it: {why})" if why else ""))
-        sys.exit(1)
     with click.progressbar(length=total, label="calls", file=sys.stderr, show_pos=True,
                            item_show_func=lambda n: n) as bar:  # fmt: skip
         seen: list[str] = []

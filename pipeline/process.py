@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from analysis import analyze
 from analysis.pushback import PushbackModel
-from callqa.errors import CallqaError, InputError
+from callqa.errors import AudioError, CallqaError, InputError
 from pipeline.calls import Call as LoadedCall
 from pipeline.calls import load_calls
 from pipeline.context import Context, Dispatch
@@ -32,6 +32,7 @@ from storage.reviews import update_state
 from storage.scripts import stored_pack
 from storage.team_models import newest_model
 from transcribe import TranscribeOptions
+from transcribe.audio import check_decodable
 from transcribe.transcript import Transcript as TranscriptValue
 
 NAME_LENGTH = 500  # characters of a recording's name as given (Call.original_name)
@@ -94,10 +95,16 @@ def rescore_all(ctx: Context, name: str) -> Rescored:
 def ingest(
     ctx: Context, path: Path, relative: str, info: CallInfo, digest: str | None = None
 ) -> Stored:
-    """Keep a recording as a call, once per content: (call id, whether it is new). When storing
-    the call fails, the file copied for it is deleted again: no recording without its call."""
+    """Keep a recording as a call, once per content: (call id, whether it is new). A recording that
+    cannot be used (empty, not audio, truncated or corrupt, over the length limit) is refused with
+    AudioError naming it ``relative``, and nothing is kept. When storing the call fails, the file
+    copied for it is deleted again: no recording without its call."""
     if len(relative) > NAME_LENGTH:
         raise InputError(f"{relative[:60]}...: a file name longer than {NAME_LENGTH} characters")
+    try:
+        check_decodable(path, max_duration=ctx.settings.max_duration)
+    except AudioError as error:
+        raise AudioError(relative, error.reason) from None
     digest = digest or content_hash(path)
     key, copied = audio_key(digest, path.suffix), False
     try:
@@ -322,7 +329,7 @@ def accept_recording(
     """A recording pushed by a PBX or CRM: stored once, then queued (``dispatch``) or processed here.
 
     Returns (call id, job id); the job id is None when this content was already analysed with
-    the script. Bad audio is stored as a failed job, and InputError is raised with the reason.
+    the script. A recording that cannot be used is refused with AudioError, and nothing is kept.
     """
     call_id, _ = ingest(ctx, recording, name, info)
     with ctx.sessions.begin() as db:

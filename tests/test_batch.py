@@ -37,6 +37,7 @@ def day(tmp_path: Path) -> Path:
     (folder / "won_quick.8k.wav").write_bytes((CALLS / "won_quick.8k.wav").read_bytes())
     (folder / "office-b" / "lost_timing_ended.8k.wav").write_bytes((CALLS / "lost_timing_ended.8k.wav").read_bytes())
     (folder / "broken.wav").write_bytes(b"RIFF....WAVEfmt garbage")
+    (folder / "silent.wav").write_bytes(b"")  # a recording that never started
     (folder / "outside.wav").symlink_to(CALLS / "won_honest.8k.wav")
     (folder / "calls.csv").write_text(
         "file,manager,direction,started_at,client_phone,deal_id,outcome\n"
@@ -55,7 +56,8 @@ def test_batch_stores_every_good_call_records_the_bad_one_and_reruns_skip(
     assert result.returncode == 1, result.stderr  # one recording failed
     summary = json.loads(result.stdout)
     assert (summary["done"], summary["skipped"]) == (2, 0)
-    assert summary["failed"] == [{"file": "broken.wav", "reason": summary["failed"][0]["reason"]}]
+    assert summary["failed"] == [{"file": "broken.wav", "reason": summary["failed"][0]["reason"]},
+                                 {"file": "silent.wav", "reason": "the file is empty (0 bytes)"}]  # fmt: skip
     assert "not a readable audio file" in summary["failed"][0]["reason"]
     assert summary["warnings"] == [
         f"{day / 'calls.csv'}:3: started_at: 27/11/2026: not a date and time (ISO 8601)",
@@ -66,7 +68,7 @@ def test_batch_stores_every_good_call_records_the_bad_one_and_reruns_skip(
     sessions = connect(database)
     with sessions() as db:
         calls = {c.original_name: c for c in db.scalars(select(Call))}
-        assert set(calls) == {"won_quick.8k.wav", "office-b/lost_timing_ended.8k.wav", "broken.wav"}
+        assert set(calls) == {"won_quick.8k.wav", "office-b/lost_timing_ended.8k.wav"}  # the refused: reported only
         won = calls["won_quick.8k.wav"]
         assert won.manager is not None and won.manager.name == "Daniel"
         assert (won.direction, won.deal_id, won.outcome) == ("outbound", "D-17", "won")
@@ -76,12 +78,13 @@ def test_batch_stores_every_good_call_records_the_bad_one_and_reruns_skip(
         assert db.scalar(select(Transcript).where(Transcript.call_id == won.id)) is not None
         scores = {r.call.original_name: r.score for r in db.scalars(select(Report))}
         assert scores["won_quick.8k.wav"] > 60 > scores["office-b/lost_timing_ended.8k.wav"]
-        [failed] = db.scalars(select(Job).where(Job.state == "failed"))
-        assert failed.call_id == calls["broken.wav"].id and "not a readable audio file" in (failed.error or "")
+        assert not list(db.scalars(select(Job).where(Job.state == "failed")))
+    kept = [p.name for p in (tmp_path / "data").rglob("*") if p.is_file() and p.suffix == ".wav"]
+    assert len(kept) == 2  # no copy of what was refused
 
     again = callqa("batch", str(day), "--script", "b2b_outbound", "--json", env=env)
     rerun = json.loads(again.stdout)
-    assert (rerun["done"], rerun["skipped"], len(rerun["failed"])) == (0, 2, 1)
+    assert (rerun["done"], rerun["skipped"], len(rerun["failed"])) == (0, 2, 2)  # still told
     with sessions() as db:
         assert len(list(db.scalars(select(Report)))) == 2  # nothing duplicated
 
@@ -90,7 +93,7 @@ def test_batch_stores_every_good_call_records_the_bad_one_and_reruns_skip(
     assert [r["file"] for r in rows] == ["won_quick.8k.wav"]  # the only call of that day (the others have no start time and were stored today)
     listed = callqa("calls", "--sort", "-score", env=env)
     assert listed.stdout.splitlines()[0].split()[1] == f"{scores['won_quick.8k.wav']:.1f}"
-    assert "FAILED: not a readable audio file" in listed.stdout
+    assert "FAILED" not in listed.stdout
 
 
 def test_a_call_in_another_language_is_named_its_transcript_kept_and_the_rest_done(
@@ -116,8 +119,8 @@ def test_a_call_in_another_language_is_named_its_transcript_kept_and_the_rest_do
 
 def test_recordings_go_through_in_handfuls_each_heard_as_alone(day: Path, tmp_path: Path, cache_dir: Path) -> None:
     """In-process, recordings are transcribed a handful at a time, their speech recognised side by
-    side: with handfuls of two, the broken recording shares one with a good call and the next good
-    call goes in a handful of its own. Each good call is done, with the transcript it gets alone."""
+    side: with handfuls of two, the two good calls share one (the refused ones never get that far).
+    Each good call is done, with the transcript it gets alone."""
     from callqa.settings import Settings
     from pipeline.batch import run_batch
     from pipeline.context import Context
@@ -128,10 +131,10 @@ def test_recordings_go_through_in_handfuls_each_heard_as_alone(day: Path, tmp_pa
     ctx = Context.from_settings(Settings.from_env(env))
     summary = run_batch(ctx, day, register_script(ctx.sessions, "b2b_outbound"), together=2)
     assert [name for name, _ in summary.done] == ["won_quick.8k.wav", "office-b/lost_timing_ended.8k.wav"]
-    assert [name for name, _ in summary.failed] == ["broken.wav"]
+    assert [name for name, _ in summary.failed] == ["broken.wav", "silent.wav"]
     engines = ctx.recognisers()
     with ctx.sessions() as db:
-        for call in db.scalars(select(Call).where(Call.original_name != "broken.wav")):
+        for call in db.scalars(select(Call)):
             assert call.transcript is not None
             alone = transcribe_file(day / call.original_name, engines, encoder=engines.diarizer())
             stored = call.transcript.data
@@ -145,6 +148,7 @@ def test_batch_refuses_a_missing_or_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     empty = callqa("batch", str(tmp_path / "empty"), "--script", "b2b_outbound", env=env)
     assert empty.returncode == 1 and empty.stderr == f"callqa: {tmp_path / 'empty'}: no recordings found\n"
+    assert not (tmp_path / "data").exists()  # nothing made for nothing to do
     # A folder of links to the recordings' real place: the user is told why none is taken.
     (tmp_path / "links").mkdir()
     (tmp_path / "links" / "call.wav").symlink_to(CALLS / "won_quick.8k.wav")
@@ -271,11 +275,10 @@ def test_a_pushed_recording_is_stored_once_and_processed_or_queued(tmp_path: Pat
 
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF0000WAVE")
-    with pytest.raises(InputError, match="not a readable audio file"):
+    with pytest.raises(InputError, match="^pbx/bad.wav: not a readable audio file"):
         accept_recording(ctx, bad, "pbx/bad.wav", CallInfo(), script_id)
-    with sessions() as db:
-        failed = db.scalar(select(Job).where(Job.source == "pbx/bad.wav"))
-        assert failed is not None and failed.state == "failed" and "not a readable audio file" in (failed.error or "")
+    with sessions() as db:  # refused, not kept
+        assert db.scalar(select(Call).where(Call.original_name == "pbx/bad.wav")) is None
 
     other = tmp_path / "other.wav"
     other.write_bytes((CALLS / "lost_timing_ended.8k.wav").read_bytes())

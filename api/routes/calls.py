@@ -45,7 +45,7 @@ from storage import FileStore
 from storage.access import played_lately
 from storage.calls import EXPORT_ROWS, CallQuery, calls_csv, search_calls
 from storage.models import Call
-from transcribe.audio import check_decodable, probe_audio
+from transcribe.audio import probe_audio
 from transcribe.silence import silence
 
 router = APIRouter(tags=["calls"])
@@ -222,10 +222,6 @@ def _accept(
             shutil.copyfileobj(file.file, out, 1 << 20)  # its size is capped by api.security
         if upload.stat().st_size == 0:
             raise InputError(f"file {name}: empty")
-        try:
-            check_decodable(upload, max_duration=ctx.settings.max_duration)
-        except InputError as error:
-            raise InputError(str(error).replace(str(upload), name)) from None
         # The client's field names a pack; a path is only ever the server's own CALLQA_SCRIPT.
         script_id = resolve_script(ctx.sessions, script_name, paths=script is None)
         call_id, job_id = accept_recording(
