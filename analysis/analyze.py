@@ -212,7 +212,7 @@ def analyze(
         metrics=metrics,
         mistakes=mistakes,
         transcript=json.loads(transcript.to_json()),  # as JSON has it: lists, not tuples
-        warnings=tuple(w for w in (warning, ONE_VOICE if alone else None) if w),
+        warnings=tuple(w for w in (warning, ONE_VOICE if alone else None, _unsure_language(transcript)) if w),
         one_voice=alone,
     )
 
@@ -265,6 +265,14 @@ def pushback_of(
 def types_of(family: CompiledFamily, model: PushbackModel) -> PackTypes:
     """The objection ``family``'s types as ``model`` sees them (their phrases' and titles' vectors)."""
     return pack_types(model, [item.id for item in family.items], family.vectors)
+
+
+def _unsure_language(transcript: Transcript) -> str | None:
+    if transcript.sounded_like is None:
+        return None
+    return (f"the speech did not sound clearly like {transcript.language!r}, the script's language, in which "
+            f"it was heard (the nearest other was {transcript.sounded_like!r}): if the transcript reads as "
+            "nonsense, listen to the recording")
 
 
 # What a recording heard as one voice leaves unchecked.

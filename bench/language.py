@@ -12,6 +12,12 @@ speech: Debian's Asterisk prompts in Russian, French and Spanish, ``apt-get inst
 asterisk-core-sounds-{ru,fr,es}-wav``, joined into 30-second recordings), and the mean time of
 one detection. Shorter than 30 s, the encoder runs over only that many frames. The default,
 ``transcribe.recognisers.WINDOW``, is the shortest with the same margins as 30 s.
+
+Then, for the default window, when another language wins over the one expected: how sure Whisper
+is of the likeliest language in recordings in another language than the one expected (those other
+languages' prompts, the Russian test call) against recordings it cannot place (the robotic
+espeak-ng Russian test call, expected in Russian). Another language is heard only from
+``SURE_OTHER``.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import numpy as np
 from callqa.settings import Settings
 from transcribe.audio import SAMPLE_RATE, decode_audio
 from transcribe.engines import load_engine
-from transcribe.recognisers import KEEP_EXPECTED
+from transcribe.recognisers import KEEP_EXPECTED, SURE_OTHER, WINDOW
 from transcribe.speech import pack_speech
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,6 +106,26 @@ def main() -> None:
             right += p.get("en", 0.0) < KEEP_EXPECTED and max(p, key=lambda k: p[k]) == language
         print(f"| {seconds:g} | {lowest[0]:.3f} ({lowest[1]}) | {kept}/{len(heard)} | {highest[0]:.3f} ({highest[1]}) "
               f"| {right}/{len(foreign)} | {1000 * statistics.mean(times):.0f} |", flush=True)
+    another_language(base, foreign)
+
+
+def another_language(base: object, foreign: list[tuple[str, str, np.ndarray]]) -> None:
+    """The likeliest language's probability where the expected one falls under KEEP_EXPECTED."""
+    fixtures = ROOT / "tests" / "fixtures" / "audio"
+    cases = [(name, "en", speech) for _, name, speech in foreign]
+    for name, expected in (("outbound_ru.8k.wav", "en"), ("robot_ru.8k.wav", "ru")):
+        samples = decode_audio(fixtures / name)
+        cases.append((name, expected, pack_speech([samples[0], samples[-1]]).audio))
+    print(f"\nAnother language is heard from P >= {SURE_OTHER}\n")
+    print("| recording | expected | P(expected) | likeliest | its P | heard in |")
+    print("|---|---|---|---|---|---|")
+    for name, expected, speech in cases:
+        window = np.pad(speech[:WINDOW], (0, max(0, WINDOW - len(speech))))
+        p = base.language_probabilities(window)  # type: ignore[attr-defined]
+        likeliest = max(p, key=lambda k: p[k])
+        kept = p.get(expected, 0.0) >= KEEP_EXPECTED or p[likeliest] < SURE_OTHER
+        print(f"| {name} | {expected} | {p.get(expected, 0.0):.3f} | {likeliest} | {p[likeliest]:.3f} "
+              f"| {expected if kept else likeliest} |")
 
 
 if __name__ == "__main__":

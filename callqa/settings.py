@@ -8,6 +8,7 @@ Each setting comes from, in rising order: its default, the config file, a
 | cache_dir       | CALLQA_CACHE_DIR        | $XDG_CACHE_HOME/callqa | joined and converted model weights        |
 | engine          | CALLQA_ENGINE           | faster-whisper         | or openai-whisper                         |
 | model           | CALLQA_MODEL            | tiny.en (bundled)      | base (bundled, multilingual), name, path  |
+| language        | CALLQA_LANGUAGE         | (none)                 | the language every call is heard in (en, ru...); none: the script's, unless Whisper is sure of another |
 | device          | CALLQA_DEVICE           | auto                   | cpu, cuda or auto                         |
 | max_duration    | CALLQA_MAX_DURATION     | 14400                  | seconds; longer recordings are refused    |
 | manager_channel | CALLQA_MANAGER_CHANNEL  | left                   | left, right or auto (stereo recordings)   |
@@ -57,7 +58,7 @@ from callqa.errors import InputError
 ENGINES = ("faster-whisper", "openai-whisper")
 CHANNELS = ("left", "right", "auto")
 _KEYS = (
-    "cache_dir", "engine", "model", "device", "max_duration", "manager_channel", "mono_voices",
+    "cache_dir", "engine", "model", "language", "device", "max_duration", "manager_channel", "mono_voices",
     "data_dir", "database_url", "redis_url", "script", "manager_pattern",
     "task_time_limit", "visibility_timeout", "incoming_dir", "scan_interval", "threads",
     "redact", "keep_audio_days", "keep_transcript_days", "keep_report_days", "trusted_proxies",
@@ -75,6 +76,7 @@ class Settings:
     cache_dir: Path
     engine: str = "faster-whisper"
     model: str | None = None
+    language: str | None = None  # told to the recogniser, never detected
     device: str = "auto"
     max_duration: float = 4 * 3600.0
     manager_channel: str = "left"
@@ -128,6 +130,7 @@ class Settings:
             cache_dir=Path(str(_get(raw, "cache_dir", cache_root / "callqa"))).expanduser(),
             engine=_choice(raw, "engine", ENGINES, cls.engine),
             model=str(_get(raw, "model", "")) or None,
+            language=_language(raw),
             device=_choice(raw, "device", ("auto", "cpu", "cuda"), cls.device),
             max_duration=_seconds(raw, "max_duration", cls.max_duration),
             manager_channel=_choice(raw, "manager_channel", CHANNELS, cls.manager_channel),
@@ -159,6 +162,15 @@ class Settings:
             if fnmatch.fnmatch(path, rule.match):
                 return rule.manager_channel
         return self.manager_channel
+
+
+def _language(raw: dict[str, tuple[Any, str]]) -> str | None:
+    """A language code as Whisper names them (en, ru, pt...), checked for its form."""
+    value, where = raw.get("language", ("", ""))
+    code = str(value).strip().lower()
+    if code and not re.fullmatch(r"[a-z]{2,3}", code):
+        raise InputError(f"{where}={value!r}: expected a language code such as en or ru")
+    return code or None
 
 
 def _proxies(raw: dict[str, tuple[Any, str]]) -> str:

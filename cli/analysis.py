@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -18,11 +19,12 @@ from analysis.report import CallReport
 from callqa.errors import CallqaError, InputError
 from callqa.settings import Settings
 from cli.console import fail as _fail
+from cli.transcription import ENGINE, MODEL
 from pipeline.calls import Call, is_transcript, load_calls, measured
 from pipeline.kept import KeptTranscripts
 from pipeline.process import TOGETHER
 from scripts_lib import ScriptPack, load_pack
-from transcribe import TranscribeOptions
+from transcribe import RecognitionOptions, TranscribeOptions
 from transcribe.audio import SUFFIXES
 from transcribe.recognisers import Recognisers
 from transcribe.transcript import Transcript
@@ -30,12 +32,15 @@ from transcribe.transcript import Transcript
 
 class CallLoader:
     """Reads calls: transcripts directly; recordings through the engines the settings name,
-    loaded on first need. ``language``: the script's, expected unless the speech is clearly
-    another (the analysis then refuses the call, naming both). ``transcripts``: a folder where
+    loaded on first need. ``language``: the script's, expected unless Whisper is sure the speech is
+    in another (the analysis then refuses the call, naming both); the settings' ``language``, where
+    set, is told to the recogniser instead. ``transcripts``: a folder where
     the recordings' transcripts are kept and found again (``pipeline.kept``)."""
 
     def __init__(self, settings: Settings, language: str, transcripts: Path | None = None) -> None:
         self._settings, self._language = settings, language
+        # A language the user names is told to the recogniser; otherwise the script's is expected.
+        self._recognition = RecognitionOptions(language=settings.language)
         self._engines: Recognisers | None = None
         self.kept = None
         if transcripts is not None:  # kept for the engines these settings name
@@ -51,6 +56,7 @@ class CallLoader:
         """Each path's call or the error that stopped it (naming the file), in order; the
         recordings among them recognised side by side (``load_calls``)."""
         options = [TranscribeOptions(
+            recognition=self._recognition,
             expected_language=self._language,
             max_duration=self._settings.max_duration,
             manager_channel=self._settings.manager_channel_for(path),  # type: ignore[arg-type]
@@ -124,9 +130,14 @@ def report_kept(load: CallLoader) -> None:
 @click.option("--redact/--no-redact", default=None,
               help="Print the report with personal data as placeholders [default: CALLQA_REDACT].")  # fmt: skip
 @TRANSCRIPTS
+@ENGINE
+@MODEL
+@click.option("--language", help="The language the calls are heard in [default: CALLQA_LANGUAGE, else the "
+              "script's, unless Whisper is sure the speech is in another].")  # fmt: skip
 def analyze(
-    files: Sequence[Path], script_name: str, as_json: bool, redact: bool | None, transcripts: Path | None
-) -> None:
+    files: Sequence[Path], script_name: str, as_json: bool, redact: bool | None, transcripts: Path | None,
+    engine: str | None, model: str | None, language: str | None,
+) -> None:  # fmt: skip
     """Score calls against a sales script: checkpoints, objections, metrics, mistakes.
 
     FILES are recordings (transcribed first) or transcript JSON files.
@@ -137,6 +148,9 @@ def analyze(
     """
     pack = load_pack(script_name)
     settings = Settings.from_env()
+    settings = dataclasses.replace(settings, engine=engine or settings.engine, model=model or settings.model,
+                                   language=language.lower() if language else settings.language)  # fmt: skip
+    Recognisers.from_settings(settings).for_language(settings.language or pack.language)  # a bad name stops here
     load = CallLoader(settings, pack.language, transcripts)
     redacting = settings.redact if redact is None else redact
     failed = 0

@@ -11,7 +11,7 @@ from typing import cast
 import click
 
 from callqa.errors import CallqaError
-from callqa.settings import Settings
+from callqa.settings import ENGINES, Settings
 from cli.console import fail as _fail
 from transcribe import RecognitionOptions, TranscribeOptions, transcribe_file
 from transcribe.diarize import SpeakerEncoder
@@ -22,6 +22,12 @@ from transcribe.recognisers import Recognisers
 _EXTENSIONS = {"text": "txt", "txt": "txt", "srt": "srt", "vtt": "vtt", "json": "json"}
 
 
+ENGINE = click.option("--engine", type=click.Choice(ENGINES), help="Whisper implementation [default: CALLQA_ENGINE, "
+                      "else faster-whisper].")  # fmt: skip
+MODEL = click.option("--model", help="tiny.en (bundled, default), base (bundled, multilingual), a Whisper name, "
+                     "or a path to a CTranslate2 directory or .pt checkpoint [default: CALLQA_MODEL].")  # fmt: skip
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print each Transcript as one JSON line.")
@@ -30,11 +36,9 @@ _EXTENSIONS = {"text": "txt", "txt": "txt", "srt": "srt", "vtt": "vtt", "json": 
     help="Write one file per recording in this format (next to it, or in --output-dir).",
 )
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--engine", type=click.Choice(["faster-whisper", "openai-whisper"]),
-              help="Whisper implementation [default: faster-whisper].")
-@click.option("--model", help="tiny.en (bundled, default), base (bundled, multilingual), "
-              "a Whisper name, or a path to a CTranslate2 directory or .pt checkpoint.")
-@click.option("--language", help="Language code such as en or ru; detected when omitted.")
+@ENGINE
+@MODEL
+@click.option("--language", help="Language code such as en or ru [default: CALLQA_LANGUAGE, else detected].")
 @click.option("--manager-channel", type=click.Choice(["left", "right", "auto"]),
               help="Stereo channel of the manager [default: the source's rule, else left].")
 @click.option("--beam-size", type=click.IntRange(1, 20), default=5, show_default=True)
@@ -70,11 +74,12 @@ def transcribe(
     """
     if as_json and fmt:
         raise click.UsageError("use either --json (to stdout) or --format (to files)")
+    settings = Settings.from_env()
+    language = language or settings.language
     recognition = RecognitionOptions(
         language=language, beam_size=beam_size, vad=not no_vad,
         initial_prompt=initial_prompt, hotwords=hotwords,
     )
-    settings = Settings.from_env()
     recogniser = Recognisers.from_settings(settings, engine=engine, model=model, device=device)
     recogniser.for_language(language or "en")  # a bad --model or --language stops here
     options = TranscribeOptions(

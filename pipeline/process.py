@@ -31,7 +31,7 @@ from storage.models import Call, Job, Report, ReportItem, Script, Transcript, no
 from storage.reviews import update_state
 from storage.scripts import stored_pack
 from storage.team_models import newest_model
-from transcribe import TranscribeOptions
+from transcribe import RecognitionOptions, TranscribeOptions
 from transcribe.audio import check_decodable
 from transcribe.transcript import Transcript as TranscriptValue
 
@@ -170,9 +170,9 @@ def process_calls(
 
 
 def transcribe_call(ctx: Context, call_id: int, script_id: int) -> None:
-    """Transcribe the call's recording and store it, unless stored already. The language is told
-    from the speech, the script's unless the call is clearly in another (then the analysis
-    refuses the call, naming both languages)."""
+    """Transcribe the call's recording and store it, unless stored already. The language is
+    CALLQA_LANGUAGE where set; else the script's, unless Whisper is sure the speech is in another
+    (then the analysis refuses the call, naming both languages)."""
     if (error := transcribe_calls(ctx, [call_id], script_id)[call_id]) is not None:
         raise error
 
@@ -191,6 +191,7 @@ def transcribe_calls(
             call = db.get_one(Call, call_id)
             if call.transcript is None or two_voices:
                 todo[call_id] = (ctx.store.open_path(call.audio_key), TranscribeOptions(
+                    recognition=RecognitionOptions(language=ctx.settings.language),
                     expected_language=language,
                     manager_channel=ctx.settings.manager_channel_for(call.original_name),  # type: ignore[arg-type]
                     max_duration=ctx.settings.max_duration,

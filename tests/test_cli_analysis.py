@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from test_analysis import NOISY_GOOD, transcript
 
@@ -94,6 +96,45 @@ def test_a_russian_recording_is_transcribed_with_the_multilingual_model(cache_di
     # determinism, and issue 13's accuracy; so only what holds on every run is asserted.)
     assert {"greeting", "introduction", "needs_discovery", "next_step"} <= passed
     assert "farewell" not in passed
+
+
+def test_a_robotic_russian_call_is_heard_in_the_scripts_language_whatever_the_detection_says(
+    cache_dir: Path,
+) -> None:
+    """espeak-ng's Russian over a telephone line: Whisper cannot place its language (it guesses
+    German, Malayalam... unsure). A Russian team's call is heard in Russian, its script's language,
+    and analysed, with a warning naming both languages; told the language, no guess is made."""
+    import os
+
+    recording = Path(__file__).parent / "fixtures" / "audio" / "robot_ru.8k.wav"
+    env = {**os.environ, "CALLQA_CACHE_DIR": str(cache_dir)}
+
+    def analysed(*extra: str, **settings: str) -> dict[str, Any]:
+        result = subprocess.run(
+            [sys.executable, "-m", "cli", "analyze", str(recording), "--script", "b2b_outbound_ru", "--json", *extra],
+            capture_output=True, text=True, timeout=600, check=False, env=env | settings,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return dict(json.loads(result.stdout))
+
+    report = analysed()
+    assert (report["transcript"]["model"], report["transcript"]["language"]) == ("base", "ru")
+    assert re.search("[а-яё]", " ".join(u["text"] for u in report["transcript"]["utterances"]))  # heard as Russian
+    [warning] = [w for w in report["warnings"] if "did not sound clearly like 'ru'" in w]
+    assert re.search(r"the nearest other was '[a-z]{2,3}'", warning)
+    for told in (analysed("--language", "ru"), analysed(CALLQA_LANGUAGE="ru")):
+        assert told["transcript"]["language"] == "ru" and told["transcript"]["sounded_like"] is None
+        assert not [w for w in told["warnings"] if "did not sound clearly" in w]
+
+
+def test_analyze_takes_the_recognisers_options_and_names_a_bad_one(tmp_path: Path) -> None:
+    recording = Path(__file__).parent / "fixtures" / "audio" / "outbound_en.8k.wav"
+    model = callqa("analyze", str(recording), "--script", "b2b_outbound", "--model", "no-such-model")
+    assert model.returncode == 2 and model.stderr.startswith("callqa: model no-such-model: unknown name; use tiny.en")
+    told = callqa("analyze", str(recording), "--script", "b2b_outbound", "--language", "ru")  # heard as told
+    assert told.returncode == 1 and "script b2b_outbound: it is for language 'en', the call is in 'ru'" in told.stderr
+    engine = callqa("analyze", str(recording), "--script", "b2b_outbound", "--engine", "whisper.cpp")
+    assert engine.returncode == 2 and "'whisper.cpp' is not one of 'faster-whisper', 'openai-whisper'" in engine.stderr
 
 
 def test_kept_transcripts_are_read_again_and_heard_afresh_when_the_recording_changes(

@@ -44,6 +44,7 @@ def test_config_file_then_environment(tmp_path: Path) -> None:
         ({"CALLQA_ENGINE": "whisperx"}, "", "CALLQA_ENGINE='whisperx': expected one of"),
         ({"CALLQA_MAX_DURATION": "soon"}, "", "CALLQA_MAX_DURATION='soon': expected a number"),
         ({"CALLQA_MONO_VOICES": "three"}, "", "CALLQA_MONO_VOICES='three': expected one of auto, two"),
+        ({"CALLQA_LANGUAGE": "Russian"}, "", "CALLQA_LANGUAGE='Russian': expected a language code such as en or ru"),
         ({}, "[callqa]\nengin = 'x'\n", "unknown setting callqa.engin"),
         ({}, "[[source]]\nmatch = '*'\nmanager_channel = 'middle'\n", "source #1 needs"),
         ({}, "[callqa\n", "not valid TOML"),

@@ -364,6 +364,7 @@ def test_the_expected_language_gives_way_to_what_is_clearly_spoken(cache_dir) ->
     assert "Thursday" in role_text(english, "manager")
     russian = transcribe_file(FIXTURES / "outbound_ru.8k.wav", engines)  # expected: English
     assert (russian.language, russian.model) == ("ru", "base")
+    assert english.sounded_like is None and russian.sounded_like is None  # Whisper was sure of both
 
 
 def test_english_only_model_refuses_russian(faster) -> None:  # type: ignore[no-untyped-def]

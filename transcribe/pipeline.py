@@ -47,8 +47,9 @@ class TranscribeOptions:
     block_seconds: float = 120.0
     # A pause this long inside one side's speech starts a new utterance.
     turn_gap: float = 1.0
-    # The language calls are expected in (the script's): kept unless the speech is clearly
-    # another. Only used when ``recognition.language`` is None (told from the speech).
+    # The language calls are expected in (the script's): kept unless Whisper is sure the speech
+    # is in another (``recognisers.spoken_language``). Only used when ``recognition.language``
+    # is None (told from the speech).
     expected_language: str = "en"
     # A mono recording is split into two voices even where the diarizer would hear one (a
     # reviewer heard a manager and a client where it heard a monologue).
@@ -139,6 +140,7 @@ def _transcribing(
     engines = engine if isinstance(engine, Engines) else Only(engine)
     recognition = options.recognition
     chosen = engines.for_language(recognition.language) if recognition.language else None
+    sounded_like: str | None = None  # told from the speech, where Whisper was unsure of it
     stereo: bool | None = None
     words: dict[int, list[Word]] = {0: [], 1: []}
     windows: list[VoiceWindows] = []
@@ -161,7 +163,7 @@ def _transcribing(
             speech = [speech_probabilities(c) if recognition.vad else None for c in channels]
             packed = pack_speech(channels, vad=recognition.vad, probabilities=speech)
             if chosen is None:
-                language = spoken_language(engines.detector(), packed.audio, options.expected_language)
+                language, sounded_like = spoken_language(engines.detector(), packed.audio, options.expected_language)
                 recognition = replace(recognition, language=language)
                 chosen = _engine_for(engines, language, name)
             # After the engine is loaded: the diarizer's thread sets PyTorch's count to one
@@ -189,6 +191,7 @@ def _transcribing(
         role_confidence=confidence,
         role_method=method,
         source=name,
+        sounded_like=sounded_like,
     )
 
 

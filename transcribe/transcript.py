@@ -57,6 +57,9 @@ class Transcript:
     role_confidence: float  # 0..1: how sure the manager/client assignment is
     role_method: RoleMethod
     source: str | None = None  # the recording's path or name, when known
+    # The language the speech sounded like to Whisper where it differs from ``language`` and
+    # Whisper was unsure of it: the call was heard in the expected language all the same.
+    sounded_like: str | None = None
 
     def overlaps(self, min_seconds: float = 0.2) -> tuple[Overlap, ...]:
         """Stretches of simultaneous speech of at least ``min_seconds``, in time order."""
@@ -116,6 +119,7 @@ class Transcript:
             role_confidence=float(data.get("role_confidence", 1.0)),
             role_method=data.get("role_method", "channel"),
             source=data.get("source"),
+            sounded_like=data.get("sounded_like"),
         )
 
     @classmethod
