@@ -20,9 +20,14 @@ test:
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/python -m pytest
 
+# Everything but what hears audio, drives a browser or starts workers: a contributor's quick loop.
+test-fast:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/python -m pytest -m "not slow" --durations=5
+
 bench:
 	$(VENV)/bin/python bench/transcription.py
 	$(VENV)/bin/python bench/analysis.py
 	$(VENV)/bin/python bench/batch.py
 
-.PHONY: install test bench
+.PHONY: install test test-fast bench

@@ -87,6 +87,21 @@ def encode(
         out.mux(stream.encode(None))
 
 
+# Seconds a test's subprocess may take: a hung one still ends, and a loaded machine is no failure.
+PATIENCE = 900
+# Modules whose every test starts worker processes or a browser.
+_SLOW_MODULES = {"test_browser", "test_workers"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``slow`` what hears audio with a Whisper model (asks for the model cache, directly or
+    through a site of analysed calls) or starts a browser or workers: ``make test-fast`` leaves
+    them out."""
+    for item in items:
+        if "cache_dir" in getattr(item, "fixturenames", ()) or item.module.__name__ in _SLOW_MODULES:  # type: ignore[attr-defined]
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("callqa-cache")
@@ -348,14 +363,14 @@ def served(env: dict[str, str], log: Path) -> Iterator[str]:
 
 def run_callqa(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "cli", *args], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)  # fmt: skip
+                          text=True, timeout=PATIENCE, check=False)  # fmt: skip
 
 
 def in_fresh_process(code: str, env: dict[str, str] | None = None) -> str:
     """The last line ``code`` prints, run by Python in a process of its own: for what a process
     sets once, such as its thread counts. Where the code fails, so does the test, with its stderr."""
     found = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                           timeout=300, check=False)  # fmt: skip
+                           timeout=PATIENCE, check=False)  # fmt: skip
     assert found.returncode == 0, found.stderr[-2000:]
     return found.stdout.strip().splitlines()[-1]
 

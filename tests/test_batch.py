@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import PATIENCE
 from sqlalchemy import select
 
 from pipeline.metadata import (
@@ -26,7 +27,7 @@ CALLS = Path(__file__).parent / "fixtures" / "calls"
 
 def callqa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=600, check=False)  # fmt: skip
+                          env={**os.environ, **env}, timeout=PATIENCE, check=False)  # fmt: skip
 
 
 @pytest.fixture

@@ -102,6 +102,7 @@ def co_op_call(said: str) -> list[tuple[str, float, float, str]]:
             ("client", 17.5, 19.0, "Maybe, goodbye.")]  # fmt: skip
 
 
+@pytest.mark.slow  # fits the pushback model
 def test_a_team_refits_its_pushback_model_and_finds_what_its_reviewers_added(tmp_path: Path) -> None:
     from callqa.settings import Settings
     from pipeline.context import Context

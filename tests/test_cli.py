@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, SPEECH
+from conftest import FIXTURES, PATIENCE, SPEECH
 
 STEREO = FIXTURES / "inbound_en.stereo.wav"
 
@@ -19,7 +19,7 @@ def callqa(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CALLQA_CACHE_DIR": str(cache)}
     return subprocess.run(
         [sys.executable, "-m", "cli", "transcribe", *args],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
+        capture_output=True, text=True, env=env, timeout=PATIENCE, check=False,
     )
 
 
@@ -139,7 +139,7 @@ def test_manager_channel_per_source_from_the_config_file(tmp_path: Path, cache_d
     result = subprocess.run(
         [sys.executable, "-m", "cli", "transcribe", str(office_b / "call.wav"),
          str(STEREO), "--json"],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
+        capture_output=True, text=True, env=env, timeout=PATIENCE, check=False,
     )
     assert result.returncode == 0, result.stderr
     swapped, default = (json.loads(line) for line in result.stdout.splitlines())

@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+from conftest import PATIENCE
 from test_analysis import NOISY_GOOD, transcript
 
 
 def callqa(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=PATIENCE, check=False
     )
 
 
@@ -82,7 +84,7 @@ def test_a_russian_recording_is_transcribed_with_the_multilingual_model(cache_di
     recording = Path(__file__).parent / "fixtures" / "audio" / "outbound_ru.stereo.wav"
     result = subprocess.run(
         [sys.executable, "-m", "cli", "analyze", str(recording), "--script", "b2b_outbound_ru", "--json"],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True, text=True, timeout=PATIENCE, check=False,
         env={**os.environ, "CALLQA_CACHE_DIR": str(cache_dir)},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -112,7 +114,7 @@ def test_a_robotic_russian_call_is_heard_in_the_scripts_language_whatever_the_de
     def analysed(*extra: str, **settings: str) -> dict[str, Any]:
         result = subprocess.run(
             [sys.executable, "-m", "cli", "analyze", str(recording), "--script", "b2b_outbound_ru", "--json", *extra],
-            capture_output=True, text=True, timeout=600, check=False, env=env | settings,
+            capture_output=True, text=True, timeout=PATIENCE, check=False, env=env | settings,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
         return dict(json.loads(result.stdout))
@@ -127,6 +129,7 @@ def test_a_robotic_russian_call_is_heard_in_the_scripts_language_whatever_the_de
         assert not [w for w in told["warnings"] if "did not sound clearly" in w]
 
 
+@pytest.mark.slow  # hears a call
 def test_analyze_takes_the_recognisers_options_and_names_a_bad_one(tmp_path: Path) -> None:
     recording = Path(__file__).parent / "fixtures" / "audio" / "outbound_en.8k.wav"
     model = callqa("analyze", str(recording), "--script", "b2b_outbound", "--model", "no-such-model")
@@ -152,7 +155,7 @@ def test_kept_transcripts_are_read_again_and_heard_afresh_when_the_recording_cha
     def analyze() -> tuple[dict, str]:  # type: ignore[type-arg]
         result = subprocess.run([sys.executable, "-m", "cli", "analyze", str(call), "--script", "b2b_outbound",
                                  "--json", "--transcripts", str(kept)],
-                                capture_output=True, text=True, timeout=300, check=False, env=env)  # fmt: skip
+                                capture_output=True, text=True, timeout=PATIENCE, check=False, env=env)  # fmt: skip
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout), result.stderr
 
@@ -174,7 +177,7 @@ def test_kept_transcripts_are_read_again_and_heard_afresh_when_the_recording_cha
     (tmp_path / "a-file").write_text("")
     result = subprocess.run([sys.executable, "-m", "cli", "analyze", str(call), "--script", "b2b_outbound",
                              "--transcripts", str(tmp_path / "a-file" / "kept")],
-                            capture_output=True, text=True, timeout=300, check=False, env=env)  # fmt: skip
+                            capture_output=True, text=True, timeout=PATIENCE, check=False, env=env)  # fmt: skip
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"callqa: {tmp_path / 'a-file' / 'kept'}: cannot keep transcripts there (")
 
@@ -190,7 +193,7 @@ def test_a_recording_of_one_voice_is_reported_as_such(tmp_path: Path, cache_dir:
         result = subprocess.run(
             [sys.executable, "-m", "cli", "analyze", str(SPEECH / "osr_harvard72_8k.wav"), "--script", "b2b_outbound",
              "--transcripts", str(tmp_path), *more],
-            capture_output=True, text=True, timeout=300, check=False,
+            capture_output=True, text=True, timeout=PATIENCE, check=False,
             env={**os.environ, "CALLQA_CACHE_DIR": str(cache_dir)},
         )  # fmt: skip
         assert result.returncode == 0, result.stderr

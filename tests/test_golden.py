@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import encode
+from conftest import PATIENCE, encode
 
 CALLS = Path(__file__).parent / "fixtures" / "calls"
 
@@ -26,7 +26,7 @@ def callqa(*args: str, cache: Path, **settings: str) -> subprocess.CompletedProc
     env = {**os.environ, "CALLQA_CACHE_DIR": str(cache), **settings}
     return subprocess.run(
         [sys.executable, "-m", "cli", *args],
-        capture_output=True, text=True, env=env, timeout=900, check=False,
+        capture_output=True, text=True, env=env, timeout=PATIENCE, check=False,
     )  # fmt: skip
 
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CALLS
+from conftest import CALLS, PATIENCE
 from fastapi.testclient import TestClient
 
 MANAGERS = ("Daniel", "Emma")
@@ -54,7 +54,7 @@ def labelled_revivable() -> set[str]:
 def test_revive_finds_the_lost_calls_with_an_unworked_objection(stored: tuple[dict[str, str], dict[str, str]]) -> None:
     env, _ = stored
     result = subprocess.run([sys.executable, "-m", "cli", "revive", "--since", "2020-01-01", "--csv", "-"],
-                            env=env, capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+                            env=env, capture_output=True, text=True, timeout=PATIENCE, check=True)  # fmt: skip
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     from storage import connect
     from storage.models import Call
@@ -67,7 +67,7 @@ def test_revive_finds_the_lost_calls_with_an_unworked_objection(stored: tuple[di
     assert first["link"] == f"http://127.0.0.1:8000/calls/{first['call_id']}#t={float(first['moment']):.1f}"
     assert first["deal_id"].startswith("D-") and first["objection"] and first["said"] and first["reasons"]
     later = subprocess.run([sys.executable, "-m", "cli", "revive", "--since", "2999-01-01"],
-                           env=env, capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+                           env=env, capture_output=True, text=True, timeout=PATIENCE, check=True)  # fmt: skip
     assert later.stdout == "" and "0 revivable leads" in later.stderr
 
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import PATIENCE
 from test_analysis import report_of, transcript
 
 from analysis.analyze import analyze
@@ -175,7 +176,7 @@ def test_callqa_evaluate_reads_reviewed_calls_as_text_and_stereo(tmp_path: Path,
     result = subprocess.run(
         [sys.executable, "-m", "cli", "evaluate", str(tmp_path), "--script",
          str(DEVSET / "packs" / "brightnest.yaml"), "--input", "text,stereo", "--json"],
-        capture_output=True, text=True, env=env, timeout=900, check=False,
+        capture_output=True, text=True, env=env, timeout=PATIENCE, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     text, stereo = (json.loads(line) for line in result.stdout.splitlines())
@@ -203,7 +204,7 @@ def test_script_check_against_reviewed_calls_shows_the_trainer_where_the_pack_di
     result = subprocess.run(
         [sys.executable, "-m", "cli", "script", "check", str(DEVSET / "packs" / "fleettrack.yaml"),
          "--against", str(folder), "--input", "text", "--json"],
-        capture_output=True, text=True, env=env, timeout=600, check=False,
+        capture_output=True, text=True, env=env, timeout=PATIENCE, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     items = [json.loads(line) for line in result.stdout.splitlines()]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import PATIENCE
 from test_meaning import DEVSET
 
 from analysis.analyze import analyze
@@ -93,7 +94,7 @@ def test_a_type_of_no_kind_the_model_knows_is_found_by_its_phrases_with_a_warnin
         "\"do you have it in blue\"]}\n"
     )
     result = subprocess.run([sys.executable, "-m", "cli", "script", "check", str(pack), "--json"],
-                            capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+                            capture_output=True, text=True, timeout=PATIENCE, check=False)  # fmt: skip
     assert result.returncode == 0, result.stderr
     [warning] = json.loads(result.stdout)["warnings"]
     assert warning.startswith("objection colour: its phrases fit no kind of pushback")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, site
+from conftest import PASSWORD, PATIENCE, site
 from fastapi.testclient import TestClient
 
 from callqa.errors import InputError
@@ -459,7 +459,7 @@ def test_passwords_from_the_command_line(tmp_path: Path) -> None:
 
     def callqa(*args: str, typed: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "cli", "user", *args], input=typed, env=env,
-                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+                              capture_output=True, text=True, timeout=PATIENCE, check=False)  # fmt: skip
 
     added = callqa("add", "anna", "--role", "quality", "--password", typed="first-secret\nfirst-secret\n")
     assert added.returncode == 0 and len(added.stdout.strip()) >= 40  # the API token, once

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import PATIENCE
 
 from scripts_lib import ScriptError, bundled_packs, load_pack
 
@@ -105,7 +106,7 @@ def test_script_check_command(tmp_path: Path) -> None:
     bad = write(tmp_path, GOOD.replace("    weight: 2\n", "    wieght: 2\n"))
     result = subprocess.run(
         [sys.executable, "-m", "cli", "script", "check", "b2b_outbound", str(bad)],
-        capture_output=True, text=True, env=dict(os.environ), timeout=60, check=False,
+        capture_output=True, text=True, env=dict(os.environ), timeout=PATIENCE, check=False,
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stdout.startswith("b2b_outbound: OK (b2b_outbound v1, en, 7 checkpoints")

@@ -59,6 +59,7 @@ def word_role_accuracy(transcript: Transcript, name: str) -> float:
     return right / len(words)
 
 
+@pytest.mark.slow  # each engine hears real speech
 @pytest.mark.parametrize("engine", ["faster", "openai_engine"])
 def test_real_speech_word_error_rate(engine: str, request: pytest.FixtureRequest) -> None:
     recogniser = request.getfixturevalue(engine)

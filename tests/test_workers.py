@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import broken_script, in_fresh_process, served
+from conftest import PATIENCE, broken_script, in_fresh_process, served
 from sqlalchemy import func, select
 
 from storage import connect
@@ -58,7 +58,7 @@ def queue(folder: Path, env: dict[str, str], *flags: str, script: str = "b2b_out
     """``callqa batch FOLDER --queue --json`` and its summary."""
     result = subprocess.run(
         [sys.executable, "-m", "cli", "batch", str(folder), "--script", script, "--queue", "--json",
-         *flags], env=env, capture_output=True, text=True, timeout=300, check=False,
+         *flags], env=env, capture_output=True, text=True, timeout=PATIENCE, check=False,
     )  # fmt: skip
     assert result.stdout, result.stderr
     return dict(json.loads(result.stdout))
