@@ -17,13 +17,36 @@ from analysis.feedback import Reviewed, feedback
 from callqa.settings import Settings
 from cli.analysis import TRANSCRIPTS, CallLoader, cases, labelled, report_kept
 from cli.console import fail as _fail
-from scripts_lib import ScriptError, load_pack
+from scripts_lib import ScriptError, example_pack, load_pack
 from transcribe.transcript import Transcript
 
 
 @click.group()
 def script() -> None:
     """Sales script packs: check the ones trainers write."""
+
+
+@script.command("new")
+@click.argument("pack_id")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write it [default: PACK_ID.yaml here].")  # fmt: skip
+def script_new(pack_id: str, output: Path | None) -> None:
+    """Write a starting pack: every key callqa knows, each explained in a comment.
+
+    \b
+    callqa script new parcels_outbound      # writes parcels_outbound.yaml
+    callqa script check parcels_outbound.yaml
+    """
+    text = example_pack(pack_id)
+    target = output or Path(f"{pack_id}.yaml")
+    try:
+        with target.open("x", encoding="utf-8") as out:  # never over a pack that is there
+            out.write(text)
+    except FileExistsError:
+        raise ScriptError(f"{target}: exists already; name another file with -o") from None
+    except OSError as error:
+        raise ScriptError(f"{target}: cannot write ({error.strerror})") from None
+    click.echo(f"wrote {target}: edit it, then run: callqa script check {target}")
 
 
 @script.command("check")
@@ -60,9 +83,11 @@ def script_check(
         except ScriptError as error:
             failed += 1
             if as_json:
-                click.echo(json.dumps({"pack": name, "ok": False, "error": str(error)}))
+                click.echo(json.dumps({"pack": name, "ok": False, "error": str(error),
+                                       "errors": str(error).splitlines()}))  # fmt: skip
             else:
-                _fail(str(error))
+                for line in str(error).splitlines():
+                    _fail(line)
             continue
         warnings = pack_warnings(pack)
         summary = {

@@ -4,7 +4,14 @@
     pack = load_pack("b2b_outbound")          # a bundled pack, or a path to a YAML file
 """
 
-from scripts_lib.loader import ScriptError, bundled_packs, find_pack, load_pack, parse_pack
+from scripts_lib.loader import (
+    ScriptError,
+    bundled_packs,
+    example_pack,
+    find_pack,
+    load_pack,
+    parse_pack,
+)
 from scripts_lib.schema import Checkpoint, Objection, ScriptPack, Technique
 
 __all__ = [
@@ -14,6 +21,7 @@ __all__ = [
     "ScriptPack",
     "Technique",
     "bundled_packs",
+    "example_pack",
     "find_pack",
     "load_pack",
     "parse_pack",

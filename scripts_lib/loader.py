@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,17 @@ PACKS = Path(__file__).parent / "packs"
 
 class ScriptError(InputError):
     """An invalid script pack. ``str(error)`` reads ``"<file>:<line>: <where>: <what>"``."""
+
+
+EXAMPLE = Path(__file__).parent / "example_pack.yaml"
+
+
+def example_pack(pack_id: str) -> str:
+    """The commented example pack, every key in it, as the YAML text of a pack named ``pack_id``."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", pack_id):
+        raise ScriptError(f"{pack_id}: a pack id is lower_snake_case (a lower-case letter, then lower-case "
+                          "letters, digits or _)")  # fmt: skip
+    return re.sub(r"^id: example_pack +#", f"id: {pack_id}  #", EXAMPLE.read_text(encoding="utf-8"), count=1, flags=re.MULTILINE)
 
 
 def bundled_packs() -> dict[str, Path]:
@@ -87,16 +101,46 @@ def parse_pack(text: str, source: str = "<pack>") -> ScriptPack:
     try:
         return ScriptPack.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise ScriptError(f"{source}:{_line(root, first['loc'])}: {where}: {_message(first)}") from None
+        every = error.errors()
+        # A list whose items all failed is also "too short": the items' own errors say why.
+        found = sorted((e for e in every if not (e["type"] == "too_short" and any(
+            len(o["loc"]) > len(e["loc"]) and o["loc"][: len(e["loc"])] == e["loc"] for o in every))),
+            key=lambda e: _line(root, e["loc"]))  # fmt: skip
+        raise ScriptError("\n".join(  # every problem at once, one line each, in the file's order
+            f"{source}:{_line(root, e['loc'])}: {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {_message(e)}"
+            for e in found
+        )) from None  # fmt: skip
+
+
+# Keys people write for another one: what the pack calls it.
+_SAID_FOR = {"examples": "phrases", "keywords": "phrases", "type": "id", "name": "title", "terms": "product_terms",
+             "products": "product_terms", "lang": "language"}  # fmt: skip
 
 
 def _message(error: Any) -> str:
     message = str(error["msg"])
     if error["type"] == "extra_forbidden":
-        return "unknown key (a typo?)"
+        known = _keys_at(error["loc"][:-1])
+        key = str(error["loc"][-1])
+        meant = [_SAID_FOR[key]] if _SAID_FOR.get(key) in known else difflib.get_close_matches(key, known, n=1)
+        return f"unknown key: did you mean {meant[0]!r}?" if meant else f"unknown key (known here: {', '.join(known)})"
+    if error["type"] == "string_pattern_mismatch" and error["loc"][-1] == "id":
+        return f"{error['input']!r} is not lower_snake_case (a lower-case letter, then lower-case letters, digits or _)"
     return message.removeprefix("Value error, ")
+
+
+def _keys_at(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the pack's schema knows at ``loc`` (a mapping's place in the pack)."""
+    model: Any = ScriptPack
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return []
+        inner = [a for a in typing.get_args(field.annotation) if isinstance(a, type)] or [field.annotation]
+        model = inner[0]
+    return list(model.model_fields) if hasattr(model, "model_fields") else []
 
 
 def _line(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int:

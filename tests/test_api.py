@@ -252,7 +252,7 @@ def test_scripts_upload_validate_list_and_rescore(api: tuple[TestClient, dict[st
     refused = client.post("/api/scripts", headers=auth(tokens["trainer"]),
                           files={"file": ("mine.yaml", broken.encode(), "application/yaml")})  # fmt: skip
     assert refused.status_code == 422
-    assert refused.json()["error"].startswith("mine.yaml:") and "unknown key (a typo?)" in refused.json()["error"]
+    assert refused.json()["error"].startswith("mine.yaml:") and "unknown key: did you mean 'weight'?" in refused.json()["error"]
     quality = client.post("/api/scripts", headers=auth(tokens["quality"]), files={"file": ("v2.yaml", b"x", "text/yaml")})
     assert quality.status_code == 403
 

@@ -432,7 +432,7 @@ def test_scripts_page_refuses_a_broken_pack_with_the_line_and_stores_an_edit(
     refused = browser.post("/scripts", data={"text": broken, "csrf": csrf})
     assert (
         refused.status_code == 422
-        and "unknown key (a typo?)" in refused.text
+        and "unknown key: did you mean &#39;weight&#39;?" in refused.text
         and re.search(r"the edited pack:\d+: checkpoints", refused.text)
     )
     assert "wieght: 3" in refused.text  # the trainer's text is kept for fixing

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,7 @@ def test_a_trainers_file_loads_with_defaults(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("edit", "line", "message"),
     [
-        (("    weight: 2\n", "    wieght: 2\n"), 12, "checkpoints.1.wieght: unknown key (a typo?)"),
+        (("    weight: 2\n", "    wieght: 2\n"), 12, "checkpoints.1.wieght: unknown key: did you mean 'weight'?"),
         (("    weight: 2\n", "    weight: heavy\n"), 12, "checkpoints.1.weight: Input should be a valid number"),
         (("    advice: Say hello.\n", ""), 5, "checkpoints.0.advice: Field required"),
         (("    phrases: [hello]\n", ""), 5, "checkpoints.0: a checkpoint needs at least one of phrases or patterns"),
@@ -110,4 +111,70 @@ def test_script_check_command(tmp_path: Path) -> None:
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stdout.startswith("b2b_outbound: OK (b2b_outbound v1, en, 7 checkpoints")
-    assert result.stderr.strip() == f"callqa: {bad}:12: checkpoints.1.wieght: unknown key (a typo?)"
+    assert result.stderr.strip() == f"callqa: {bad}:12: checkpoints.1.wieght: unknown key: did you mean 'weight'?"
+
+
+def test_every_mistake_in_a_pack_is_named_at_once_with_the_key_that_was_meant(tmp_path: Path) -> None:
+    """The mistakes a newcomer makes writing a first pack by hand, all in one run of `script check`,
+    in the file's order, each with the key the pack calls it."""
+    bad = tmp_path / "first.yaml"
+    bad.write_text(
+        "id: first\ntitle: A first pack\nlanguage: en\nterms: [Widget]\ncheckpoints:\n"
+        "  - id: greeting\n    title: Greeting\n    examples: [hello]\n    advice: Say hello.\n"
+        "  - id: Next\n    title: Next step\n    phrases: [shall we meet on Monday]\n    advice: Agree a day.\n"
+        "objections:\n  - type: price\n    title: Price\n    phrases: [too expensive]\n"
+        "scoring:\n  checkpoint_share: 0.8\n"
+    )
+    result = subprocess.run([sys.executable, "-m", "cli", "script", "check", str(bad)], capture_output=True,
+                            text=True, timeout=PATIENCE, check=False)  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"callqa: {bad}:4: terms: unknown key: did you mean 'product_terms'?",
+        f"callqa: {bad}:8: checkpoints.0.examples: unknown key: did you mean 'phrases'?",
+        (f"callqa: {bad}:10: checkpoints.1.id: 'Next' is not lower_snake_case (a lower-case letter, then "
+        "lower-case letters, digits or _)"),
+        f"callqa: {bad}:15: objections.0.id: Field required",
+        f"callqa: {bad}:15: objections.0.type: unknown key: did you mean 'id'?",
+        f"callqa: {bad}:19: scoring.checkpoint_share: unknown key: did you mean 'checkpoints_share'?",
+    ]
+
+
+def test_a_pack_written_from_the_example_passes_check_and_the_example_holds_every_key(tmp_path: Path) -> None:
+    """`callqa script new` writes the commented example under the new id; it passes `script check`
+    as written, and it sets every key the schema knows, so it cannot fall behind the schema."""
+    from pydantic import BaseModel
+
+    from scripts_lib.schema import ScriptPack
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "cli", "script", *args], capture_output=True, text=True,
+                              timeout=PATIENCE, check=False, cwd=tmp_path)  # fmt: skip
+
+    written = run("new", "parcels_outbound")
+    assert written.returncode == 0 and (tmp_path / "parcels_outbound.yaml").is_file()
+    checked = run("check", "parcels_outbound.yaml")
+    assert checked.returncode == 0 and checked.stdout.startswith("parcels_outbound.yaml: OK (parcels_outbound v1")
+    assert run("new", "parcels_outbound").returncode == 2  # never over a pack that is there
+
+    def keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+        found = set()
+        for name, field in model.model_fields.items():
+            found.add(prefix + name)
+            inner = [a for a in (*typing.get_args(field.annotation), field.annotation) if isinstance(a, type)
+                     and issubclass(a, BaseModel)]  # fmt: skip
+            for sub in inner[:1]:
+                found |= keys(sub, f"{prefix}{name}.")
+        return found
+
+    def used(data: object, prefix: str = "") -> set[str]:
+        if isinstance(data, list):
+            return set().union(*(used(d, prefix) for d in data)) if data else set()
+        if not isinstance(data, dict):
+            return set()
+        return set().union(*({prefix + str(k)} | used(v, f"{prefix}{k}.") for k, v in data.items()))
+
+    import yaml
+
+    example = yaml.safe_load((tmp_path / "parcels_outbound.yaml").read_text())
+    missing = keys(ScriptPack) - used(example)
+    assert not missing, f"the example pack lacks {sorted(missing)}"
