@@ -1,6 +1,7 @@
 """The access log: who opened a call, played its audio, viewed a page of what calls hold (the
 revivable leads, a draft's quotes), searched the calls' words (the query, not what it found),
-exported data, held a call; what retention purged. Rows are only ever added (the database refuses updates and deletes)."""
+exported data, held a call; what retention purged. Rows are only ever added (the database
+refuses updates and deletes)."""
 
 from __future__ import annotations
 
