@@ -77,8 +77,8 @@ class CallLoader:
                 except CallqaError as error:
                     found[i] = error
         rest = [i for i in range(len(paths)) if i not in found]
-        if self._engines is None and not all(is_transcript(paths[i]) for i in rest):
-            self._engines = Recognisers.from_settings(self._settings)
+        if not all(is_transcript(paths[i]) for i in rest):
+            self.engines()
         diarizer = self._engines.diarizer() if self._engines else None
         loaded = load_calls([paths[i] for i in rest], self._engines, [options[i] for i in rest], diarizer)
         for i, call in zip(rest, loaded, strict=True):
@@ -86,6 +86,12 @@ class CallLoader:
             if self.kept is not None and i in kept and isinstance(call, Call):
                 self.kept.put(kept[i], call.transcript)
         return [found[i] for i in range(len(paths))]
+
+    def engines(self) -> Recognisers:
+        """The engines the settings name, made on first need (each loads its model on first use)."""
+        if self._engines is None:
+            self._engines = Recognisers.from_settings(self._settings)
+        return self._engines
 
     def each(self, paths: Sequence[Path]) -> Iterator[tuple[Path, Call | Exception]]:
         """``many`` over any number of paths, a worker's handful (``TOGETHER``) at a time. An
@@ -150,8 +156,9 @@ def analyze(
     settings = Settings.from_env()
     settings = dataclasses.replace(settings, engine=engine or settings.engine, model=model or settings.model,
                                    language=language.lower() if language else settings.language)  # fmt: skip
-    Recognisers.from_settings(settings).for_language(settings.language or pack.language)  # a bad name stops here
     load = CallLoader(settings, pack.language, transcripts)
+    if not all(is_transcript(path) for path in files):  # a bad --model or --language stops here, once
+        load.engines().for_language(settings.language or pack.language)
     redacting = settings.redact if redact is None else redact
     failed = 0
     for path, call in load.each(files):
