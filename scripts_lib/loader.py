@@ -13,7 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from callqa.errors import InputError
-from scripts_lib.schema import ScriptPack
+from scripts_lib.schema import ID_PATTERN, ID_RULE, ScriptPack
 
 PACKS = Path(__file__).parent / "packs"
 
@@ -27,9 +27,8 @@ EXAMPLE = Path(__file__).parent / "example_pack.yaml"
 
 def example_pack(pack_id: str) -> str:
     """The commented example pack, every key in it, as the YAML text of a pack named ``pack_id``."""
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", pack_id):
-        raise ScriptError(f"{pack_id}: a pack id is lower_snake_case (a lower-case letter, then lower-case "
-                          "letters, digits or _)")  # fmt: skip
+    if not re.fullmatch(ID_PATTERN, pack_id):
+        raise ScriptError(f"{pack_id}: a pack id is {ID_RULE}")
     return re.sub(r"^id: example_pack +#", f"id: {pack_id}  #", EXAMPLE.read_text(encoding="utf-8"), count=1, flags=re.MULTILINE)
 
 
@@ -125,7 +124,7 @@ def _message(error: Any) -> str:
         meant = [_SAID_FOR[key]] if _SAID_FOR.get(key) in known else difflib.get_close_matches(key, known, n=1)
         return f"unknown key: did you mean {meant[0]!r}?" if meant else f"unknown key (known here: {', '.join(known)})"
     if error["type"] == "string_pattern_mismatch" and error["loc"][-1] == "id":
-        return f"{error['input']!r} is not lower_snake_case (a lower-case letter, then lower-case letters, digits or _)"
+        return f"{error['input']!r} is not {ID_RULE}"
     return message.removeprefix("Value error, ")
 
 

@@ -17,7 +17,9 @@ BehaviourCode = Literal[
     "unhandled_objection", "interrupted_client", "long_monologue", "dead_air", "quiet_voice",
     "pitching_not_asking", "unagreed_next_step",
 ]  # fmt: skip
-Id = Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower_snake_case identifier")
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+ID_RULE = "lower_snake_case (a lower-case letter, then lower-case letters, digits or _)"  # in words
+Id = Field(pattern=ID_PATTERN, description="lower_snake_case identifier")
 
 
 class _Model(BaseModel):
