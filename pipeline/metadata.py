@@ -89,14 +89,18 @@ def _started(moment: datetime | str | None) -> datetime | None:
 _FIELDS = {f.name for f in fields(CallInfo)}
 
 
-def loads(text: str) -> Any:
-    """JSON text as Python; MetadataError says why it is not JSON, or is nested past reason."""
+def json_object(text: str) -> dict[str, Any]:
+    """A JSON object's text as a dict; MetadataError says why it is not JSON, not an object, or
+    nested past reason."""
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as error:
         raise MetadataError(f"not JSON ({error.msg})") from None
     except RecursionError:
         raise MetadataError("nested too deeply to be metadata") from None
+    if not isinstance(data, dict):
+        raise MetadataError("not a JSON object")
+    return data
 
 
 def read_call_log(folder: Path) -> tuple[dict[str, CallInfo], list[str]]:
@@ -131,15 +135,9 @@ def read_sidecar(recording: Path) -> CallInfo | None:
     if not path.is_file():
         return None
     try:
-        data = loads(path.read_text(encoding="utf-8"))
+        return parse(json_object(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError) as error:
         raise MetadataError(f"{path}: not a JSON object ({error})") from None
-    except MetadataError as error:
-        raise MetadataError(f"{path}: {error}") from None
-    if not isinstance(data, dict):
-        raise MetadataError(f"{path}: not a JSON object")
-    try:
-        return parse(data)
     except MetadataError as error:
         raise MetadataError(f"{path}: {error}") from None
 
@@ -189,9 +187,7 @@ def _rows(path: Path) -> list[tuple[int, dict[str, Any] | str]]:
         if not line.strip():
             continue
         try:
-            row = loads(line)
+            rows.append((i, json_object(line)))
         except MetadataError as error:
             rows.append((i, str(error)))
-            continue
-        rows.append((i, row if isinstance(row, dict) else "not a JSON object"))
     return rows

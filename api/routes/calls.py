@@ -37,7 +37,7 @@ from api.routes import attachment
 from api.routes.reviews import history
 from callqa.errors import InputError
 from pipeline.context import Context
-from pipeline.metadata import CallInfo, MetadataError, loads, parse
+from pipeline.metadata import CallInfo, MetadataError, json_object, parse
 from pipeline.process import accept_recording, ask_two_voices
 from pipeline.retention import hold as hold_call_for
 from pipeline.scripts import resolve_script
@@ -195,10 +195,7 @@ def webhook(
 ) -> dict[str, Any]:
     """For a PBX or CRM: a recording plus its metadata as one JSON field (the call-log fields)."""
     try:
-        data = loads(metadata)
-        if not isinstance(data, dict):
-            raise MetadataError("not a JSON object")
-        info = parse(data)
+        info = parse(json_object(metadata))
     except MetadataError as error:
         raise InputError(f"metadata: {error}") from None
     return _accept(ctx, background, file, info, script)
