@@ -203,3 +203,14 @@ def test_a_recording_of_one_voice_is_reported_as_such(tmp_path: Path, cache_dir:
     assert report["one_voice"] and report["transcript"]["role_method"] == "single-speaker"
     assert {u["speaker"] for u in report["transcript"]["utterances"]} == {"manager"} and not report["objections"]
     assert "Note: one voice was heard (a voicemail, a monologue)" in analyze()  # read back from --transcripts
+
+
+def test_the_readme_shows_what_its_main_command_prints() -> None:
+    """The first thing a newcomer compares: the README's second setup command and its report."""
+    readme = Path("README.md").read_text(encoding="utf-8")
+    command = re.search(r"\.venv/bin/callqa (analyze \S+ --script \S+)", readme)
+    shown = re.search(r"prints the scored report:\n\n```\n(.*?)```", readme, re.S)
+    assert command and shown, "README: the main command or its output block is gone"
+    result = callqa(*command.group(1).split())
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == shown.group(1)
