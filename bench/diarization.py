@@ -24,7 +24,7 @@ each): in wall time, and in CPU time, what it costs a pool of workers that
 keeps every core busy.
 Targets: attribution >= 0.90 on the pyannote sample and >= 0.95 on the mixes;
 single-speaker recordings found as single-speaker; cost <= 25 % in wall time (the
-CPU column is reported beside it: see the README's Diarization section for why it
+CPU column is reported beside it: see bench/README.md, "Diarization: what it costs", for why it
 stays over 25 %).
 """
 

@@ -209,7 +209,7 @@ def test_the_readme_shows_what_its_main_command_prints() -> None:
     """The first thing a newcomer compares: the README's second setup command and its report."""
     readme = Path("README.md").read_text(encoding="utf-8")
     command = re.search(r"\.venv/bin/callqa (analyze \S+ --script \S+)", readme)
-    shown = re.search(r"prints the scored report:\n\n```\n(.*?)```", readme, re.S)
+    shown = re.search(r"prints the scored report:\n\n```\n(.*?)```", readme, re.DOTALL)
     assert command and shown, "README: the main command or its output block is gone"
     result = callqa(*command.group(1).split())
     assert result.returncode == 0, result.stderr[-2000:]

@@ -244,7 +244,7 @@ def one_thread() -> Iterator[None]:
     """PyTorch on one thread in the calling thread, for the networks of the diarizer.
 
     They run beside recognition, which has the other cores; on two threads the same work took
-    a fifth more CPU time (threads waiting for each other; README, Diarization), and took a
+    a fifth more CPU time (threads waiting for each other; bench/README.md, Diarization), and took a
     worker's second core that ``CALLQA_THREADS=1`` leaves to the other worker. On one
     thread, too, their sums are added in one order whatever the machine's cores, so a call's
     voices do not change with them. PyTorch keeps the count per thread once a thread has used it:
@@ -324,7 +324,7 @@ def one_voice(
     of one voice, ``TURN`` or longer, embedded whole by CAM++) are about as alike across the two
     voices as within one (``turns_apart`` under ``APART``); with under three turns, the first
     cue decides. Set on real speech and the first development calls, and checked on others
-    (``bench/one_voice.py``, README).
+    (``bench/one_voice.py``, bench/README.md).
     """
     if windows.moments is None or len(windows.parts) != 2:
         return False
