@@ -202,6 +202,7 @@ def analyze(
         pack, checkpoints, objections, forbidden, metrics, interruptions, silences(transcript), proposal, dismissed
     )
     alone = transcript.role_method == "single-speaker"
+    doubts = [w for w in (_unsure_language(transcript), _looping(transcript)) if w]
     return CallReport(
         script=ScriptRef(id=pack.id, version=pack.version, title=pack.title),
         score=score,
@@ -213,9 +214,9 @@ def analyze(
         metrics=metrics,
         mistakes=mistakes,
         transcript=json.loads(transcript.to_json()),  # as JSON has it: lists, not tuples
-        warnings=tuple(w for w in (warning, ONE_VOICE if alone else None, _unsure_language(transcript),
-                                   _looping(transcript)) if w),
+        warnings=tuple(w for w in (warning, ONE_VOICE if alone else None, *doubts) if w),
         one_voice=alone,
+        unreliable=bool(doubts),
     )
 
 

@@ -31,6 +31,7 @@ class Figures(TypedDict):
 
     calls: int
     one_voice: int  # of the calls, those heard as one voice: not in the score, pass rates or objections
+    unreliable: int  # of the calls, those whose words may not be what was said: the same
     talk_minutes: float
     average_duration: float | None
     average_score: float | None
@@ -92,6 +93,7 @@ class Numbers:
 
     calls: int = 0
     one_voice: int = 0  # calls heard as one voice, counted in calls and talk time only
+    unreliable: int = 0  # calls whose words may not be what was said (CallReport.unreliable): the same
     talk_seconds: float = 0.0
     scored: int = 0
     score_sum: float = 0.0
@@ -115,6 +117,9 @@ class Numbers:
         self.reviewed += call.reviewed
         if call.report.get("one_voice"):
             self.one_voice += 1
+            return
+        if call.report.get("unreliable"):
+            self.unreliable += 1
             return
         self.scored += 1
         self.score_sum += call.score
@@ -165,6 +170,7 @@ class Numbers:
         return {
             "calls": self.calls,
             "one_voice": self.one_voice,
+            "unreliable": self.unreliable,
             "talk_minutes": round(self.talk_seconds / 60, 1),
             "average_duration": round(self.talk_seconds / self.calls, 1) if self.calls else None,
             "average_score": round(average, 1) if average is not None else None,

@@ -146,6 +146,9 @@ class CallReport(_Model):
     warnings: tuple[str, ...] = ()
     # The recording was heard as one voice (a voicemail, a monologue): every word the manager's.
     one_voice: bool = False
+    # The words may not be what was said: the recogniser looped, or the speech did not sound like
+    # the script's language. The warnings say which; the call stays out of the numbers.
+    unreliable: bool = False
 
     def checkpoint(self, id: str) -> CheckpointResult:
         return next(c for c in self.checkpoints if c.id == id)

@@ -58,14 +58,16 @@ class Rescored(NamedTuple):
 def report_items(report: dict[str, Any]) -> list[ReportItem]:
     """The verdicts of a report as rows: each checkpoint, each objection type (its last raise),
     each verdict still unsure (kind ``unsure``, key its review target: ``raised:TYPE`` for a
-    possible objection), and a recording heard as one voice (kind ``voices``, key ``one``), so
-    that a list can find the calls with verdicts to hear, or the voicemails."""
+    possible objection), a recording heard as one voice (kind ``voices``, key ``one``) and a
+    transcript in doubt (kind ``transcript``, key ``unreliable``), so that a list can find the
+    calls with verdicts to hear, the voicemails, or the calls the numbers leave out."""
     items = [
         ReportItem(kind="checkpoint", key=c["id"], ok=c["passed"]) for c in report["checkpoints"]
     ]
     last = {o["type"]: o["handled"] for o in report["objections"]}
     items += [ReportItem(kind="objection", key=k, ok=v) for k, v in last.items()]
     items += [ReportItem(kind="voices", key="one", ok=False)] if report.get("one_voice") else []
+    items += [ReportItem(kind="transcript", key="unreliable", ok=False)] if report.get("unreliable") else []
     return items + [ReportItem(kind="unsure", key=target, ok=False) for target in sorted(unsure_targets(report))]
 
 

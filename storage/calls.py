@@ -166,6 +166,12 @@ def heard_alone(report_id: Any) -> Any:
     return _has_item(report_id, "voices", "one", None)
 
 
+def unscored(report_id: Any) -> Any:
+    """Whether the call stays out of the scores and rates (``analysis.kpi``): heard as one voice,
+    or its transcript in doubt (``CallReport.unreliable``)."""
+    return heard_alone(report_id) | _has_item(report_id, "transcript", "unreliable", None)
+
+
 def _has_item(report_id: Any, kind: str, key: str, ok: bool | None) -> Any:
     """A verdict of the call's newest report, found by the (kind, key, ok) index."""
     reports = select(ReportItem.report_id).where(ReportItem.kind == kind, ReportItem.key == key)

@@ -66,7 +66,7 @@ def to_csv(rows: list[Row]) -> str:
     """One row per manager: the numbers, the trailing and team averages of the score, pass rates
     per checkpoint, and the drops."""
     stages = sorted({k for r in rows for k in r["pass_rate"]})
-    columns = ["manager", "period", "calls", "one_voice", "talk_minutes", "average_duration", "average_score",
+    columns = ["manager", "period", "calls", "one_voice", "unreliable", "talk_minutes", "average_duration", "average_score",
                "trailing_score", "team_score", "objections", "handled_share", "stuck_seconds",
                "next_steps", "conversion", *(f"pass_rate:{s}" for s in stages), "drops"]  # fmt: skip
     return csv_text(columns, ({**r,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from analysis.kpi import Numbers
 from storage import daily
-from storage.calls import heard_alone
+from storage.calls import unscored
 from storage.models import Call, Manager, ManagerDay, Report, ReportItem, Script
 
 
@@ -84,13 +84,13 @@ def manager_names(db: Session) -> list[str]:
 
 def summary(db: Session, manager: Manager, pack: str | None = None) -> Summary:
     """The manager's numbers per day and week, of the calls scored against script ``pack`` (None:
-    every script's). Calls heard as one voice count as calls, but not in the scores or the rates
-    (``analysis.kpi``)."""
+    every script's). Calls heard as one voice or with a transcript in doubt count as calls, but not
+    in the scores or the rates (``analysis.kpi``)."""
     day = func.date(func.coalesce(Call.started_at, Call.created_at))  # SQLite and PostgreSQL alike
     won = func.sum(case((Call.outcome == "won", 1), else_=0))
     decided = func.sum(case((Call.outcome.in_(("won", "lost")), 1), else_=0))
-    alone = heard_alone(Call.report_id)
-    score = case((alone, None), else_=Call.score)
+    apart = unscored(Call.report_id)
+    score = case((apart, None), else_=Call.score)
     mine = [Call.manager_id == manager.id, Call.report_id.is_not(None)]
     if pack is not None:
         mine.append(Call.report_id.in_(select(Report.id).join(Script, Script.id == Report.script_id)
@@ -103,7 +103,7 @@ def summary(db: Session, manager: Manager, pack: str | None = None) -> Summary:
     items = db.execute(  # the verdicts of each call's current report, per day
         select(day, ReportItem.kind, ReportItem.key, func.count(), func.sum(cast(ReportItem.ok, Integer)))
         .join(Call, Call.report_id == ReportItem.report_id)
-        .where(*mine, ReportItem.kind.in_(("checkpoint", "objection")), ~alone)
+        .where(*mine, ReportItem.kind.in_(("checkpoint", "objection")), ~apart)
         .group_by(day, ReportItem.kind, ReportItem.key)
     )  # fmt: skip
     totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])

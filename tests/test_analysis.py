@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -216,9 +217,14 @@ def test_a_transcript_that_repeats_itself_is_flagged_for_a_reviewer_to_hear() ->
     """Where the recogniser could not hear the speech it may loop on one phrase, printed as a
     confident transcript: the report says so, naming when and whose; a good call says nothing."""
     looped = [*NOISY_GOOD[:3], ("client", 13.3, 30.0, "We have a courier. " * 8), *NOISY_GOOD[4:]]
-    warnings = report_of(looped).warnings
-    assert [w for w in warnings if w.startswith("the transcript repeats itself at 13 s (client)")]
-    assert not [w for w in report_of(NOISY_GOOD).warnings if "repeats itself" in w]
+    report = report_of(looped)
+    assert [w for w in report.warnings if w.startswith("the transcript repeats itself at 13 s (client)")]
+    assert report.unreliable  # out of the numbers (tests/test_kpis.py)
+    good = report_of(NOISY_GOOD)
+    assert not [w for w in good.warnings if "repeats itself" in w] and not good.unreliable
+    # Speech that did not sound like the script's language (robotic voices) is in doubt the same way.
+    unplaced = analyze(dataclasses.replace(transcript(NOISY_GOOD), sounded_like="de"), load_pack("b2b_outbound"))
+    assert unplaced.unreliable and [w for w in unplaced.warnings if "nearest other was 'de'" in w]
 
 
 def test_a_call_in_another_language_than_the_script_is_refused() -> None:

@@ -195,10 +195,13 @@ def test_the_numbers_of_a_day_follow_each_change_of_its_calls(database: str, tmp
         assert {d.day: Numbers.from_json(d.numbers).row() for d in db.scalars(select(ManagerDay))} == kept
 
 
-def test_a_voicemail_counts_as_a_call_but_not_in_the_managers_score(tmp_path: Path) -> None:
-    """A call heard as one voice scores low (no client to answer) through no fault of the manager:
-    it counts in calls and talk time, and stays out of the score, the pass rates and the objections
-    of the KPI table, the team page and the manager's page."""
+def test_a_voicemail_or_a_looped_transcript_counts_as_a_call_but_not_in_the_managers_score(
+    tmp_path: Path,
+) -> None:
+    """A call heard as one voice scores low (no client to answer) through no fault of the manager,
+    and a transcript where the recogniser looped scores what it misheard: each counts in calls and
+    talk time, and stays out of the score, the pass rates and the objections of the KPI table, the
+    team page and the manager's page."""
     from api import create_app
     from callqa.settings import Settings
     from pipeline.context import Context
@@ -209,8 +212,9 @@ def test_a_voicemail_counts_as_a_call_but_not_in_the_managers_score(tmp_path: Pa
     good = transcript(NOISY_GOOD).to_dict()
     said = [("manager", 0.5, 4.0, "Hi, this is Olga from Brightline. Please call me back.")]  # a voicemail
     alone = transcript(said).to_dict() | {"role_method": "single-speaker", "role_confidence": 0.5}
+    looped = transcript([*NOISY_GOOD[:3], ("client", 13.3, 30.0, "We have a courier. " * 8), *NOISY_GOOD[4:]]).to_dict()
     day = datetime(2026, 11, 23, 9)
-    calls = [("Anna", day + timedelta(hours=i), "won", said) for i, said in enumerate([good, good, alone])]
+    calls = [("Anna", day + timedelta(hours=i), "won", said) for i, said in enumerate([good, good, alone, looped])]
     env = analysed_calls(tmp_path, calls)
     app = create_app(Settings.from_env(env))
     head = add_user(app.state.context.sessions, "head-of-sales", "admin", "long-password")
@@ -219,25 +223,28 @@ def test_a_voicemail_counts_as_a_call_but_not_in_the_managers_score(tmp_path: Pa
         [row] = client.get("/api/kpis", params={"period": "2026-W48"}, headers=auth).json()["managers"]
         voicemail = client.get("/api/calls", params={"one_voice": "true"}, headers=auth).json()["items"]
         [alone_score] = [c["score"] for c in voicemail]
-        [good_score] = {c["score"] for c in client.get("/api/calls", params={"one_voice": "false"}, headers=auth).json()["items"]}
+        two = {c["file"]: c["score"] for c in client.get("/api/calls", params={"one_voice": "false"}, headers=auth).json()["items"]}
+        [good_score] = {two["Anna-0.wav"], two["Anna-1.wav"]}
+        assert two["Anna-3.wav"] != good_score  # the looped call, scored on what the recogniser wrote
         assert alone_score < good_score - 20  # what would have dragged Anna down
-        assert (row["calls"], row["one_voice"], row["talk_minutes"]) == (3, 1, 1.8)
+        assert (row["calls"], row["one_voice"], row["unreliable"], row["talk_minutes"]) == (4, 1, 1, 2.3)
         assert row["average_score"] == round(good_score, 1)
         assert row["pass_rate"]["next_step"] == 1.0 and row["objections"] == 2 and row["next_steps"] == 2
         sheet = client.get("/api/kpis", params={"period": "2026-W48", "format": "csv"}, headers=auth).text
         [line] = csv.DictReader(io.StringIO(sheet))
-        assert line["one_voice"] == "1"
+        assert (line["one_voice"], line["unreliable"]) == ("1", "1")
         client.post("/login", data={"name": "head-of-sales", "password": "long-password"})
-        assert "(1 one voice)" in client.get("/kpis", params={"period": "2026-W48"}).text
+        kpis = client.get("/kpis", params={"period": "2026-W48"}).text
+        assert "(1 one voice)" in kpis and "(1 unreliable transcript)" in kpis
         page = client.get("/managers/Anna").text
-        assert f"<td>2026-11-23</td><td>3</td><td>{round(good_score, 1)}</td>" in page
+        assert f"<td>2026-11-23</td><td>4</td><td>{round(good_score, 1)}</td>" in page
     ctx = Context.from_settings(Settings.from_env(env))
     with ctx.sessions() as db:
         anna = manager_named(db, "Anna")
         assert anna is not None
         numbers = summary(db, anna)
         [week] = numbers["weeks"]
-        assert (week["calls"], week["average_score"], week["objections"]) == (3, round(good_score, 1), 2)
+        assert (week["calls"], week["average_score"], week["objections"]) == (4, round(good_score, 1), 2)
         assert numbers["checkpoint_pass_rate"]["next_step"] == {"calls": 2, "rate": 1.0}
         [member] = members(db)
-        assert (member["calls"], member["average_score"], member["pass_rate"]["next_step"]["calls"]) == (3, round(good_score, 1), 2)
+        assert (member["calls"], member["average_score"], member["pass_rate"]["next_step"]["calls"]) == (4, round(good_score, 1), 2)

@@ -23,4 +23,5 @@ def downgrade() -> None:
     bind = op.get_bind()
     for manager_id, day, numbers in bind.execute(sa.select(days)).all():
         numbers.pop("one_voice", None)
+        numbers.pop("unreliable", None)  # 0014's downgrade writes the days as the code counts them now
         bind.execute(days.update().where(days.c.manager_id == manager_id, days.c.day == day).values(numbers=numbers))
