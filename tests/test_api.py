@@ -120,6 +120,10 @@ def test_upload_checks_the_file_before_storing_and_processes_it(api: tuple[TestC
     assert fake.status_code == 422 and fake.json()["error"].startswith("call.wav: ")
     text = client.post("/api/calls", headers=auth(tokens["quality"]), files={"file": ("notes.txt", b"hi", "text/plain")})
     assert text.status_code == 422 and "not a recording" in text.json()["error"]
+    # Whatever a batch takes from a folder, an upload takes too (here refused only for being empty).
+    for name in ("call.oga", "call.mp4", "call.gsm"):
+        empty = client.post("/api/calls", headers=auth(tokens["quality"]), files={"file": (name, b"", "audio/ogg")})
+        assert empty.status_code == 422 and empty.json()["error"] == f"file {name}: empty", name
     trainer = client.post("/api/calls", headers=auth(tokens["trainer"]), files={"file": ("a.wav", b"x", "audio/wav")})
     assert trainer.status_code == 403 and "needs the role admin or quality" in trainer.json()["error"]
     assert client.get("/api/calls", headers=auth(tokens["admin"])).json()["total"] == before  # nothing stored

@@ -45,13 +45,14 @@ from storage import FileStore
 from storage.access import played_lately
 from storage.calls import EXPORT_ROWS, CallQuery, calls_csv, search_calls
 from storage.models import Call
-from transcribe.audio import probe_audio
+from transcribe.audio import SUFFIXES, probe_audio
 from transcribe.silence import silence
 
 router = APIRouter(tags=["calls"])
 PLAY_WINDOW = timedelta(minutes=10)
-MEDIA = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".opus": "audio/ogg",
-         ".flac": "audio/flac", ".m4a": "audio/mp4", ".aac": "audio/aac", ".webm": "audio/webm"}  # fmt: skip
+MEDIA = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".opus": "audio/ogg", ".oga": "audio/ogg",
+         ".flac": "audio/flac", ".m4a": "audio/mp4", ".mp4": "audio/mp4", ".aac": "audio/aac",
+         ".webm": "audio/webm"}  # fmt: skip
 # Codecs that browsers play (FFmpeg's decoder names); others (GSM 6.10, AMR, WMA, G.729...) are
 # played from a WAV copy.
 PLAYABLE = frozenset({"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u8", "pcm_mulaw",
@@ -206,10 +207,8 @@ def _accept(
 ) -> dict[str, Any]:
     name = Path(file.filename or "upload").name
     suffix = Path(name).suffix.lower()
-    if suffix not in MEDIA and suffix not in (".gsm", ".amr", ".wma"):
-        raise InputError(
-            f"file {name}: not a recording (expected one of {', '.join(sorted(MEDIA))})"
-        )
+    if suffix not in SUFFIXES:  # what a batch takes from a folder
+        raise InputError(f"file {name}: not a recording (expected one of {', '.join(sorted(SUFFIXES))})")
     script_name = script or ctx.settings.script
     if not script_name:
         raise InputError("script: missing (send the field, or set CALLQA_SCRIPT on the server)")
