@@ -55,6 +55,7 @@ from typing import Any
 
 from callqa.errors import InputError
 
+# The Whisper engines (``transcribe.engines``), named here so that settings can check them.
 ENGINES = ("faster-whisper", "openai-whisper")
 CHANNELS = ("left", "right", "auto")
 _KEYS = (

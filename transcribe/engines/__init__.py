@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from callqa.errors import ModelError
+from callqa.settings import ENGINES  # the one list, which the settings check too
 from transcribe.engines.base import Engine, Recognition, RecognitionOptions, Segment
 from transcribe.models import resolve_model
-
-ENGINES = ("faster-whisper", "openai-whisper")
 
 __all__ = ["ENGINES", "Engine", "Recognition", "RecognitionOptions", "Segment", "load_engine"]
 
