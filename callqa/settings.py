@@ -14,6 +14,7 @@ Each setting comes from, in rising order: its default, the config file, a
 | manager_channel | CALLQA_MANAGER_CHANNEL  | left                   | left, right or auto (stereo recordings)   |
 | mono_voices     | CALLQA_MONO_VOICES      | auto                   | mono recordings: one voice or two (auto), or always two |
 | data_dir        | CALLQA_DATA_DIR         | $XDG_DATA_HOME/callqa  | stored audio, and the SQLite database     |
+| audio_store     | CALLQA_AUDIO_STORE      | (none: DATA_DIR/audio) | s3://BUCKET/PREFIX: recordings in an S3-compatible bucket (AWS_* settings) |
 | database_url    | CALLQA_DATABASE_URL     | sqlite:///DATA_DIR/callqa.db | or postgresql+psycopg://...         |
 | redis_url       | CALLQA_REDIS_URL        | redis://127.0.0.1:6379/0 | Celery broker and result backend        |
 | script          | CALLQA_SCRIPT           | (none)                 | script pack for batches without --script  |
@@ -60,7 +61,7 @@ ENGINES = ("faster-whisper", "openai-whisper")
 CHANNELS = ("left", "right", "auto")
 _KEYS = (
     "cache_dir", "engine", "model", "language", "device", "max_duration", "manager_channel", "mono_voices",
-    "data_dir", "database_url", "redis_url", "script", "manager_pattern",
+    "data_dir", "audio_store", "database_url", "redis_url", "script", "manager_pattern",
     "task_time_limit", "visibility_timeout", "incoming_dir", "scan_interval", "threads",
     "redact", "keep_audio_days", "keep_transcript_days", "keep_report_days", "trusted_proxies",
 )  # fmt: skip
@@ -84,6 +85,7 @@ class Settings:
     mono_voices: str = "auto"  # "two": a mono recording is never taken as one voice
     sources: tuple[SourceRule, ...] = ()
     data_dir: Path = Path("callqa-data")
+    audio_store: str = ""  # "": the recordings under data_dir; s3://BUCKET/PREFIX: in that bucket
     database_url: str = ""  # empty: the SQLite file in data_dir
     redis_url: str = "redis://127.0.0.1:6379/0"
     script: str | None = None
@@ -138,6 +140,7 @@ class Settings:
             mono_voices=_choice(raw, "mono_voices", ("auto", "two"), cls.mono_voices),
             sources=sources,
             data_dir=Path(str(_get(raw, "data_dir", data_root / "callqa"))).expanduser(),
+            audio_store=_bucket(raw),
             database_url=str(_get(raw, "database_url", "")),
             redis_url=str(_get(raw, "redis_url", cls.redis_url)),
             script=str(_get(raw, "script", "")) or None,
@@ -184,6 +187,15 @@ def _proxies(raw: dict[str, tuple[Any, str]]) -> str:
         except ValueError:
             raise InputError(f"{where}: {proxy!r} is not an IP address or network") from None
     return ",".join(found)
+
+
+def _bucket(raw: dict[str, tuple[Any, str]]) -> str:
+    """The recordings' bucket, s3://BUCKET or s3://BUCKET/PREFIX, checked; "" for the data folder."""
+    value, where = raw.get("audio_store", ("", ""))
+    url = str(value).strip()
+    if url and not re.fullmatch(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[^\s]*)?", url):
+        raise InputError(f"{where}: {url!r} is not s3://BUCKET or s3://BUCKET/PREFIX (a lower-case bucket name)")
+    return url.rstrip("/")
 
 
 def _read_config(path: Path) -> tuple[dict[str, Any], tuple[SourceRule, ...]]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callqa.settings import Settings
 from storage import DirectoryStore, FileStore, connect
+from storage.objects import BucketStore
 from transcribe.recognisers import Recognisers
 
 # What a job does with its call: transcribe (unless done) and analyse it; or, for a call heard
@@ -45,7 +46,11 @@ class Context:
         cls, settings: Settings, queue: Callable[[], Dispatch | None] | None = None
     ) -> Context:
         """Open the configured database (migrated) and file store."""
-        sessions, store = connect(settings.database), DirectoryStore(settings.data_dir)
+        sessions = connect(settings.database)
+        store: FileStore = (
+            BucketStore(settings.audio_store, settings.data_dir / "fetched") if settings.audio_store
+            else DirectoryStore(settings.data_dir)
+        )  # fmt: skip
         return cls(sessions, store, settings, queue or _no_workers)
 
     def recognisers(self) -> Recognisers:

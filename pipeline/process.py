@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -186,13 +187,13 @@ def transcribe_calls(
     (``pipeline.calls.load_calls``: each gets the very words it gets alone); per call, None or
     the error that stopped it (an InputError names the call's recording by its stored name).
     ``two_voices``: transcribe them again, mono ones as two voices, replacing what is stored."""
-    todo: dict[int, tuple[Path, TranscribeOptions]] = {}
+    todo: dict[int, tuple[str, TranscribeOptions]] = {}
     with ctx.sessions() as db:
         language = db.get_one(Script, script_id).language
         for call_id in call_ids:
             call = db.get_one(Call, call_id)
             if call.transcript is None or two_voices:
-                todo[call_id] = (ctx.store.open_path(call.audio_key), TranscribeOptions(
+                todo[call_id] = (call.audio_key, TranscribeOptions(
                     recognition=RecognitionOptions(language=ctx.settings.language),
                     expected_language=language,
                     manager_channel=ctx.settings.manager_channel_for(call.original_name),  # type: ignore[arg-type]
@@ -200,9 +201,11 @@ def transcribe_calls(
                     two_voices=two_voices,
                 ))  # fmt: skip
     engines = ctx.recognisers()
-    loaded = load_calls([path for path, _ in todo.values()], engines, [o for _, o in todo.values()], engines.diarizer())
+    with ExitStack() as fetched:  # each recording as a local file while it is heard
+        paths = [fetched.enter_context(ctx.store.fetch(key)) for key, _ in todo.values()]
+        loaded = load_calls(paths, engines, [o for _, o in todo.values()], engines.diarizer())
     errors: dict[int, Exception | None] = dict.fromkeys(call_ids)
-    for (call_id, (audio, _)), heard in zip(todo.items(), loaded, strict=True):
+    for (call_id, _), audio, heard in zip(todo.items(), paths, loaded, strict=True):
         if isinstance(heard, InputError):  # the job names the call
             errors[call_id] = InputError(str(heard).replace(f"{audio}: ", ""))
         elif isinstance(heard, CallqaError):

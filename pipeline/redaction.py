@@ -32,10 +32,9 @@ def redact_call(ctx: Context, call_id: int) -> Redaction | None:
     new_key = None
     if redaction.findings and call.audio_deleted_at is None:
         new_key = f"{Path(old_key).with_suffix('')}.redacted.wav"
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, ctx.store.fetch(old_key) as original:
             copy = Path(tmp) / "redacted.wav"
-            silence(ctx.store.open_path(old_key), copy, redaction.spans(),
-                    max_duration=ctx.settings.max_duration)  # fmt: skip
+            silence(original, copy, redaction.spans(), max_duration=ctx.settings.max_duration)
             ctx.store.put(copy, new_key)
     stored = redaction.transcript.to_dict() | {
         "levels": data.get("levels"), "redactions": redaction.found()

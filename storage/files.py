@@ -1,4 +1,5 @@
-"""Where recordings are kept: a directory now, an object store later (same three calls)."""
+"""Where recordings are kept: a folder (``DirectoryStore``) or an S3-compatible bucket
+(``storage.objects.BucketStore``), behind the same calls."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import glob
 import hashlib
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -13,9 +16,18 @@ from typing import Protocol
 class FileStore(Protocol):
     def put(self, source: Path, key: str) -> bool:
         """Keep a copy of ``source`` at ``key``; False when one was there already."""
-    def open_path(self, key: str) -> Path: ...
+    def exists(self, key: str) -> bool: ...
+    def fetch(self, key: str) -> AbstractContextManager[Path]:
+        """A local file holding what is kept at ``key``, to read while the context lasts (a
+        temporary copy, removed after, where the store is not a folder)."""
+    def local(self, key: str) -> Path | None:
+        """The file itself where the store is a folder, to be served as it is; else None."""
+    def size(self, key: str) -> int: ...
+    def read(self, key: str, start: int, end: int) -> Iterator[bytes]:
+        """Bytes ``start`` to ``end`` (inclusive) of what is kept at ``key``, in pieces."""
     def delete(self, key: str) -> None:
         """Delete the file at ``key`` and the copies made from it (``KEY.*``, e.g. KEY.play.wav)."""
+    def __hash__(self) -> int: ...  # a store is a key of caches (by identity)
 
 
 class DirectoryStore:
@@ -41,6 +53,27 @@ class DirectoryStore:
         if not path.is_relative_to(self.root.resolve()):
             raise ValueError(f"file key {key!r} leaves the store")
         return path
+
+    def exists(self, key: str) -> bool:
+        return self.open_path(key).exists()
+
+    @contextmanager
+    def fetch(self, key: str) -> Iterator[Path]:
+        yield self.open_path(key)
+
+    def local(self, key: str) -> Path | None:
+        return self.open_path(key)
+
+    def size(self, key: str) -> int:
+        return self.open_path(key).stat().st_size
+
+    def read(self, key: str, start: int, end: int) -> Iterator[bytes]:
+        with self.open_path(key).open("rb") as f:
+            f.seek(start)
+            left = end - start + 1
+            while left > 0 and (piece := f.read(min(left, 1 << 16))):
+                left -= len(piece)
+                yield piece
 
     def delete(self, key: str) -> None:
         path = self.open_path(key)

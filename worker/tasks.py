@@ -35,9 +35,10 @@ from pipeline.process import analyse_call, hear_as_two, transcribe_call
 from pipeline.redaction import redact_failed
 from pipeline.retention import purge
 from pipeline.scripts import register_script
+from storage.objects import StoreError
 
 # Retried with backoff. Bad input (InputError, AudioError) is not among them: it fails the job at once.
-TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
+TRANSIENT = (OperationalError, ConnectionError, TimeoutError, StoreError)
 
 
 def make_app(settings: Settings) -> Celery:

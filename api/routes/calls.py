@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import shutil
 import tempfile
 from datetime import datetime, timedelta
@@ -18,7 +20,7 @@ from fastapi import (
     Request,
     UploadFile,
 )
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import (
@@ -119,10 +121,10 @@ def call_detail(call_id: RowId, db: DbDep, user: UserDep) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@router.get("/calls/{call_id}/audio", response_class=FileResponse)
+@router.get("/calls/{call_id}/audio", response_class=FileResponse, response_model=None)
 def call_audio(
     call_id: RowId, request: Request, db: DbDep, user: UserDep, ctx: ContextDep
-) -> FileResponse:
+) -> Response:
     """The recording (its redacted copy when redaction is on); supports HTTP Range, so a player can
     seek. Every request is covered by a "play" in the access log: one is added unless this user
     played this call in the last PLAY_WINDOW (a player asks for many ranges), whatever the Range."""
@@ -132,22 +134,52 @@ def call_audio(
                                  "under the retention policy (CALLQA_KEEP_AUDIO_DAYS)")  # fmt: skip
     if not played_lately(db, user, call.id, PLAY_WINDOW):
         audit(db, user, "play", call.id)
-    path = playable(ctx.store, call.audio_key)
-    return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"))
+    key = playable(ctx.store, call.audio_key)
+    media = MEDIA.get(Path(key).suffix, "application/octet-stream")
+    path = ctx.store.local(key)
+    if path is not None:
+        return FileResponse(path, media_type=media)
+    return ranged(ctx.store, key, request.headers.get("range"), media)
 
 
-def playable(store: FileStore, key: str) -> Path:
-    """The recording at ``key``, or, in a codec browsers cannot play, its WAV copy (made once, kept
-    as ``KEY.play.wav``, deleted with the recording)."""
-    path = store.open_path(key)
-    if probe_audio(path).codec in PLAYABLE:
-        return path
+def playable(store: FileStore, key: str) -> str:
+    """The key of the recording at ``key``, or, in a codec browsers cannot play, of its WAV copy
+    (made once, kept as ``KEY.play.wav``, deleted with the recording)."""
+    if _plays_as_it_is(store, key):
+        return key
     copy_key = f"{key}.play.wav"
-    if not store.open_path(copy_key).exists():
-        with tempfile.TemporaryDirectory() as tmp:
-            silence(path, Path(tmp) / "play.wav", ())  # nothing silenced: a plain WAV copy
+    if not store.exists(copy_key):
+        with tempfile.TemporaryDirectory() as tmp, store.fetch(key) as original:
+            silence(original, Path(tmp) / "play.wav", ())  # nothing silenced: a plain WAV copy
             store.put(Path(tmp) / "play.wav", copy_key)
-    return store.open_path(copy_key)
+    return copy_key
+
+
+@functools.lru_cache(maxsize=4096)
+def _plays_as_it_is(store: FileStore, key: str) -> bool:
+    """Whether browsers play the recording's codec. A key names its content, so the answer is
+    kept: a player's many Range requests do not each fetch the recording from a bucket."""
+    with store.fetch(key) as path:
+        return probe_audio(path).codec in PLAYABLE
+
+
+def ranged(store: FileStore, key: str, asked: str | None, media: str) -> Response:
+    """What is kept at ``key``, streamed from the store: the one range asked for (RFC 9110),
+    else the whole (asked for several ranges, or in other units, it may be sent whole)."""
+    size = store.size(key)
+    headers = {"Accept-Ranges": "bytes"}
+    found = re.fullmatch(r"bytes=(\d*)-(\d*)", (asked or "").strip())
+    if not found or not (found[1] or found[2]):
+        return StreamingResponse(store.read(key, 0, size - 1), media_type=media,
+                                 headers=headers | {"Content-Length": str(size)})  # fmt: skip
+    if found[1]:
+        start, end = int(found[1]), min(int(found[2]), size - 1) if found[2] else size - 1
+    else:
+        start, end = max(0, size - int(found[2])), size - 1
+    if start >= size or start > end:
+        return Response(status_code=416, headers=headers | {"Content-Range": f"bytes */{size}"})
+    headers |= {"Content-Range": f"bytes {start}-{end}/{size}", "Content-Length": str(end - start + 1)}
+    return StreamingResponse(store.read(key, start, end), status_code=206, media_type=media, headers=headers)
 
 
 @router.post("/calls", status_code=202)

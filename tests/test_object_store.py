@@ -1,0 +1,141 @@
+"""Recordings in an S3-compatible bucket (``CALLQA_AUDIO_STORE=s3://...``), against a real S3
+HTTP server started here (moto's standalone server), not a mock of the client."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CALLS, PATIENCE, free_port
+from fastapi.testclient import TestClient
+
+BUCKET = "callqa-calls"
+
+
+def s3_server(port: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen([Path(sys.executable).with_name("moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + PATIENCE
+    import httpx
+
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return server
+        except httpx.TransportError:
+            assert server.poll() is None and time.monotonic() < deadline, "the S3 server did not start"
+            time.sleep(0.2)
+
+
+@pytest.fixture
+def bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """An empty bucket on a running S3 server; the AWS settings that reach it, as a client reads
+    them; the boto3 client, to look into the bucket as an administrator would."""
+    import boto3
+
+    port = free_port()
+    server = s3_server(port)
+    for name, value in {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "callqa",
+                        "AWS_SECRET_ACCESS_KEY": "secret", "AWS_DEFAULT_REGION": "eu-west-1"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3")
+    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    try:
+        yield client
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def objects(client: Any) -> list[str]:
+    return sorted(o["Key"] for o in client.list_objects_v2(Bucket=BUCKET).get("Contents", ()))
+
+
+def test_a_recording_goes_through_the_bucket_from_upload_to_retention(
+    bucket: Any, tmp_path: Path, cache_dir: Path
+) -> None:
+    """Upload, analysis, playback with Range and retention's delete, with the recording in the
+    bucket alone: nothing of it is left in the data folder."""
+    from api import create_app
+    from callqa.settings import Settings
+    from pipeline.retention import purge
+    from storage.users import add_user
+
+    data = tmp_path / "data"
+    settings = Settings.from_env({"CALLQA_DATA_DIR": str(data), "CALLQA_CACHE_DIR": str(cache_dir),
+                                  "CALLQA_SCRIPT": "b2b_outbound", "CALLQA_AUDIO_STORE": f"s3://{BUCKET}/team-a",
+                                  "CALLQA_KEEP_AUDIO_DAYS": "30"})  # fmt: skip
+    app = create_app(settings)
+    token = add_user(app.state.context.sessions, "qa", "quality", "long-password")
+    recording = (CALLS / "won_honest.8k.wav").read_bytes()
+    with TestClient(app) as client:
+        auth = {"Authorization": f"Bearer {token}"}
+        sent = client.post("/api/calls", headers=auth, files={"file": ("0915.wav", recording, "audio/wav")},
+                           data={"manager": "Daniel", "started_at": "2026-01-05T09:15:00+00:00"})  # fmt: skip
+        assert sent.status_code == 202, sent.text
+        call = sent.json()["call"]
+        deadline = time.monotonic() + PATIENCE
+        while not (detail := client.get(f"/api/calls/{call}", headers=auth).json())["reports"]:
+            assert time.monotonic() < deadline, detail["jobs"]
+            time.sleep(0.5)
+        assert detail["jobs"][0]["state"] == "done" and detail["reports"][0]["score"] > 50
+        [kept] = objects(bucket)
+        assert kept.startswith("team-a/audio/") and kept.endswith(".wav")
+        assert bucket.get_object(Bucket=BUCKET, Key=kept)["Body"].read() == recording
+        assert not (data / "audio").exists()
+        assert not any((data / "fetched").rglob("*.*")), "a fetched copy was left behind"
+
+        part = client.get(f"/api/calls/{call}/audio", headers=auth | {"Range": "bytes=100-1099"})
+        assert part.status_code == 206 and part.content == recording[100:1100]
+        assert part.headers["content-range"] == f"bytes 100-1099/{len(recording)}"
+        assert client.get(f"/api/calls/{call}/audio", headers=auth).content == recording
+        beyond = client.get(f"/api/calls/{call}/audio", headers=auth | {"Range": f"bytes={len(recording)}-"})
+        assert beyond.status_code == 416
+
+        purged = purge(app.state.context, at=datetime(2026, 3, 1, tzinfo=UTC))
+        assert purged.audio == [call] and objects(bucket) == []
+        assert client.get(f"/api/calls/{call}/audio", headers=auth).status_code == 410
+
+
+def test_an_upload_while_the_bucket_is_down_is_refused_and_nothing_is_kept(
+    bucket: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api import create_app
+    from callqa.settings import Settings
+    from storage.users import add_user
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    settings = Settings.from_env({"CALLQA_DATA_DIR": str(tmp_path / "data"), "CALLQA_SCRIPT": "b2b_outbound",
+                                  "CALLQA_AUDIO_STORE": f"s3://{BUCKET}"})  # fmt: skip
+    app = create_app(settings)
+    token = add_user(app.state.context.sessions, "qa", "quality", "long-password")
+    with TestClient(app) as client:
+        auth = {"Authorization": f"Bearer {token}"}
+        sent = client.post("/api/calls", headers=auth,
+                           files={"file": ("0915.wav", (CALLS / "won_honest.8k.wav").read_bytes(), "audio/wav")})
+        assert sent.status_code == 503, sent.text
+        assert sent.json()["error"].startswith(f"audio store s3://{BUCKET}: audio/")
+        assert "Traceback" not in sent.text
+        assert client.get("/api/calls", headers=auth).json()["total"] == 0
+
+
+def test_a_killed_workers_fetched_copies_are_removed_when_the_store_is_opened_again(
+    bucket: Any, tmp_path: Path
+) -> None:
+    from storage.objects import BucketStore
+
+    scratch = tmp_path / "fetched"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True, timeout=PATIENCE).stdout.strip()  # fmt: skip
+    (scratch / dead).mkdir(parents=True)
+    (scratch / dead / "call.wav").write_bytes(b"half a recording")
+    (scratch / str(os.getpid())).mkdir()
+    BucketStore(f"s3://{BUCKET}", scratch)
+    assert sorted(p.name for p in scratch.iterdir()) == [str(os.getpid())]  # the living keep theirs
