@@ -69,11 +69,12 @@ def _expire(ctx: Context, kind: str, before: datetime, purged: Purged, dry_run: 
 def _audio(ctx: Context, call_id: int, before: datetime) -> None:
     with ctx.sessions.begin() as db:
         call = db.get_one(Call, call_id)
+        # Deleted before the call says so: a delete that fails (a bucket out of reach) leaves the
+        # call as it was, for the next purge to try again.
+        ctx.store.delete(call.audio_key)
         call.audio_deleted_at = now()
         access.record(db, None, "purge", call_id, f"audio {call.audio_key}: the call was before "
                       f"{before:%Y-%m-%d} (CALLQA_KEEP_AUDIO_DAYS)")  # fmt: skip
-        key = call.audio_key
-    ctx.store.delete(key)
 
 
 def _transcript(ctx: Context, call_id: int, before: datetime) -> None:
@@ -90,14 +91,13 @@ def _transcript(ctx: Context, call_id: int, before: datetime) -> None:
 def _call(ctx: Context, call_id: int, before: datetime) -> None:
     with ctx.sessions.begin() as db:
         call = db.get_one(Call, call_id)
-        key, gone = call.audio_key, call.audio_deleted_at is not None
+        if call.audio_deleted_at is None:  # first, as for the audio alone: no row lost before its file
+            ctx.store.delete(call.audio_key)
         search.forget(db, call_id)
         db.execute(delete(Call).where(Call.id == call_id))  # the database cascades to the rest
         daily.refresh(db, call.manager_id, call.at)
         access.record(db, None, "purge", call_id, f"the call and its reports and reviews: it was "
                       f"before {before:%Y-%m-%d} (CALLQA_KEEP_REPORT_DAYS)")  # fmt: skip
-    if not gone:
-        ctx.store.delete(key)
 
 
 def hold(db: Session, user: User, call: Call, reason: str | None) -> dict[str, Any]:

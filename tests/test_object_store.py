@@ -59,13 +59,16 @@ def objects(client: Any) -> list[str]:
 
 
 def test_a_recording_goes_through_the_bucket_from_upload_to_retention(
-    bucket: Any, tmp_path: Path, cache_dir: Path
+    bucket: Any, tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Upload, analysis, playback with Range and retention's delete, with the recording in the
-    bucket alone: nothing of it is left in the data folder."""
+    bucket alone: nothing of it is left in the data folder. A purge that cannot reach the bucket
+    marks nothing deleted, and the next one deletes it."""
     from api import create_app
     from callqa.settings import Settings
+    from pipeline.context import Context
     from pipeline.retention import purge
+    from storage.objects import StoreError
     from storage.users import add_user
 
     data = tmp_path / "data"
@@ -99,6 +102,13 @@ def test_a_recording_goes_through_the_bucket_from_upload_to_retention(
         beyond = client.get(f"/api/calls/{call}/audio", headers=auth | {"Range": f"bytes={len(recording)}-"})
         assert beyond.status_code == 416
 
+        reachable = os.environ["AWS_ENDPOINT_URL"]
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+        cut_off = Context.from_settings(settings)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", reachable)
+        with pytest.raises(StoreError, match=f"audio store s3://{BUCKET}/team-a: audio/"):
+            purge(cut_off, at=datetime(2026, 3, 1, tzinfo=UTC))
+        assert objects(bucket) == [kept] and client.get(f"/api/calls/{call}/audio", headers=auth).status_code == 200
         purged = purge(app.state.context, at=datetime(2026, 3, 1, tzinfo=UTC))
         assert purged.audio == [call] and objects(bucket) == []
         assert client.get(f"/api/calls/{call}/audio", headers=auth).status_code == 410
@@ -139,3 +149,38 @@ def test_a_killed_workers_fetched_copies_are_removed_when_the_store_is_opened_ag
     (scratch / str(os.getpid())).mkdir()
     BucketStore(f"s3://{BUCKET}", scratch)
     assert sorted(p.name for p in scratch.iterdir()) == [str(os.getpid())]  # the living keep theirs
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_two_workers_with_no_shared_folder_process_a_batch_through_the_bucket(
+    bucket: Any, database: str, tmp_path: Path, cache_dir: Path
+) -> None:
+    """The batch and two real Celery workers, each with its own empty data folder, share only
+    Redis, PostgreSQL and the bucket."""
+    import redis
+    from sqlalchemy import func, select
+    from test_workers import folder_of, queue, start_worker, stop
+
+    from storage import connect
+    from storage.models import Report
+
+    url = "redis://127.0.0.1:6379/12"  # a database of its own on the machine's Redis
+    redis.Redis.from_url(url).flushdb()
+    shared = {**os.environ, "CALLQA_DATABASE_URL": database, "CALLQA_CACHE_DIR": str(cache_dir),
+              "CALLQA_REDIS_URL": url, "CALLQA_AUDIO_STORE": f"s3://{BUCKET}/shared"}  # fmt: skip
+    env = {name: shared | {"CALLQA_DATA_DIR": str(tmp_path / name)} for name in ("batch", "first", "second")}
+    folder = folder_of(tmp_path, ["won_quick", "lost_timing_ended", "won_price_handled"])
+    workers = [start_worker(env[name], tmp_path / f"{name}.log") for name in ("first", "second")]
+    try:
+        summary = queue(folder, env["batch"])
+    finally:
+        for worker in workers:
+            stop(worker)
+        redis.Redis.from_url(url).flushdb()
+    assert (summary["done"], summary["queued"], summary["failed"]) == (3, 0, []), summary
+    with connect(database)() as db:
+        assert db.scalar(select(func.count()).select_from(Report)) == 3
+    assert len([k for k in objects(bucket) if k.startswith("shared/audio/")]) == 3
+    for name in ("batch", "first", "second"):
+        assert not (tmp_path / name / "audio").exists(), f"{name} kept a recording of its own"
+        assert not any((tmp_path / name / "fetched").rglob("*.*")), f"{name} left a fetched copy"
