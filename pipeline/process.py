@@ -201,11 +201,16 @@ def transcribe_calls(
                     two_voices=two_voices,
                 ))  # fmt: skip
     engines = ctx.recognisers()
-    with ExitStack() as fetched:  # each recording as a local file while it is heard
-        paths = [fetched.enter_context(ctx.store.fetch(key)) for key, _ in todo.values()]
-        loaded = load_calls(paths, engines, [o for _, o in todo.values()], engines.diarizer())
     errors: dict[int, Exception | None] = dict.fromkeys(call_ids)
-    for (call_id, _), audio, heard in zip(todo.items(), paths, loaded, strict=True):
+    with ExitStack() as fetched:  # each recording as a local file while it is heard
+        paths: dict[int, Path] = {}
+        for call_id, (key, _) in todo.items():
+            try:
+                paths[call_id] = fetched.enter_context(ctx.store.fetch(key))
+            except InputError as error:  # not there: this call fails, the others go on
+                errors[call_id] = error
+        loaded = load_calls(list(paths.values()), engines, [todo[i][1] for i in paths], engines.diarizer())
+    for (call_id, audio), heard in zip(paths.items(), loaded, strict=True):
         if isinstance(heard, InputError):  # the job names the call
             errors[call_id] = InputError(str(heard).replace(f"{audio}: ", ""))
         elif isinstance(heard, CallqaError):

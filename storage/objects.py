@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from callqa.errors import CallqaError
+from callqa.errors import CallqaError, InputError
 from storage.files import private_folder
 
 # An object read back in pieces of this size (the player's Range requests).
@@ -28,6 +28,10 @@ PIECE = 1 << 16
 
 class StoreError(CallqaError):
     """The bucket could not be reached or refused: the request can be tried again later."""
+
+
+class MissingError(InputError):
+    """Nothing is kept at the key: trying again will not help."""
 
 
 def is_bucket(url: str) -> bool:
@@ -82,6 +86,8 @@ class BucketStore:
         os.close(handle)
         path = Path(name)
         try:
+            if not self.exists(key):
+                raise MissingError(f"audio store {self.url}: {key}: no such recording")
             with self._reaching(key):
                 self.client.download_file(self.bucket, self._name(key), name)
             yield path

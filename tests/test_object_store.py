@@ -184,3 +184,34 @@ def test_two_workers_with_no_shared_folder_process_a_batch_through_the_bucket(
     for name in ("batch", "first", "second"):
         assert not (tmp_path / name / "audio").exists(), f"{name} kept a recording of its own"
         assert not any((tmp_path / name / "fetched").rglob("*.*")), f"{name} left a fetched copy"
+
+
+def test_a_recording_missing_from_the_bucket_fails_its_call_alone(bucket: Any, tmp_path: Path, cache_dir: Path) -> None:
+    """Recordings are heard a handful together; one whose object is gone fails with the reason,
+    and the others of the handful are analysed."""
+    from callqa.settings import Settings
+    from pipeline.context import Context
+    from pipeline.metadata import CallInfo
+    from pipeline.process import ingest, process_calls
+    from pipeline.scripts import register_script
+    from storage.models import Call, Job
+
+    settings = Settings.from_env({"CALLQA_DATA_DIR": str(tmp_path / "data"), "CALLQA_CACHE_DIR": str(cache_dir),
+                                  "CALLQA_AUDIO_STORE": f"s3://{BUCKET}"})  # fmt: skip
+    ctx = Context.from_settings(settings)
+    script = register_script(ctx.sessions, "b2b_outbound")
+    jobs = []
+    for name in ("won_quick", "lost_timing_ended"):
+        call_id, _ = ingest(ctx, CALLS / f"{name}.8k.wav", f"{name}.wav", CallInfo())
+        with ctx.sessions.begin() as db:
+            job = Job(call_id=call_id, kind="process", source=name, script_id=script)
+            db.add(job)
+            db.flush()
+            jobs.append((call_id, job.id))
+    with ctx.sessions() as db:
+        gone = db.get_one(Call, jobs[0][0]).audio_key  # the first's (no prefix: the key is the name)
+    assert len(objects(bucket)) == 2
+    bucket.delete_object(Bucket=BUCKET, Key=gone)
+    first, second = process_calls(ctx, jobs, script)
+    assert isinstance(first, Exception) and str(first).endswith(f"{gone}: no such recording"), first
+    assert isinstance(second, float) and second > 0
