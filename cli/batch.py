@@ -6,7 +6,6 @@ import json
 import sys
 import time
 from datetime import datetime
-from pathlib import Path
 
 import click
 import redis
@@ -14,7 +13,7 @@ import redis
 from callqa.errors import CallqaError
 from callqa.settings import Settings
 from cli.console import fail as _fail
-from pipeline.batch import Summary, enqueue_folder, find_recordings, links_out, run_batch
+from pipeline.batch import Summary, enqueue_folder, inbox, run_batch
 from pipeline.context import Context
 from pipeline.process import rescore_all
 from pipeline.scripts import resolve_script
@@ -25,7 +24,7 @@ from worker.tasks import dispatch, run_worker
 
 
 @click.command()
-@click.argument("folder", type=click.Path(path_type=Path))
+@click.argument("folder")
 @click.option(
     "--script",
     "script_name",
@@ -36,24 +35,24 @@ from worker.tasks import dispatch, run_worker
 )
 @click.option("--no-wait", is_flag=True, help="With --queue: return once queued, without waiting.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def batch(folder: Path, script_name: str | None, queue: bool, no_wait: bool, as_json: bool) -> None:
-    """Process every recording under FOLDER (subfolders too): store, transcribe, analyse.
+def batch(folder: str, script_name: str | None, queue: bool, no_wait: bool, as_json: bool) -> None:
+    """Process every recording under FOLDER (subfolders too), or under a bucket's prefix
+    (s3://BUCKET/PREFIX, with the AWS settings): store, transcribe, analyse.
 
     A rerun skips recordings already analysed with this script version (same content).
 
     \b
     callqa batch /recordings/2026-11-27 --script b2b_outbound
+    callqa batch s3://call-recordings/2026-11-27 --script b2b_outbound --queue
     """
     settings = Settings.from_env()
     name = script_name or settings.script
     if not name:
         raise click.UsageError("which script? pass --script or set CALLQA_SCRIPT")
-    if not folder.is_dir():
-        raise CallqaError(f"{folder}: no such folder")
-    outside: list[Path] = []
-    total = sum(1 for _ in find_recordings(folder, outside))
+    source = inbox(folder, settings.data_dir / "fetched")
+    total = len(source.recordings)
     if total == 0:  # before anything is made: a mistyped folder leaves no database behind
-        why = "; ".join(links_out(folder, outside))
+        why = "; ".join(source.warnings)
         _fail(f"{folder}: no recordings found" + (f" (links are followed only inside it: {why})" if why else ""))
         sys.exit(1)
     ctx = Context.from_settings(settings)
@@ -72,9 +71,9 @@ def batch(folder: Path, script_name: str | None, queue: bool, no_wait: bool, as_
             bar.render_progress()
 
         if queue:
-            summary = enqueue_folder(ctx, folder, script_id, dispatch, progress=step)
+            summary = enqueue_folder(ctx, source, script_id, dispatch, progress=step)
         else:
-            summary = run_batch(ctx, folder, script_id, progress=step)
+            summary = run_batch(ctx, source, script_id, progress=step)
         bar.update(1)
     if queue and summary.queued and not no_wait:
         _wait(ctx, summary)

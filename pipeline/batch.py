@@ -1,17 +1,21 @@
-"""The batch runner: every recording under a folder, stored, transcribed, analysed; reruns skip what is done."""
+"""The batch runner: every recording under a folder (or a bucket's prefix), stored, transcribed,
+analysed; reruns skip what is done."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select
 
 from callqa.errors import InputError
 from pipeline.context import Context, Dispatch
 from pipeline.metadata import (
+    LOGS,
     CallInfo,
     MetadataError,
     manager_from_name,
@@ -21,6 +25,7 @@ from pipeline.metadata import (
 from pipeline.process import TOGETHER, ingest, process_calls
 from storage import content_hash
 from storage.models import Call, Job, Report
+from storage.objects import BucketStore, is_bucket
 from transcribe.audio import SUFFIXES as AUDIO
 
 
@@ -60,9 +65,62 @@ def find_recordings(folder: Path, outside: list[Path] | None = None) -> Iterator
             yield path
 
 
+@dataclass(frozen=True)
+class Inbox:
+    """Where a batch's recordings come from: a folder, or a prefix of a bucket (s3://BUCKET/PREFIX)."""
+
+    name: str  # as given
+    recordings: tuple[str, ...]  # relative to it, in order
+    warnings: tuple[str, ...]  # links not followed
+    open: Callable[[str], AbstractContextManager[Path]]  # a recording as a local file, its sidecar beside
+    log: Callable[[], tuple[dict[str, CallInfo], list[str]]]  # the call log's rows, and its problems
+
+
+def inbox(where: str | Path, scratch: Path) -> Inbox:
+    """The recordings of a folder, or of ``s3://BUCKET/PREFIX`` (fetched one at a time into
+    ``scratch``); InputError when there is no such folder."""
+    if is_bucket(str(where)):
+        return _bucket_inbox(str(where), scratch)
+    folder = Path(where)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such folder")
+    outside: list[Path] = []
+    found = tuple(p.relative_to(folder).as_posix() for p in find_recordings(folder, outside))
+    return Inbox(str(folder), found, tuple(links_out(folder, outside)),
+                 lambda relative: nullcontext(folder / relative), lambda: read_call_log(folder))  # fmt: skip
+
+
+def _bucket_inbox(url: str, scratch: Path) -> Inbox:
+    store = BucketStore(url, scratch)
+    keys = store.keys()
+    present = set(keys)
+    found = tuple(k for k in keys if PurePosixPath(k).suffix.lower() in AUDIO
+                  and not any(part.startswith(".") for part in PurePosixPath(k).parts))  # fmt: skip
+
+    @contextmanager
+    def fetched(relative: str) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(dir=store.scratch_folder()) as tmp:
+            path = Path(tmp) / PurePosixPath(relative).name
+            store.download(relative, path)
+            sidecar = str(PurePosixPath(relative).with_suffix(".json"))
+            if sidecar in present:
+                store.download(sidecar, path.with_suffix(".json"))
+            yield path
+
+    def log() -> tuple[dict[str, CallInfo], list[str]]:
+        with tempfile.TemporaryDirectory(dir=store.scratch_folder()) as tmp:
+            for name in LOGS:
+                if name in present:
+                    store.download(name, Path(tmp) / name)
+            rows, problems = read_call_log(Path(tmp))
+            return rows, [p.replace(tmp, url) for p in problems]
+
+    return Inbox(url, found, (), fetched, log)
+
+
 def run_batch(
     ctx: Context,
-    folder: Path,
+    folder: Path | Inbox,
     script_id: int,
     progress: Callable[[str], None] = lambda name: None,
     together: int = TOGETHER,
@@ -93,7 +151,7 @@ def run_batch(
 
 def enqueue_folder(
     ctx: Context,
-    folder: Path,
+    folder: Path | Inbox,
     script_id: int,
     dispatch: Dispatch,
     progress: Callable[[str], None] = lambda name: None,
@@ -109,31 +167,34 @@ def enqueue_folder(
 
 def _each(
     ctx: Context,
-    folder: Path,
+    folder: Path | Inbox,
     script_id: int,
     work: Callable[[int, int, str, Summary], None],
     progress: Callable[[str], None],
     skip_queued: bool,
 ) -> Summary:
-    if not folder.is_dir():
-        raise InputError(f"{folder}: no such folder")
-    log, problems = read_call_log(folder)
+    source = folder if isinstance(folder, Inbox) else inbox(folder, ctx.settings.data_dir / "fetched")
+    log, problems = source.log()
     summary = Summary(warnings=problems)
-    outside: list[Path] = []
-    for path in find_recordings(folder, outside):
-        relative = path.relative_to(folder).as_posix()
+    for relative in source.recordings:
         progress(relative)
+        path = Path(relative)
         try:
-            info = _info(ctx, path, relative, log, summary)
-            digest = content_hash(path)
-            if _already_done(ctx, digest, script_id, skip_queued):
-                summary.skipped.append(relative)
-                continue
-            call_id, _ = ingest(ctx, path, relative, info, digest)
+            with source.open(relative) as path:
+                told = len(summary.warnings)
+                info = _info(ctx, path, relative, log, summary)
+                sidecar = f"{source.name.rstrip('/')}/{PurePosixPath(relative).with_suffix('.json')}"
+                summary.warnings[told:] = [w.replace(str(path.with_suffix(".json")), sidecar)
+                                           for w in summary.warnings[told:]]  # fmt: skip
+                digest = content_hash(path)
+                if _already_done(ctx, digest, script_id, skip_queued):
+                    summary.skipped.append(relative)
+                    continue
+                call_id, _ = ingest(ctx, path, relative, info, digest)
             work(call_id, _new_job(ctx, call_id, relative, script_id), relative, summary)
         except Exception as error:  # noqa: BLE001 - recorded in its job; the batch goes on
             summary.failed.append((relative, _reason(error, relative, path)))
-    summary.warnings += [f"{link}: not followed" for link in links_out(folder, outside)]
+    summary.warnings += [f"{link}: not followed" for link in source.warnings]
     return summary
 
 

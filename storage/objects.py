@@ -80,19 +80,34 @@ class BucketStore:
 
     @contextmanager
     def fetch(self, key: str) -> Iterator[Path]:
-        own = self.scratch / str(os.getpid())
-        private_folder(own)
-        handle, name = tempfile.mkstemp(dir=own, suffix=Path(key).suffix)
+        handle, name = tempfile.mkstemp(dir=self.scratch_folder(), suffix=Path(key).suffix)
         os.close(handle)
         path = Path(name)
         try:
-            if not self.exists(key):
-                raise MissingError(f"audio store {self.url}: {key}: no such recording")
-            with self._reaching(key):
-                self.client.download_file(self.bucket, self._name(key), name)
+            self.download(key, path)
             yield path
         finally:
             path.unlink(missing_ok=True)
+
+    def download(self, key: str, target: Path) -> None:
+        """What is kept at ``key`` into the file ``target``, streamed."""
+        if not self.exists(key):
+            raise MissingError(f"audio store {self.url}: {key}: no such recording")
+        with self._reaching(key):
+            self.client.download_file(self.bucket, self._name(key), str(target))
+
+    def keys(self) -> list[str]:
+        """Every key under the prefix, in order."""
+        start = f"{self.prefix}/" if self.prefix else ""
+        with self._reaching(self.prefix or "/"):
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start)
+            return sorted(o["Key"].removeprefix(start) for page in pages for o in page.get("Contents", ()))
+
+    def scratch_folder(self) -> Path:
+        """This process's own folder for fetched files (``DATA_DIR/fetched/PID``)."""
+        own = self.scratch / str(os.getpid())
+        private_folder(own)
+        return own
 
     def local(self, key: str) -> Path | None:
         return None

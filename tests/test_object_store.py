@@ -3,6 +3,7 @@ HTTP server started here (moto's standalone server), not a mock of the client.""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -215,3 +216,33 @@ def test_a_recording_missing_from_the_bucket_fails_its_call_alone(bucket: Any, t
     first, second = process_calls(ctx, jobs, script)
     assert isinstance(first, Exception) and str(first).endswith(f"{gone}: no such recording"), first
     assert isinstance(second, float) and second > 0
+
+
+def test_a_batch_reads_a_days_recordings_and_their_call_log_from_a_bucket(
+    bucket: Any, tmp_path: Path, cache_dir: Path
+) -> None:
+    """``callqa batch s3://BUCKET/PREFIX``: the recordings under the prefix, with calls.csv and
+    sidecars from it; a rerun skips what is done, as for a folder."""
+    day = "2026-12-07"
+    for name in ("won_quick", "lost_timing_ended"):
+        bucket.put_object(Bucket=BUCKET, Key=f"{day}/office-a/{name}.wav", Body=(CALLS / f"{name}.8k.wav").read_bytes())
+    bucket.put_object(Bucket=BUCKET, Key=f"{day}/calls.csv", Body=b"file,manager,outcome\noffice-a/won_quick.wav,Daniel,won\n")
+    bucket.put_object(Bucket=BUCKET, Key=f"{day}/office-a/lost_timing_ended.json", Body=b'{"manager": "Emma", "deal_id": 7}')
+    bucket.put_object(Bucket=BUCKET, Key=f"{day}/notes.txt", Body=b"not a recording")
+    env = {**os.environ, "CALLQA_DATA_DIR": str(tmp_path / "data"), "CALLQA_CACHE_DIR": str(cache_dir)}
+
+    def batch() -> dict[str, Any]:
+        result = subprocess.run([sys.executable, "-m", "cli", "batch", f"s3://{BUCKET}/{day}/", "--script",
+                                 "b2b_outbound", "--json"], env=env, capture_output=True, text=True,
+                                timeout=PATIENCE, check=False)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return dict(json.loads(result.stdout))
+
+    first = batch()
+    assert (first["done"], first["skipped"], first["failed"]) == (2, 0, []) and first["warnings"] == [], first
+    assert batch()["skipped"] == 2
+    calls = subprocess.run([sys.executable, "-m", "cli", "calls", "--json"], env=env, capture_output=True,
+                           text=True, timeout=PATIENCE, check=True).stdout  # fmt: skip
+    managers = {c["file"]: c["manager"] for c in map(json.loads, calls.splitlines())}
+    assert managers == {"office-a/won_quick.wav": "Daniel", "office-a/lost_timing_ended.wav": "Emma"}
+    assert not any((tmp_path / "data" / "fetched").rglob("*.*")), "a fetched copy was left behind"
