@@ -67,15 +67,11 @@ class BucketStore:
         return True
 
     def exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
-
         try:
-            with self._reaching(key, passing=ClientError):
+            with self._reaching(key):
                 self.client.head_object(Bucket=self.bucket, Key=self._name(key))
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise self._error(key, error) from None
+        except MissingError:
+            return False
         return True
 
     @contextmanager
@@ -91,8 +87,6 @@ class BucketStore:
 
     def download(self, key: str, target: Path) -> None:
         """What is kept at ``key`` into the file ``target``, streamed."""
-        if not self.exists(key):
-            raise MissingError(f"audio store {self.url}: {key}: no such recording")
         with self._reaching(key):
             self.client.download_file(self.bucket, self._name(key), str(target))
 
@@ -131,20 +125,20 @@ class BucketStore:
                 self.client.delete_object(Bucket=self.bucket, Key=each)
 
     @contextmanager
-    def _reaching(self, key: str, passing: type[Exception] | None = None) -> Iterator[None]:
-        """botocore's errors as StoreError, naming the store and the key (``passing``: let through)."""
+    def _reaching(self, key: str) -> Iterator[None]:
+        """botocore's errors as MissingError (nothing at the key) or StoreError, naming the store
+        and the key."""
         from boto3.exceptions import Boto3Error
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             yield
-        except (BotoCoreError, ClientError, Boto3Error) as error:
-            if passing is not None and isinstance(error, passing):
-                raise
-            raise self._error(key, error) from None
-
-    def _error(self, key: str, error: Exception) -> StoreError:
-        return StoreError(f"audio store {self.url}: {key}: {error}")
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise MissingError(f"audio store {self.url}: {key}: no such recording") from None
+            raise StoreError(f"audio store {self.url}: {key}: {error}") from None
+        except (BotoCoreError, Boto3Error) as error:
+            raise StoreError(f"audio store {self.url}: {key}: {error}") from None
 
 
 def _pieces(body: Any) -> Iterator[bytes]:
