@@ -56,13 +56,18 @@ def find_recordings(folder: Path, outside: list[Path] | None = None) -> Iterator
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             path = Path(dirpath) / name
-            if name.startswith(".") or path.suffix.lower() not in AUDIO:
+            if not _recording_name(name):
                 continue
             if path.is_symlink() and not path.resolve().is_relative_to(root):
                 if outside is not None:
                     outside.append(path)
                 continue
             yield path
+
+
+def _recording_name(name: str) -> bool:
+    """Whether a file of this name is taken for a recording: not hidden, a recording's suffix."""
+    return not name.startswith(".") and PurePosixPath(name).suffix.lower() in AUDIO
 
 
 @dataclass(frozen=True)
@@ -94,8 +99,9 @@ def _bucket_inbox(url: str, scratch: Path) -> Inbox:
     store = BucketStore(url, scratch)
     keys = store.keys()
     present = set(keys)
-    found = tuple(k for k in keys if PurePosixPath(k).suffix.lower() in AUDIO
-                  and not any(part.startswith(".") for part in PurePosixPath(k).parts))  # fmt: skip
+    # As in a folder: recordings by their names, none under a hidden folder.
+    found = tuple(k for k in keys if _recording_name(PurePosixPath(k).name)
+                  and not any(part.startswith(".") for part in PurePosixPath(k).parent.parts))  # fmt: skip
 
     @contextmanager
     def fetched(relative: str) -> Iterator[Path]:
@@ -181,11 +187,9 @@ def _each(
         path = Path(relative)
         try:
             with source.open(relative) as path:
-                told = len(summary.warnings)
-                info = _info(ctx, path, relative, log, summary)
-                sidecar = f"{source.name.rstrip('/')}/{PurePosixPath(relative).with_suffix('.json')}"
-                summary.warnings[told:] = [w.replace(str(path.with_suffix(".json")), sidecar)
-                                           for w in summary.warnings[told:]]  # fmt: skip
+                # A fetched sidecar is named where it was fetched from; a folder's by its path.
+                fetched = f"{source.name.rstrip('/')}/{PurePosixPath(relative).with_suffix('.json')}"
+                info = _info(ctx, path, relative, fetched if is_bucket(source.name) else None, log, summary)
                 digest = content_hash(path)
                 if _already_done(ctx, digest, script_id, skip_queued):
                     summary.skipped.append(relative)
@@ -212,11 +216,11 @@ def _reason(error: Exception, relative: str, path: Path | None = None) -> str:
 
 
 def _info(
-    ctx: Context, path: Path, relative: str, log: dict[str, CallInfo], summary: Summary
+    ctx: Context, path: Path, relative: str, sidecar: str | None, log: dict[str, CallInfo], summary: Summary
 ) -> CallInfo:
     info = log.get(relative)
     try:
-        info = read_sidecar(path) or info
+        info = read_sidecar(path, sidecar) or info
     except MetadataError as error:
         summary.warnings.append(str(error))
     info = info or CallInfo()

@@ -129,17 +129,19 @@ def read_call_log(folder: Path) -> tuple[dict[str, CallInfo], list[str]]:
     return found, problems
 
 
-def read_sidecar(recording: Path) -> CallInfo | None:
-    """``NAME.json`` next to ``NAME.wav``, if there is one; MetadataError names what is wrong."""
+def read_sidecar(recording: Path, shown: str | None = None) -> CallInfo | None:
+    """``NAME.json`` next to ``NAME.wav``, if there is one; MetadataError names what is wrong, and
+    the file as ``shown`` (where it was fetched from) or else by its path."""
     path = recording.with_suffix(".json")
     if not path.is_file():
         return None
+    name = shown or str(path)
     try:
         return parse(json_object(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError) as error:
-        raise MetadataError(f"{path}: not a JSON object ({error})") from None
+        raise MetadataError(f"{name}: not a JSON object ({error})") from None
     except MetadataError as error:
-        raise MetadataError(f"{path}: {error}") from None
+        raise MetadataError(f"{name}: {error}") from None
 
 
 def manager_from_name(relative: str, pattern: str | None) -> str | None:

@@ -228,6 +228,7 @@ def test_a_batch_reads_a_days_recordings_and_their_call_log_from_a_bucket(
         bucket.put_object(Bucket=BUCKET, Key=f"{day}/office-a/{name}.wav", Body=(CALLS / f"{name}.8k.wav").read_bytes())
     bucket.put_object(Bucket=BUCKET, Key=f"{day}/calls.csv", Body=b"file,manager,outcome\noffice-a/won_quick.wav,Daniel,won\n")
     bucket.put_object(Bucket=BUCKET, Key=f"{day}/office-a/lost_timing_ended.json", Body=b'{"manager": "Emma", "deal_id": 7}')
+    bucket.put_object(Bucket=BUCKET, Key=f"{day}/office-a/won_quick.json", Body=b"{broken")  # the log still counts
     bucket.put_object(Bucket=BUCKET, Key=f"{day}/notes.txt", Body=b"not a recording")
     env = {**os.environ, "CALLQA_DATA_DIR": str(tmp_path / "data"), "CALLQA_CACHE_DIR": str(cache_dir)}
 
@@ -239,7 +240,9 @@ def test_a_batch_reads_a_days_recordings_and_their_call_log_from_a_bucket(
         return dict(json.loads(result.stdout))
 
     first = batch()
-    assert (first["done"], first["skipped"], first["failed"]) == (2, 0, []) and first["warnings"] == [], first
+    assert (first["done"], first["skipped"], first["failed"]) == (2, 0, []), first
+    [warning] = first["warnings"]  # named where it is, not by the copy fetched to read it
+    assert warning.startswith(f"s3://{BUCKET}/{day}/office-a/won_quick.json: not JSON"), warning
     assert batch()["skipped"] == 2
     calls = subprocess.run([sys.executable, "-m", "cli", "calls", "--json"], env=env, capture_output=True,
                            text=True, timeout=PATIENCE, check=True).stdout  # fmt: skip
